@@ -1,0 +1,42 @@
+import { NodeOperationError } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+import { toNodeError } from '../transport/errors';
+import { resources } from './resources';
+
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const resourceName = this.getNodeParameter('resource', 0) as string;
+	const operationName = this.getNodeParameter('operation', 0) as string;
+
+	const resource = resources.find((r) => r.value === resourceName);
+	const operation = resource?.operations[operationName];
+	if (!operation) {
+		throw new NodeOperationError(
+			this.getNode(),
+			`The operation "${operationName}" of resource "${resourceName}" is not supported`,
+			{ description: 'Choose a resource and operation from the lists in the node.' },
+		);
+	}
+
+	const output: INodeExecutionData[] = [];
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		try {
+			const results = await operation.call(this, itemIndex);
+			for (const result of results) {
+				output.push({ ...result, pairedItem: result.pairedItem ?? { item: itemIndex } });
+			}
+		} catch (error) {
+			const nodeError = toNodeError(this.getNode(), error, itemIndex);
+			if (this.continueOnFail()) {
+				output.push({
+					json: { error: nodeError.message, description: nodeError.description ?? undefined },
+					pairedItem: { item: itemIndex },
+				});
+				continue;
+			}
+			throw nodeError;
+		}
+	}
+	return [output];
+}

@@ -1,0 +1,51 @@
+import type { ParsedError } from './operationOutcome';
+
+/**
+ * Errors thrown by the plain FHIR modules. Messages are written for the person running the
+ * workflow and never contain a token, a key, a query string or a resource (patient data).
+ * `../transport/errors.ts` turns them into n8n's NodeApiError / NodeOperationError.
+ */
+
+export type FhirErrorKind =
+	| 'http' // the FHIR server answered with an error status
+	| 'auth' // token endpoint or credential problem
+	| 'network' // no answer (refused, reset, timeout, DNS)
+	| 'rateLimit' // still 429 after the allowed waits
+	| 'origin' // a URL on another origin would need our bearer token
+	| 'protocol'; // the server answered something we cannot use (not a Bundle, loop in paging, ...)
+
+export class FhirError extends Error {
+	readonly kind: FhirErrorKind;
+	readonly status?: number;
+	readonly outcome?: ParsedError;
+	/** What the user can do about it. */
+	readonly hint?: string;
+	/** Method and path of the failing request, without query string. */
+	readonly request?: string;
+
+	constructor(
+		message: string,
+		options: { kind: FhirErrorKind; status?: number; outcome?: ParsedError; hint?: string; request?: string },
+	) {
+		super(message);
+		this.name = 'FhirError';
+		this.kind = options.kind;
+		this.status = options.status;
+		this.outcome = options.outcome;
+		this.hint = options.hint;
+		this.request = options.request;
+	}
+}
+
+/** Bad input caught before any request is sent: names the field and the fix. */
+export class InputError extends Error {
+	readonly field: string;
+	readonly fix: string;
+
+	constructor(field: string, problem: string, fix: string) {
+		super(`${field}: ${problem}`);
+		this.name = 'InputError';
+		this.field = field;
+		this.fix = fix;
+	}
+}
