@@ -1,11 +1,66 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
+import { resources } from './actions/resources';
 import { router } from './actions/router';
-import { versionDescription } from './actions/versionDescription';
 import { methods } from './methods';
 
 export class EClinicalWorks implements INodeType {
-	description: INodeTypeDescription = versionDescription;
+	description: INodeTypeDescription = {
+		displayName: 'eClinicalWorks',
+		name: 'eClinicalWorks',
+		icon: { light: 'file:eclinicalworks.svg', dark: 'file:eclinicalworks.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
+		description:
+			'Read patients, appointments (eCW visits), any FHIR resource and bulk exports from eClinicalWorks or another SMART on FHIR R4 server',
+		defaults: { name: 'eClinicalWorks' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{
+				name: 'eClinicalWorksApi',
+				required: true,
+				displayOptions: { show: { authentication: ['backendService'] } },
+			},
+			{
+				name: 'eClinicalWorksOAuth2Api',
+				required: true,
+				displayOptions: { show: { authentication: ['userLogin'] } },
+			},
+		],
+		properties: [
+			{
+				displayName: 'Authentication',
+				name: 'authentication',
+				type: 'options',
+				options: [
+					{
+						name: 'Backend Service (System Access)',
+						value: 'backendService',
+						description: 'A registered backend app signs in on its own; no person logs in',
+					},
+					{
+						name: 'User Login',
+						value: 'userLogin',
+						description: 'A person logs in to eClinicalWorks once; n8n keeps the session',
+					},
+				],
+				default: 'backendService',
+			},
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: resources.map((r) => ({ name: r.displayName, value: r.value, description: r.description })),
+				default: 'patient',
+			},
+			...resources.flatMap((r) => r.properties),
+		],
+	};
 
 	methods = methods;
 
