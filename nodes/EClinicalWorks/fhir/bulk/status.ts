@@ -1,0 +1,216 @@
+import { FhirError } from '../errors';
+import type { HttpResponse } from '../http';
+import { isTransient, parseErrorBody } from '../operationOutcome';
+import { ECW_HINT_401 } from './kickoff';
+import { collectManifest, parseManifest } from './manifest';
+import type { Manifest } from './manifest';
+import { isAborted } from './types';
+import type { BulkClient, BulkRuntime } from './types';
+import {
+	cancelledError,
+	destroyStream,
+	header,
+	isNetworkError,
+	parseRetryAfter,
+	pause,
+	readText,
+	requestLabel,
+	settle,
+	untilNextMinute,
+} from './util';
+
+export type BulkJobState = 'in-progress' | 'complete' | 'failed';
+
+export interface StatusResult {
+	state: BulkJobState;
+	/** X-Progress as sent by the server (e.g. "6% Completed"). */
+	progress?: string;
+	/** The server's Retry-After, in ms. */
+	retryAfterMs?: number;
+	/** On `complete`: the manifest with all `link` next pages merged. */
+	manifest?: Manifest;
+	httpStatus: number;
+	/** On `failed` (or a transient problem): what the server said, safe to show. */
+	error?: string;
+	/** 429: polled too often. */
+	throttled?: boolean;
+	/** A transient error: the export is still expected to finish. */
+	transient?: boolean;
+	/** 404/410: the job does not exist (cancelled, expired or wrong id). */
+	gone?: boolean;
+}
+
+export interface StatusOptions {
+	/** eClinicalWorks: explain 401 as "group not authorised", wait to the next minute on a bare 429. */
+	ecw?: boolean;
+	now?: () => number;
+}
+
+const STATUS_ACCEPT = [200, 202, 400, 404, 410, 429, 500, 502, 503, 504];
+
+async function safeText(response: HttpResponse): Promise<string> {
+	try {
+		return await readText(response.body);
+	} catch {
+		return '';
+	}
+}
+
+/** One status request. Never sleeps. */
+export async function checkStatus(client: BulkClient, statusUrl: string, options: StatusOptions = {}): Promise<StatusResult> {
+	const now = options.now ?? Date.now;
+	const sent = await settle(
+		client.send({ method: 'GET', url: statusUrl, headers: { Accept: 'application/json' }, acceptStatus: STATUS_ACCEPT }),
+	);
+	if (!sent.ok) {
+		const error = sent.error;
+		if (error instanceof FhirError && error.status === 401) {
+			throw new FhirError('The bulk export status request was refused (HTTP 401)', {
+				kind: 'http',
+				status: 401,
+				outcome: error.outcome,
+				hint: options.ecw ? ECW_HINT_401 : 'The token was rejected: check the credential and its scopes.',
+				request: error.request,
+			});
+		}
+		throw error;
+	}
+	const response: HttpResponse = sent.value;
+	const { status } = response;
+	const retryAfterMs = parseRetryAfter(header(response, 'retry-after'), now());
+
+	if (status === 202) {
+		destroyStream(response.body);
+		return { state: 'in-progress', httpStatus: status, progress: header(response, 'x-progress'), retryAfterMs };
+	}
+	if (status === 200) {
+		const text = await readText(response.body);
+		const manifest = await collectManifest(client, parseManifest(text, statusUrl));
+		return { state: 'complete', httpStatus: status, manifest, progress: '100%' };
+	}
+	const parsed = parseErrorBody(await safeText(response));
+	const said = parsed.summary || undefined;
+	if (status === 429) {
+		return {
+			state: 'in-progress',
+			httpStatus: status,
+			throttled: true,
+			retryAfterMs: retryAfterMs ?? (options.ecw ? untilNextMinute(now()) : undefined),
+			error: said ?? 'The server asked to poll less often (HTTP 429)',
+		};
+	}
+	if (status === 404 || status === 410) {
+		return {
+			state: 'failed',
+			httpStatus: status,
+			gone: true,
+			error: `The export job was not found (HTTP ${status}): it was cancelled, has expired, or the status URL is wrong${said ? `. Server said: ${said}` : ''}`,
+		};
+	}
+	if (status >= 500 && (isTransient(parsed) || parsed.issues.length === 0)) {
+		return {
+			state: 'in-progress',
+			httpStatus: status,
+			transient: true,
+			retryAfterMs,
+			error: said ?? `The server had a temporary problem (HTTP ${status})`,
+		};
+	}
+	if (isTransient(parsed)) {
+		return { state: 'in-progress', httpStatus: status, transient: true, retryAfterMs, error: said };
+	}
+	return {
+		state: 'failed',
+		httpStatus: status,
+		error: `The export failed (HTTP ${status})${said ? `: ${said}` : ''}`,
+	};
+}
+
+export interface PollOptions extends StatusOptions {
+	/** Never poll more often than this (default 30 s). */
+	floorMs?: number;
+	/** Never wait longer than this in one go, whatever Retry-After says (default 5 min). */
+	maxSingleWaitMs?: number;
+	/** Give up (return `timedOut`) when the next poll would pass this (default 1 h). */
+	maxTotalWaitMs?: number;
+	/** Wait before the first poll (the kick-off's Retry-After); 0 = poll at once. */
+	initialWaitMs?: number;
+	/** Consecutive transient errors / network failures tolerated (default 10). */
+	maxConsecutiveErrors?: number;
+	onPoll?: (result: StatusResult) => void;
+}
+
+export interface PollResult extends StatusResult {
+	timedOut: boolean;
+	polls: number;
+	waitedMs: number;
+}
+
+/** Polls a status URL until the export completes, fails, or the total wait is used up. */
+export async function pollUntilDone(
+	client: BulkClient,
+	statusUrl: string,
+	runtime: BulkRuntime,
+	options: PollOptions = {},
+): Promise<PollResult> {
+	const floor = Math.max(0, options.floorMs ?? 30000);
+	const cap = Math.max(floor, options.maxSingleWaitMs ?? 300000);
+	const maxTotal = options.maxTotalWaitMs ?? 3600000;
+	const maxErrors = options.maxConsecutiveErrors ?? 10;
+	const start = runtime.now();
+	const clamp = (ms: number) => Math.min(cap, Math.max(floor, ms));
+
+	let polls = 0;
+	let errors = 0;
+	let noHintWait = Math.max(floor, 1000);
+	let last: StatusResult | undefined;
+
+	let wait = options.initialWaitMs === undefined ? 0 : clamp(options.initialWaitMs);
+	for (;;) {
+		if (wait > 0) {
+			if (runtime.now() + wait - start > maxTotal) {
+				return { ...(last ?? { state: 'in-progress', httpStatus: 202 }), timedOut: true, polls, waitedMs: runtime.now() - start };
+			}
+			await pause(runtime, wait);
+		}
+		if (isAborted(runtime)) throw cancelledError();
+
+		const checked = await settle(checkStatus(client, statusUrl, { ...options, now: runtime.now }));
+		if (!checked.ok) {
+			if (isAborted(runtime)) throw cancelledError();
+			if (!isNetworkError(checked.error) || errors + 1 >= maxErrors) throw checked.error;
+		}
+		const result: StatusResult = checked.ok
+			? checked.value
+			: { state: 'in-progress', httpStatus: 0, transient: true, error: 'No answer from the server' };
+		polls += 1;
+		options.onPoll?.(result);
+		if (result.state !== 'in-progress') return { ...result, timedOut: false, polls, waitedMs: runtime.now() - start };
+
+		if (result.transient) {
+			errors += 1;
+			if (errors >= maxErrors) {
+				throw new FhirError(`The export status kept failing (${errors} times in a row)`, {
+					kind: 'http',
+					status: result.httpStatus || undefined,
+					hint: result.error,
+					request: requestLabel('GET', statusUrl),
+				});
+			}
+		} else {
+			errors = 0;
+		}
+		// keep the last real progress when a poll only said "slow down"
+		last = result.progress === undefined && last?.progress ? { ...result, progress: last.progress } : result;
+
+		if (result.retryAfterMs !== undefined) {
+			wait = clamp(result.retryAfterMs);
+		} else if (result.throttled || result.transient) {
+			wait = clamp(noHintWait * 2 ** Math.min(errors, 6));
+		} else {
+			wait = clamp(noHintWait);
+			noHintWait = Math.min(cap, Math.round(noHintWait * 1.5));
+		}
+		if (wait === 0 && floor === 0) wait = 1;
+	}
+}

@@ -1,0 +1,139 @@
+import { FhirError } from '../errors';
+import { headerValue } from '../http';
+import type { HttpResponse } from '../http';
+import { parseErrorBody } from '../operationOutcome';
+import type { BodyStream, BulkRuntime } from './types';
+
+/**
+ * Retry-After as milliseconds from `now`: delta-seconds (`120`, `1.5`) or an HTTP date.
+ * Undefined when absent or unreadable; never negative.
+ */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+	if (value === undefined) return undefined;
+	const text = value.trim();
+	if (text === '') return undefined;
+	if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+	if (!/\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b/i.test(text) || !/\d{1,2}:\d{2}:\d{2}/.test(text)) return undefined;
+	const at = Date.parse(text);
+	if (Number.isNaN(at)) return undefined;
+	return Math.max(0, at - now);
+}
+
+/** Milliseconds until the next minute boundary (eCW: a 429 blocks the rest of the minute). */
+export function untilNextMinute(now: number): number {
+	return 60000 - (now % 60000);
+}
+
+/** Request label for errors: method and path only, never the query string. */
+export function requestLabel(method: string, url: string): string {
+	try {
+		const parsed = new URL(url);
+		return `${method} ${parsed.pathname}`;
+	} catch {
+		return method;
+	}
+}
+
+export function pathOf(url: string): string {
+	try {
+		return new URL(url).pathname;
+	} catch {
+		return '';
+	}
+}
+
+export function originOf(url: string): string | undefined {
+	try {
+		return new URL(url).origin;
+	} catch {
+		return undefined;
+	}
+}
+
+export function sameOrigin(a: string, b: string): boolean {
+	const oa = originOf(a);
+	return oa !== undefined && oa === originOf(b);
+}
+
+export async function readText(body: HttpResponse['body']): Promise<string> {
+	if (typeof body === 'string') return body;
+	const chunks: string[] = [];
+	const decoder = new TextDecoder();
+	for await (const chunk of body as BodyStream) {
+		chunks.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+	}
+	chunks.push(decoder.decode());
+	return chunks.join('');
+}
+
+export function destroyStream(body: HttpResponse['body'], error?: Error): void {
+	if (typeof body === 'string') return;
+	const stream = body as BodyStream;
+	try {
+		if (typeof stream.destroy === 'function') stream.destroy(error);
+	} catch {
+		// already closed
+	}
+}
+
+/** Build a FhirError from a response we did not expect, reading its OperationOutcome. */
+export async function errorFromResponse(
+	response: HttpResponse,
+	message: string,
+	method: string,
+	url: string,
+	hint?: string,
+): Promise<FhirError> {
+	let text = '';
+	try {
+		text = await readText(response.body);
+	} catch {
+		// body unreadable: keep the status
+	}
+	return new FhirError(`${message} (HTTP ${response.status})`, {
+		kind: response.status === 429 ? 'rateLimit' : 'http',
+		status: response.status,
+		outcome: parseErrorBody(text),
+		hint,
+		request: requestLabel(method, url),
+	});
+}
+
+/** Sleep that ends early when the execution is cancelled. */
+export async function pause(runtime: BulkRuntime, ms: number): Promise<void> {
+	if (ms <= 0 || runtime.signal?.aborted) return;
+	await runtime.sleep(ms, runtime.signal);
+}
+
+/** Exponential backoff with jitter: base * 2^attempt, capped. */
+export function backoff(attempt: number, baseMs: number, capMs: number): number {
+	const raw = Math.min(capMs, baseMs * 2 ** attempt);
+	return Math.round(raw * (0.8 + Math.random() * 0.4));
+}
+
+export function cancelledError(): FhirError {
+	return new FhirError('The execution was cancelled', { kind: 'network' });
+}
+
+export function isNetworkError(error: unknown): boolean {
+	if (error instanceof FhirError) return error.kind === 'network';
+	if (!(error instanceof Error)) return false;
+	const code = (error as { code?: unknown }).code;
+	if (typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ECONNABORTED|ERR_STREAM_PREMATURE_CLOSE|UND_ERR_SOCKET|ABORT_ERR|ERR_HTTP2_STREAM_ERROR|EAI_AGAIN)$/.test(code))
+		return true;
+	return /aborted|socket hang up|terminated|premature close|ECONNRESET/i.test(error.message);
+}
+
+export function header(response: HttpResponse, name: string): string | undefined {
+	return headerValue(response.headers, name);
+}
+
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** Resolves to the value or the error, so callers decide what to throw outside any catch block. */
+export async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+	return await promise.then(
+		(value): Settled<T> => ({ ok: true, value }),
+		(error: unknown): Settled<T> => ({ ok: false, error }),
+	);
+}
