@@ -117,3 +117,10 @@ test('the server time becomes the cursor only when there is none yet', () => {
 	const kept = new ChangeBatch({ ...emptyState(), cursor: T(2) }, { sorted: true }).commit({ complete: true, serverTime: T(8) });
 	assert.equal(kept.cursor, T(2));
 });
+
+test('records older than the cursor are dropped (a server that ignores _lastUpdated)', () => {
+	const b = new ChangeBatch({ ...emptyState(), cursor: T(5) }, { sorted: false });
+	assert.equal(b.offer(rec('old', T(4))), undefined);
+	assert.ok(b.offer(rec('new', T(6))));
+	assert.equal(b.commit({ complete: true }).cursor, T(6));
+});

@@ -179,6 +179,11 @@ export class ChangeBatch<R extends TrackedResource = TrackedResource> {
 		return this.sorted;
 	}
 
+	/** The server did not apply `_sort` after all: the cursor will only move after a complete read. */
+	markUnsorted(): void {
+		this.sorted = false;
+	}
+
 	get emittedCount(): number {
 		return this.emitted.length;
 	}
@@ -198,6 +203,9 @@ export class ChangeBatch<R extends TrackedResource = TrackedResource> {
 		this.handled.add(key);
 		if (this.recent.has(key)) return undefined;
 		if (ms !== undefined && this.cursorMs !== undefined) {
+			// Older than the cursor: read by an earlier poll (the cursor only moves over records
+			// read). Matters when a server ignores `_lastUpdated` and returns older records.
+			if (ms < this.cursorMs) return undefined;
 			if (ms === this.cursorMs && this.atCursor.has(key)) return undefined;
 		}
 

@@ -1,0 +1,39 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type { INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
+
+import { triggerProperties } from './trigger/description';
+import { pollTrigger } from './trigger/poll';
+
+export class EClinicalWorksTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'eClinicalWorks Trigger',
+		name: 'eClinicalWorksTrigger',
+		icon: { light: 'file:eclinicalworks.svg', dark: 'file:eclinicalworks.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{ $parameter["event"] === "patientChanged" ? "Patient created or updated" : "Appointment created or changed" }}',
+		description:
+			'Starts the workflow when appointments (eCW visits) or patients are created or changed in eClinicalWorks or another SMART on FHIR R4 server',
+		defaults: { name: 'eClinicalWorks Trigger' },
+		polling: true,
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{
+				name: 'eClinicalWorksApi',
+				required: true,
+				displayOptions: { show: { authentication: ['backendService'] } },
+			},
+			{
+				name: 'eClinicalWorksOAuth2Api',
+				required: true,
+				displayOptions: { show: { authentication: ['userLogin'] } },
+			},
+		],
+		properties: triggerProperties,
+	};
+
+	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+		return await pollTrigger.call(this);
+	}
+}

@@ -1,0 +1,135 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import { STATUS_GROUPS } from '../fhir/appointments';
+
+/** Values of the `event` parameter. */
+export const EVENT_APPOINTMENT = 'appointmentChanged';
+export const EVENT_PATIENT = 'patientChanged';
+
+export const triggerProperties: INodeProperties[] = [
+	{
+		displayName: 'Authentication',
+		name: 'authentication',
+		type: 'options',
+		options: [
+			{
+				name: 'Backend Service (System Access)',
+				value: 'backendService',
+				description: 'A registered backend app signs in on its own; no person logs in',
+			},
+			{
+				name: 'User Login',
+				value: 'userLogin',
+				description: 'A person logs in to eClinicalWorks once; n8n keeps the session',
+			},
+		],
+		default: 'backendService',
+	},
+	{
+		displayName: 'Trigger On',
+		name: 'event',
+		type: 'options',
+		noDataExpression: true,
+		required: true,
+		options: [
+			{
+				name: 'Appointment Created or Changed',
+				value: EVENT_APPOINTMENT,
+				description:
+					'A visit is booked, changed or cancelled (Appointment, or eCW visits (Encounter) when the server has no Appointment resource)',
+			},
+			{
+				name: 'Patient Created or Updated',
+				value: EVENT_PATIENT,
+				description: 'A patient record is added or changed',
+			},
+		],
+		default: EVENT_APPOINTMENT,
+	},
+	{
+		displayName: 'Practice Codes',
+		name: 'practiceCodes',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. ABCDEF, GHIJKL',
+		description:
+			"Practices to watch, separated by commas. Leave empty for the credential's practice. Each practice keeps its own position, so adding one later does not replay the others.",
+	},
+	{
+		displayName: 'Simplify',
+		name: 'simple',
+		type: 'boolean',
+		default: true,
+		description: 'Whether to return a simplified version of the response instead of the raw data',
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show: { event: [EVENT_APPOINTMENT] } },
+		options: [
+			{
+				displayName: 'Location ID',
+				name: 'location',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. 42',
+				description: 'Only visits at this location (the Location ID, or a reference such as Location/42)',
+			},
+			{
+				displayName: 'Page Size',
+				name: 'pageSize',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 1000 },
+				default: 100,
+				description: 'How many records to ask the server for per page',
+			},
+			{
+				displayName: 'Practitioner ID',
+				name: 'practitioner',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. 7',
+				description: 'Only visits with this practitioner (the Practitioner ID, or a reference such as Practitioner/7)',
+			},
+			{
+				displayName: 'Status',
+				name: 'statuses',
+				type: 'multiOptions',
+				options: Object.entries(STATUS_GROUPS).map(([value, group]) => ({ name: group.label, value })),
+				default: [],
+				description:
+					'Only visits whose status is now one of these (a visit that had one of them and is cancelled is still reported). Leave empty for all.',
+			},
+			{
+				displayName: 'Visits Within (Days)',
+				name: 'daysAhead',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 0,
+				description:
+					'Only visits from the start of today up to this many days ahead (1 = today, 2 = today and tomorrow, 7 = this week). 0 = no limit.',
+			},
+		],
+	},
+	{
+		displayName: 'Options',
+		name: 'patientOptions',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show: { event: [EVENT_PATIENT] } },
+		options: [
+			{
+				displayName: 'Page Size',
+				name: 'pageSize',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 1000 },
+				default: 100,
+				description: 'How many records to ask the server for per page',
+			},
+		],
+	},
+];

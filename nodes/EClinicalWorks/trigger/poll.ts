@@ -1,0 +1,136 @@
+import { NodeOperationError } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workflow';
+
+import { toMillis } from '../fhir/changes';
+import type { Change } from '../fhir/changes';
+import { InputError } from '../fhir/errors';
+import { getFhirClient } from '../transport';
+import { toNodeError } from '../transport/errors';
+import { EVENT_PATIENT } from './description';
+import { toItems } from './output';
+import { pollPractice } from './pollPractice';
+import type { PracticePollResult } from './pollPractice';
+import { watchedSource } from './source';
+import { loadState, saveState } from './state';
+
+/** Pages read per poll when the server sorts by `_lastUpdated` (the next poll goes on from there). */
+const MAX_PAGES_PER_POLL = 50;
+
+/** `ABC, DEF` -> ['ABC', 'DEF']; empty -> [''] (the credential's practice). */
+export function parsePracticeCodes(value: unknown): string[] {
+	const codes = (typeof value === 'string' ? value : '')
+		.split(/[\s,;]+/)
+		.map((code) => code.trim())
+		.filter(Boolean);
+	const unique = [...new Set(codes)];
+	for (const code of unique) {
+		if (!/^[A-Za-z0-9_-]{1,64}$/.test(code)) {
+			throw new InputError(
+				'Practice Codes',
+				`"${code}" is not a practice code`,
+				'Enter practice codes (letters, digits, "-" or "_") separated by commas, or leave the field empty',
+			);
+		}
+	}
+	return unique.length > 0 ? unique : [''];
+}
+
+interface PracticeOutcome {
+	code: string;
+	result?: PracticePollResult;
+	items?: INodeExecutionData[];
+	error?: unknown;
+}
+
+function describeFailure(this: IPollFunctions, code: string, error: unknown) {
+	const nodeError = toNodeError(this.getNode(), error, 0);
+	if (code) nodeError.message = `Practice ${code}: ${nodeError.message}`;
+	return nodeError;
+}
+
+/**
+ * The trigger's poll: every practice in turn, each with its own cursor (keyed by resolved base URL).
+ * A practice that fails keeps its position and is tried again at the next poll; the poll only fails
+ * when nothing could be emitted at all.
+ */
+export async function pollTrigger(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+	const event = this.getNodeParameter('event', '') as string;
+	const simple = this.getNodeParameter('simple', true) as boolean;
+	const options = (this.getNodeParameter(event === EVENT_PATIENT ? 'patientOptions' : 'options', {}) ?? {}) as IDataObject;
+	const manual = this.getMode() === 'manual';
+	const zone = this.getTimezone();
+	const staticData = this.getWorkflowStaticData('node');
+	const pageSize = Math.max(1, Math.min(1000, Math.floor(Number(options.pageSize ?? 100)) || 100));
+
+	let codes: string[];
+	try {
+		codes = parsePracticeCodes(this.getNodeParameter('practiceCodes', ''));
+	} catch (error) {
+		throw toNodeError(this.getNode(), error, 0);
+	}
+
+	const outcomes: PracticeOutcome[] = [];
+	for (const code of codes) {
+		const outcome: PracticeOutcome = { code };
+		outcomes.push(outcome);
+		try {
+			const client = await getFhirClient.call(this, 0, code ? { practiceCode: code } : undefined);
+			const source = watchedSource(await client.capabilities(), {
+				event,
+				zone,
+				simple,
+				daysAhead: options.daysAhead as number | undefined,
+				location: options.location as string | undefined,
+				practitioner: options.practitioner as string | undefined,
+				statuses: options.statuses as string[] | undefined,
+			});
+			const result = await pollPractice({
+				client,
+				source,
+				state: loadState(staticData, client.baseUrl, source.type),
+				mode: manual ? 'manual' : 'trigger',
+				pageSize,
+				maxPages: MAX_PAGES_PER_POLL,
+			});
+			outcome.result = result;
+			if (!manual && result.state) saveState(staticData, client.baseUrl, source.type, result.state);
+			const changes: Change[] = result.changes;
+			outcome.items = await toItems(client, changes, {
+				simple,
+				zone,
+				practiceCode: code,
+				included: result.included,
+				followUp: source.followUp,
+			});
+			if (result.interrupted) outcome.error = result.interrupted;
+		} catch (error) {
+			outcome.error = error;
+		}
+	}
+
+	const failed = outcomes.filter((outcome) => outcome.error !== undefined && !(outcome.items?.length ?? 0));
+	if (manual) {
+		// One item: the most recent record among the practices.
+		let best: { item: INodeExecutionData; ms: number } | undefined;
+		for (const outcome of outcomes) {
+			const change = outcome.result?.changes[0];
+			const item = outcome.items?.[0];
+			if (!change || !item) continue;
+			const ms = toMillis(change.lastUpdated) ?? 0;
+			if (!best || ms > best.ms) best = { item, ms };
+		}
+		if (best) return [[best.item]];
+		if (failed.length > 0) throw describeFailure.call(this, failed[0].code, failed[0].error);
+		throw new NodeOperationError(this.getNode(), 'No record found to use as a test event', {
+			description:
+				event === EVENT_PATIENT
+					? 'The server returned no patients.'
+					: 'The server returned no visits matching the options (status, location, practitioner, days ahead). Loosen the options or create a visit, then fetch again.',
+		});
+	}
+
+	const items = outcomes.flatMap((outcome) => outcome.items ?? []);
+	if (items.length > 0) return [items];
+	if (failed.length > 0) throw describeFailure.call(this, failed[0].code, failed[0].error);
+	return null;
+}
