@@ -1,0 +1,275 @@
+import { hasResource, resourceCapability, supportsInclude, supportsSearchParam } from './capabilitySummary';
+import type { CapabilityStatement } from './capabilitySummary';
+import { isInRange, rangeToSearchParams } from './dates';
+import type { DateRange } from './dates';
+import { InputError } from './errors';
+import { SOURCE_APPOINTMENT, SOURCE_ENCOUNTER, visitReferences } from './simplify';
+import type { FhirResource } from './simplify';
+
+/**
+ * "Get appointments" without assuming the server has an Appointment resource.
+ *
+ * Real eClinicalWorks FHIR R4 serves no Appointment (scheduling lives in healow's separate API);
+ * its visits are Encounters with `date`, `patient`, `practitioner` and `location` search. Other FHIR
+ * servers serve Appointment. The source is chosen from the server's CapabilityStatement.
+ */
+
+export type SourceChoice = 'auto' | 'appointment' | 'encounter';
+export type VisitSource = 'Appointment' | 'Encounter';
+
+export interface ChosenSource {
+	type: VisitSource;
+	/** Label put on every output item: `Appointment` or `Encounter (eCW visit)`. */
+	label: string;
+	/** Why this source was used (shown in hints and empty-result notices). */
+	reason: string;
+}
+
+export function sourceLabel(type: VisitSource): string {
+	return type === 'Appointment' ? SOURCE_APPOINTMENT : SOURCE_ENCOUNTER;
+}
+
+function searchable(caps: CapabilityStatement | undefined, type: string): boolean {
+	const capability = resourceCapability(caps, type);
+	if (!capability) return false;
+	// A resource listed without interactions is taken as searchable; one listing interactions must list search-type.
+	return capability.interactions.length === 0 || capability.interactions.includes('search-type');
+}
+
+export function chooseSource(caps: CapabilityStatement | undefined, requested: SourceChoice | string): ChosenSource {
+	const appointment = searchable(caps, 'Appointment');
+	const encounter = searchable(caps, 'Encounter');
+	switch (requested) {
+		case 'appointment':
+			if (!appointment) {
+				throw new InputError(
+					'Source',
+					hasResource(caps, 'Appointment')
+						? 'this server lists Appointment but not its search interaction'
+						: "this server's CapabilityStatement has no Appointment resource (eClinicalWorks FHIR R4 serves visits as Encounters, not Appointments)",
+					'Set Source to Auto or to Encounter (eCW Visits)',
+				);
+			}
+			return { type: 'Appointment', label: SOURCE_APPOINTMENT, reason: 'Source set to Appointment' };
+		case 'encounter':
+			if (!encounter) {
+				throw new InputError(
+					'Source',
+					"this server's CapabilityStatement has no searchable Encounter resource",
+					'Set Source to Auto or to Appointment',
+				);
+			}
+			return { type: 'Encounter', label: SOURCE_ENCOUNTER, reason: 'Source set to Encounter (eCW visits)' };
+		case 'auto':
+		case '':
+		case undefined:
+			if (appointment) {
+				return { type: 'Appointment', label: SOURCE_APPOINTMENT, reason: 'the server serves Appointment' };
+			}
+			if (encounter) {
+				return {
+					type: 'Encounter',
+					label: SOURCE_ENCOUNTER,
+					reason: 'the server has no Appointment resource (as on eClinicalWorks), so its visits (Encounters) were used',
+				};
+			}
+			throw new InputError(
+				'Source',
+				"this server's CapabilityStatement lists neither Appointment nor Encounter search",
+				'Check the Base URL points at the practice FHIR endpoint and the app has Encounter scopes',
+			);
+		default:
+			throw new InputError('Source', `"${String(requested)}" is not a known source`, 'Use auto, appointment or encounter');
+	}
+}
+
+/** User-facing status groups, mapped to each source's status codes. */
+export const STATUS_GROUPS: Record<string, { label: string; Appointment: string[]; Encounter: string[] }> = {
+	booked: { label: 'Booked / Planned', Appointment: ['booked'], Encounter: ['planned'] },
+	pending: { label: 'Pending / Proposed / Waitlist', Appointment: ['proposed', 'pending', 'waitlist'], Encounter: ['planned'] },
+	arrived: { label: 'Arrived / Checked In', Appointment: ['arrived', 'checked-in'], Encounter: ['arrived', 'triaged'] },
+	inProgress: { label: 'In Progress', Appointment: [], Encounter: ['in-progress', 'onleave'] },
+	finished: { label: 'Fulfilled / Finished', Appointment: ['fulfilled'], Encounter: ['finished'] },
+	cancelled: { label: 'Cancelled', Appointment: ['cancelled'], Encounter: ['cancelled'] },
+	noshow: { label: 'No-Show', Appointment: ['noshow'], Encounter: [] },
+	enteredInError: { label: 'Entered in Error', Appointment: ['entered-in-error'], Encounter: ['entered-in-error'] },
+};
+
+/**
+ * The status codes a filter stands for, for one source. Accepts the group keys above or raw FHIR
+ * codes (so an expression can pass `checked-in`). Empty input = no status filter (undefined).
+ */
+export function statusCodes(statuses: unknown, source: VisitSource): string[] | undefined {
+	const list = (Array.isArray(statuses) ? statuses : typeof statuses === 'string' && statuses.trim() ? statuses.split(',') : [])
+		.map((s) => String(s).trim())
+		.filter(Boolean);
+	if (list.length === 0) return undefined;
+	const codes = new Set<string>();
+	const allCodes = new Set(Object.values(STATUS_GROUPS).flatMap((g) => [...g.Appointment, ...g.Encounter]));
+	for (const status of list) {
+		const group = STATUS_GROUPS[status];
+		if (group) group[source].forEach((c) => codes.add(c));
+		else if (allCodes.has(status)) codes.add(status);
+		else {
+			throw new InputError(
+				'Status',
+				`"${status}" is not a known status`,
+				`Use ${Object.keys(STATUS_GROUPS).join(', ')} or a FHIR status code such as checked-in`,
+			);
+		}
+	}
+	return [...codes];
+}
+
+export interface VisitFilter {
+	range: DateRange;
+	patientId?: string;
+	practitionerId?: string;
+	locationId?: string;
+	/** FHIR status codes of the chosen source; undefined = any. */
+	statuses?: string[];
+}
+
+export interface IncludeWish {
+	patient: boolean;
+	practitioner: boolean;
+	location: boolean;
+}
+
+const INCLUDE_TARGET: Record<keyof IncludeWish, string> = {
+	patient: 'Patient',
+	practitioner: 'Practitioner',
+	location: 'Location',
+};
+
+export interface VisitQuery {
+	query: Array<[string, string]>;
+	/** Referenced types asked for with `_include`. */
+	included: string[];
+	/** Referenced types to read afterwards (wanted but not `_include`-able on this server). */
+	followUp: string[];
+	/** Whether the status filter went to the server (else it is applied here only). */
+	statusOnServer: boolean;
+}
+
+/** Builds the search for the chosen source; every filter is also re-applied locally by `matchesFilter`. */
+export function buildVisitQuery(
+	caps: CapabilityStatement | undefined,
+	source: VisitSource,
+	filter: VisitFilter,
+	include: IncludeWish,
+): VisitQuery {
+	const query: Array<[string, string]> = [...rangeToSearchParams(filter.range, 'date')];
+	if (filter.patientId) query.push(['patient', filter.patientId]);
+	if (filter.practitionerId) query.push(['practitioner', filter.practitionerId]);
+	if (filter.locationId) query.push(['location', filter.locationId]);
+	let statusOnServer = false;
+	if (filter.statuses && filter.statuses.length > 0 && supportsSearchParam(caps, source, 'status')) {
+		query.push(['status', filter.statuses.join(',')]);
+		statusOnServer = true;
+	}
+	const included: string[] = [];
+	const followUp: string[] = [];
+	for (const key of Object.keys(INCLUDE_TARGET) as Array<keyof IncludeWish>) {
+		if (!include[key]) continue;
+		const target = INCLUDE_TARGET[key];
+		const spec = `${source}:${key}`;
+		if (supportsInclude(caps, source, spec)) {
+			query.push(['_include', spec]);
+			included.push(target);
+		}
+		// Always allowed to follow up: eCW declares _include but does not always honour it.
+		followUp.push(target);
+	}
+	return { query, included, followUp, statusOnServer };
+}
+
+function startOf(resource: FhirResource): string | undefined {
+	return resource.resourceType === 'Encounter' ? resource.period?.start : resource.start;
+}
+
+/** Local re-check of every filter (servers may ignore unknown parameters or read prefixes loosely). */
+export function matchesFilter(resource: FhirResource, filter: VisitFilter): boolean {
+	const start = startOf(resource);
+	if (!isInRange(start, filter.range)) return false;
+	if (filter.statuses && filter.statuses.length > 0 && !filter.statuses.includes(resource.status)) return false;
+	const refs = visitReferences(resource);
+	const refsAll = allReferences(resource);
+	if (filter.patientId && !refs.includes(`Patient/${filter.patientId}`) && !refsAll.includes(`Patient/${filter.patientId}`)) return false;
+	if (filter.practitionerId && !refsAll.includes(`Practitioner/${filter.practitionerId}`)) return false;
+	if (filter.locationId && !refsAll.includes(`Location/${filter.locationId}`)) return false;
+	return true;
+}
+
+/** Every `Type/id` a visit refers to among its participants, subject and locations. */
+function allReferences(resource: FhirResource): string[] {
+	/* eslint-disable @typescript-eslint/no-explicit-any */
+	const refs: any[] =
+		resource.resourceType === 'Appointment'
+			? (resource.participant ?? []).map((p: any) => p?.actor)
+			: [
+					resource.subject,
+					...(resource.participant ?? []).map((p: any) => p?.individual),
+					...(resource.location ?? []).map((l: any) => l?.location),
+				];
+	const out: string[] = [];
+	for (const ref of refs) {
+		const text = typeof ref?.reference === 'string' ? ref.reference : '';
+		const match = /([A-Z][A-Za-z]+)\/([^/]+?)(?:\/_history\/.*)?$/.exec(text);
+		if (match) out.push(`${match[1]}/${match[2]}`);
+	}
+	return out;
+}
+
+/** Sort key: start instant, then id, so output order is stable across pages and servers. */
+export function compareVisits(a: FhirResource, b: FhirResource): number {
+	const sa = Date.parse(startOf(a) ?? '') || 0;
+	const sb = Date.parse(startOf(b) ?? '') || 0;
+	if (sa !== sb) return sa - sb;
+	return String(a.id ?? '').localeCompare(String(b.id ?? ''));
+}
+
+/** References of the wanted types that are not in `known`, grouped by type, each id once. */
+export function missingReferences(
+	visits: FhirResource[],
+	types: string[],
+	known: (reference: string) => boolean,
+): Map<string, string[]> {
+	const out = new Map<string, string[]>();
+	for (const visit of visits) {
+		for (const ref of visitReferences(visit)) {
+			const [type, id] = ref.split('/');
+			if (!types.includes(type) || known(ref)) continue;
+			const list = out.get(type) ?? [];
+			if (!list.includes(id)) list.push(id);
+			out.set(type, list);
+		}
+	}
+	return out;
+}
+
+export interface SplitBundle {
+	matches: FhirResource[];
+	included: FhirResource[];
+	outcomes: FhirResource[];
+	next?: string;
+}
+
+/** Splits a searchset Bundle by `entry.search.mode` (match / include / outcome), not by type. */
+export function splitBundle(value: unknown, type: string): SplitBundle {
+	const bundle = value as { entry?: unknown; link?: unknown } | undefined;
+	const result: SplitBundle = { matches: [], included: [], outcomes: [] };
+	const entries = Array.isArray(bundle?.entry) ? bundle?.entry : [];
+	for (const entry of entries as Array<{ resource?: FhirResource; search?: { mode?: string } }>) {
+		const resource = entry?.resource;
+		if (!resource) continue;
+		const mode = entry.search?.mode;
+		if (mode === 'include') result.included.push(resource);
+		else if (mode === 'outcome' || (!mode && resource.resourceType === 'OperationOutcome')) result.outcomes.push(resource);
+		else if (mode === 'match' || resource.resourceType === type) result.matches.push(resource);
+		else result.included.push(resource);
+	}
+	const links = Array.isArray(bundle?.link) ? (bundle?.link as Array<{ relation?: string; url?: string }>) : [];
+	result.next = links.find((l) => l?.relation === 'next')?.url;
+	return result;
+}

@@ -1,0 +1,120 @@
+/**
+ * Reading a FHIR CapabilityStatement (`/metadata`): which resource types, search parameters,
+ * `_include`s and operations the server declares. Pure functions, no n8n, no HTTP.
+ */
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type CapabilityStatement = { resourceType?: string; [key: string]: any };
+
+export interface ResourceCapability {
+	type: string;
+	interactions: string[];
+	searchParams: string[];
+	searchInclude: string[];
+	operations: string[];
+	profile: string;
+}
+
+export interface CapabilitySummary {
+	fhirVersion: string;
+	software: string;
+	softwareVersion: string;
+	implementation: string;
+	publisher: string;
+	date: string;
+	formats: string[];
+	resourceCount: number;
+	resourceTypes: string[];
+	resources: ResourceCapability[];
+	operations: string[];
+	security: string[];
+}
+
+function arr(value: unknown): any[] {
+	return Array.isArray(value) ? value : [];
+}
+
+function str(value: unknown): string {
+	return typeof value === 'string' ? value : '';
+}
+
+function serverRest(caps: CapabilityStatement | undefined): any[] {
+	const rest = arr(caps?.rest);
+	const server = rest.filter((r) => r?.mode === 'server' || r?.mode === undefined);
+	return server.length > 0 ? server : rest;
+}
+
+function operationName(op: any): string {
+	const name = str(op?.name) || str(op?.definition).split('/').pop() || '';
+	return name.replace(/^\$/, '');
+}
+
+export function resourceCapability(caps: CapabilityStatement | undefined, type: string): ResourceCapability | undefined {
+	for (const rest of serverRest(caps)) {
+		const resource = arr(rest?.resource).find((r) => r?.type === type);
+		if (resource) {
+			return {
+				type,
+				interactions: arr(resource.interaction).map((i) => str(i?.code)).filter(Boolean),
+				searchParams: arr(resource.searchParam).map((p) => str(p?.name)).filter(Boolean),
+				searchInclude: arr(resource.searchInclude).map(str).filter(Boolean),
+				operations: arr(resource.operation).map(operationName).filter(Boolean),
+				profile: str(resource.profile),
+			};
+		}
+	}
+	return undefined;
+}
+
+/** Resource types the server declares, sorted. */
+export function resourceTypes(caps: CapabilityStatement | undefined): string[] {
+	const types = new Set<string>();
+	for (const rest of serverRest(caps)) {
+		for (const resource of arr(rest?.resource)) if (str(resource?.type)) types.add(resource.type);
+	}
+	return [...types].sort();
+}
+
+export function hasResource(caps: CapabilityStatement | undefined, type: string): boolean {
+	return resourceCapability(caps, type) !== undefined;
+}
+
+/** Whether the server declares `_include` of `include` (e.g. `Encounter:patient`) for `type`. `*` counts. */
+export function supportsInclude(caps: CapabilityStatement | undefined, type: string, include: string): boolean {
+	const declared = resourceCapability(caps, type)?.searchInclude ?? [];
+	return declared.includes(include) || declared.includes('*') || declared.includes(`${type}:*`);
+}
+
+export function supportsSearchParam(caps: CapabilityStatement | undefined, type: string, param: string): boolean {
+	return (resourceCapability(caps, type)?.searchParams ?? []).includes(param);
+}
+
+/** Whether the server declares an operation (name without `$`) on `type`, or at system level. */
+export function hasOperation(caps: CapabilityStatement | undefined, type: string, name: string): boolean {
+	if ((resourceCapability(caps, type)?.operations ?? []).includes(name)) return true;
+	return serverRest(caps).some((rest) =>
+		arr(rest?.operation).some((op) => operationName(op) === name && str(op?.definition).includes(`${type}-${name}`)),
+	);
+}
+
+export function summarizeCapabilities(caps: CapabilityStatement): CapabilitySummary {
+	const types = resourceTypes(caps);
+	const rests = serverRest(caps);
+	const security = rests.flatMap((rest) =>
+		arr(rest?.security?.service).flatMap((s) => arr(s?.coding).map((c) => str(c?.code) || str(c?.display)).concat(str(s?.text))),
+	).filter(Boolean);
+	return {
+		fhirVersion: str(caps.fhirVersion),
+		software: str(caps.software?.name),
+		softwareVersion: str(caps.software?.version),
+		implementation: str(caps.implementation?.description) || str(caps.implementation?.url),
+		publisher: str(caps.publisher),
+		date: str(caps.date),
+		formats: arr(caps.format).map(str).filter(Boolean),
+		resourceCount: types.length,
+		resourceTypes: types,
+		resources: types.map((t) => resourceCapability(caps, t) as ResourceCapability),
+		operations: rests.flatMap((rest) => arr(rest?.operation).map(operationName)).filter(Boolean),
+		security: [...new Set(security)],
+	};
+}

@@ -1,0 +1,348 @@
+import { toZoned } from './dates';
+
+/**
+ * Flat, dispatcher-friendly views of FHIR R4 resources. Pure functions: no n8n, no HTTP.
+ * Every simplified item keeps `resourceType` and `id`; fields that the record does not carry are
+ * empty strings (or null for booleans/lists that cannot be known), so columns line up in n8n tables.
+ */
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type FhirResource = { resourceType: string; id?: string; [key: string]: any };
+
+export type SimpleItem = Record<string, string | number | boolean | null | string[]>;
+
+/** Looks up a referenced resource (`Patient/123`) among included or fetched resources. */
+export type ReferenceLookup = (reference: string) => FhirResource | undefined;
+
+export const SOURCE_APPOINTMENT = 'Appointment';
+export const SOURCE_ENCOUNTER = 'Encounter (eCW visit)';
+
+function str(value: unknown): string {
+	return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+}
+
+function arr(value: unknown): any[] {
+	return Array.isArray(value) ? value : [];
+}
+
+function pickByUse<T extends { use?: string; period?: { end?: string } }>(list: T[], uses: string[]): T | undefined {
+	const current = list.filter((entry) => !entry?.period?.end);
+	const pool = current.length > 0 ? current : list;
+	for (const use of uses) {
+		const found = pool.find((entry) => entry?.use === use);
+		if (found) return found;
+	}
+	return pool.find((entry) => entry?.use !== 'old') ?? pool[0];
+}
+
+/** `{ text }` or given + family of the best HumanName (official, usual, then any). */
+export function formatHumanName(names: unknown): { name: string; family: string; given: string } {
+	const best = pickByUse(arr(names), ['official', 'usual']);
+	if (!best) return { name: '', family: '', given: '' };
+	const family = str(best.family);
+	const given = arr(best.given).map(str).filter(Boolean).join(' ');
+	const built = [arr(best.prefix).map(str).join(' '), given, family].filter(Boolean).join(' ');
+	const suffix = arr(best.suffix).map(str).filter(Boolean).join(', ');
+	const name = str(best.text) || (suffix ? `${built}, ${suffix}` : built);
+	return { name, family, given };
+}
+
+/** One line: `12 Main St, Apt 2, Boston, MA 02118`. */
+export function formatAddress(addresses: unknown): {
+	address: string;
+	city: string;
+	state: string;
+	postalCode: string;
+} {
+	const best = pickByUse(arr(addresses), ['home', 'temp']);
+	if (!best) return { address: '', city: '', state: '', postalCode: '' };
+	const city = str(best.city);
+	const state = str(best.state);
+	const postalCode = str(best.postalCode);
+	const lines = arr(best.line).map(str).filter(Boolean);
+	const cityLine = [city, [state, postalCode].filter(Boolean).join(' ')].filter(Boolean).join(', ');
+	const address = str(best.text) || [...lines, cityLine].filter(Boolean).join(', ');
+	return { address, city, state, postalCode };
+}
+
+function telecom(resource: FhirResource, system: string): string {
+	const list = arr(resource.telecom).filter((t) => t?.system === system && str(t.value));
+	const best = pickByUse(list, system === 'phone' ? ['mobile', 'home', 'work'] : ['home', 'work']);
+	return best ? str(best.value) : '';
+}
+
+function codingText(concept: any): string {
+	if (!concept) return '';
+	if (str(concept.text)) return str(concept.text);
+	const coding = arr(concept.coding).find((c) => str(c?.display)) ?? arr(concept.coding)[0];
+	return coding ? str(coding.display) || str(coding.code) : '';
+}
+
+function conceptsText(concepts: unknown): string {
+	return arr(concepts).map(codingText).filter(Boolean).join('; ');
+}
+
+/** The medical record number: identifier typed MR (v2-0203), else one whose type/system says MRN, else the first. */
+export function findMrn(identifiers: unknown): string {
+	const list = arr(identifiers).filter((i) => str(i?.value));
+	const isMr = (i: any) => arr(i?.type?.coding).some((c) => c?.code === 'MR');
+	const looksMr = (i: any) => /\b(mrn|medical record)/i.test(`${codingText(i?.type)} ${str(i?.system)}`);
+	const found = list.find(isMr) ?? list.find(looksMr) ?? list.find((i) => i?.use === 'usual') ?? list[0];
+	return found ? str(found.value) : '';
+}
+
+export function simplifyPatient(patient: FhirResource): SimpleItem {
+	const { name, family, given } = formatHumanName(patient.name);
+	const { address, city, state, postalCode } = formatAddress(patient.address);
+	return {
+		resourceType: 'Patient',
+		id: str(patient.id),
+		mrn: findMrn(patient.identifier),
+		name,
+		family,
+		given,
+		birthDate: str(patient.birthDate),
+		gender: str(patient.gender),
+		phone: telecom(patient, 'phone'),
+		email: telecom(patient, 'email'),
+		address,
+		city,
+		state,
+		postalCode,
+		lastUpdated: str(patient.meta?.lastUpdated),
+	};
+}
+
+export function simplifyPractitioner(practitioner: FhirResource): SimpleItem {
+	const { name, family, given } = formatHumanName(practitioner.name);
+	const npi = arr(practitioner.identifier).find((i) => /npi/i.test(str(i?.system)));
+	return {
+		resourceType: 'Practitioner',
+		id: str(practitioner.id),
+		name,
+		family,
+		given,
+		npi: npi ? str(npi.value) : '',
+		phone: telecom(practitioner, 'phone'),
+		email: telecom(practitioner, 'email'),
+		specialty: arr(practitioner.qualification).map((q) => codingText(q?.code)).filter(Boolean).join('; '),
+		active: typeof practitioner.active === 'boolean' ? practitioner.active : null,
+		lastUpdated: str(practitioner.meta?.lastUpdated),
+	};
+}
+
+export function simplifyLocation(location: FhirResource): SimpleItem {
+	const { address, city, state, postalCode } = formatAddress(location.address ? [location.address] : []);
+	return {
+		resourceType: 'Location',
+		id: str(location.id),
+		name: str(location.name),
+		status: str(location.status),
+		phone: telecom(location, 'phone'),
+		address,
+		city,
+		state,
+		postalCode,
+		lastUpdated: str(location.meta?.lastUpdated),
+	};
+}
+
+/** Words in a comment or reason that mean the patient needs help getting to the visit. */
+const NEED_PATTERNS: Array<[string, RegExp]> = [
+	['wheelchair', /\bwheel\s?chair/i],
+	['stretcher', /\bstretcher|\bgurney/i],
+	['ambulance', /\bambulan(ce|t)|\bambulette/i],
+	['transport', /\btransport|\bride\b|\bpick\s?-?up\b|\bnemt\b/i],
+	['interpreter', /\binterpret|\btranslat/i],
+	['oxygen', /\boxygen\b|\bO2\b/],
+];
+const TRANSPORT_NEEDS = new Set(['wheelchair', 'stretcher', 'ambulance', 'transport']);
+const NEGATED = /\bno\s+(transport|ride|wheelchair|stretcher)\b|\b(transport|ride)\s+(is\s+)?not\s+(needed|required)\b/i;
+
+/** Needs mentioned in free text (comments, reasons, instructions). */
+export function detectNeeds(texts: string[]): { needs: string[]; transportNeeded: boolean } {
+	const text = texts.filter(Boolean).join(' \n ');
+	if (text === '') return { needs: [], transportNeeded: false };
+	const needs = NEED_PATTERNS.filter(([, pattern]) => pattern.test(text)).map(([need]) => need);
+	const negated = NEGATED.test(text);
+	const filtered = negated ? needs.filter((n) => !TRANSPORT_NEEDS.has(n)) : needs;
+	return { needs: filtered, transportNeeded: filtered.some((n) => TRANSPORT_NEEDS.has(n)) };
+}
+
+function referenceOf(ref: any, type: string): string {
+	const reference = str(ref?.reference);
+	if (!reference) return '';
+	const parts = reference.split('/');
+	// absolute URLs and `Type/id/_history/v` both end with (or contain) Type/id
+	const at = parts.lastIndexOf(type);
+	if (at >= 0 && parts[at + 1]) return parts[at + 1];
+	return '';
+}
+
+interface Party {
+	id: string;
+	ref: any;
+}
+
+function patientFields(party: Party | undefined, lookup: ReferenceLookup): SimpleItem {
+	const resource = party?.id ? lookup(`Patient/${party.id}`) : undefined;
+	const simple = resource ? simplifyPatient(resource) : undefined;
+	return {
+		patientId: party?.id ?? '',
+		patientName: simple?.name || str(party?.ref?.display),
+		patientBirthDate: simple?.birthDate ?? '',
+		patientGender: simple?.gender ?? '',
+		patientMrn: simple?.mrn ?? '',
+		patientPhone: simple?.phone ?? '',
+		patientAddress: simple?.address ?? '',
+	};
+}
+
+function practitionerFields(party: Party | undefined, lookup: ReferenceLookup): SimpleItem {
+	const resource = party?.id ? lookup(`Practitioner/${party.id}`) : undefined;
+	return {
+		practitionerId: party?.id ?? '',
+		practitionerName: (resource ? formatHumanName(resource.name).name : '') || str(party?.ref?.display),
+	};
+}
+
+function locationFields(party: Party | undefined, lookup: ReferenceLookup): SimpleItem {
+	const resource = party?.id ? lookup(`Location/${party.id}`) : undefined;
+	return {
+		locationId: party?.id ?? '',
+		locationName: (resource ? str(resource.name) : '') || str(party?.ref?.display),
+		locationAddress: resource ? formatAddress(resource.address ? [resource.address] : []).address : '',
+	};
+}
+
+function firstParty(refs: any[], type: string): Party | undefined {
+	for (const ref of refs) {
+		const id = referenceOf(ref, type);
+		if (id) return { id, ref };
+	}
+	return undefined;
+}
+
+function extensionTexts(resource: FhirResource): string[] {
+	return arr(resource.extension)
+		.map((e) => str(e?.valueString) || codingText(e?.valueCodeableConcept))
+		.filter(Boolean);
+}
+
+function timing(start: string, end: string, zone: string): SimpleItem {
+	const s = toZoned(start, zone);
+	const e = toZoned(end, zone);
+	return { start: s.iso, end: e.iso, date: s.date, time: s.time, timeZone: zone };
+}
+
+/** References a visit points at (for follow-up reads): `Patient/1`, `Practitioner/2`, `Location/3`. */
+export function visitReferences(resource: FhirResource): string[] {
+	const refs: any[] =
+		resource.resourceType === 'Appointment'
+			? arr(resource.participant).map((p) => p?.actor)
+			: [
+					resource.subject,
+					...arr(resource.participant).map((p) => p?.individual),
+					...arr(resource.location).map((l) => l?.location),
+				];
+	const out = new Set<string>();
+	for (const type of ['Patient', 'Practitioner', 'Location']) {
+		const party = firstParty(refs, type);
+		if (party) out.add(`${type}/${party.id}`);
+	}
+	return [...out];
+}
+
+export function simplifyAppointment(appointment: FhirResource, lookup: ReferenceLookup, zone: string): SimpleItem {
+	const actors = arr(appointment.participant).map((p) => p?.actor);
+	const reason = conceptsText(appointment.reasonCode);
+	const comment = [str(appointment.comment), str(appointment.patientInstruction)]
+		.filter((text, index, all) => text && all.indexOf(text) === index)
+		.join(' | ');
+	const detected = detectNeeds([comment, reason, str(appointment.description), ...extensionTexts(appointment)]);
+	return {
+		id: str(appointment.id),
+		source: SOURCE_APPOINTMENT,
+		status: str(appointment.status),
+		...timing(str(appointment.start), str(appointment.end), zone),
+		minutes: typeof appointment.minutesDuration === 'number' ? appointment.minutesDuration : null,
+		...patientFields(firstParty(actors, 'Patient'), lookup),
+		...practitionerFields(firstParty(actors, 'Practitioner'), lookup),
+		...locationFields(firstParty(actors, 'Location'), lookup),
+		type: codingText(appointment.appointmentType) || conceptsText(appointment.serviceType),
+		reason,
+		description: str(appointment.description),
+		comment,
+		transportNeeded: detected.transportNeeded,
+		needs: detected.needs,
+		lastUpdated: str(appointment.meta?.lastUpdated),
+	};
+}
+
+export function simplifyEncounter(encounter: FhirResource, lookup: ReferenceLookup, zone: string): SimpleItem {
+	const start = str(encounter.period?.start);
+	const end = str(encounter.period?.end);
+	const reasons = arr(encounter.reasonCode).map(codingText).filter(Boolean);
+	const extensions = extensionTexts(encounter);
+	const comment = extensions.join(' | ');
+	const detected = detectNeeds([...reasons, comment]);
+	let minutes: number | null = null;
+	if (start && end) {
+		const diff = Date.parse(end) - Date.parse(start);
+		if (Number.isFinite(diff)) minutes = Math.round(diff / 60000);
+	}
+	return {
+		id: str(encounter.id),
+		source: SOURCE_ENCOUNTER,
+		status: str(encounter.status),
+		...timing(start, end, zone),
+		minutes,
+		...patientFields(firstParty([encounter.subject], 'Patient'), lookup),
+		...practitionerFields(firstParty(arr(encounter.participant).map((p) => p?.individual), 'Practitioner'), lookup),
+		...locationFields(firstParty(arr(encounter.location).map((l) => l?.location), 'Location'), lookup),
+		type: conceptsText(encounter.type) || codingText(encounter.serviceType),
+		reason: reasons.join('; '),
+		description: '',
+		comment,
+		transportNeeded: detected.transportNeeded,
+		needs: detected.needs,
+		lastUpdated: str(encounter.meta?.lastUpdated),
+	};
+}
+
+const noLookup: ReferenceLookup = () => undefined;
+
+/**
+ * Simplifies any resource: Patient, Appointment, Encounter, Practitioner and Location get their flat
+ * view; other types come back unchanged (they have no agreed flat shape).
+ */
+export function simplifyResource(
+	resource: FhirResource,
+	options: { lookup?: ReferenceLookup; zone?: string } = {},
+): Record<string, unknown> {
+	const lookup = options.lookup ?? noLookup;
+	const zone = options.zone ?? 'UTC';
+	switch (resource?.resourceType) {
+		case 'Patient':
+			return simplifyPatient(resource);
+		case 'Appointment':
+			return { resourceType: 'Appointment', ...simplifyAppointment(resource, lookup, zone) };
+		case 'Encounter':
+			return { resourceType: 'Encounter', ...simplifyEncounter(resource, lookup, zone) };
+		case 'Practitioner':
+			return simplifyPractitioner(resource);
+		case 'Location':
+			return simplifyLocation(resource);
+		default:
+			return resource;
+	}
+}
+
+/** Builds a lookup over resources keyed by `Type/id`. */
+export function buildLookup(resources: Iterable<FhirResource>): Map<string, FhirResource> {
+	const map = new Map<string, FhirResource>();
+	for (const resource of resources) {
+		if (resource?.resourceType && resource.id) map.set(`${resource.resourceType}/${resource.id}`, resource);
+	}
+	return map;
+}

@@ -1,0 +1,153 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+	simplifyPatient,
+	simplifyAppointment,
+	simplifyEncounter,
+	simplifyPractitioner,
+	simplifyLocation,
+	simplifyResource,
+	detectNeeds,
+	buildLookup,
+	visitReferences,
+	SOURCE_APPOINTMENT,
+	SOURCE_ENCOUNTER,
+} from '../../nodes/EClinicalWorks/fhir/simplify.ts';
+
+const patient = {
+	resourceType: 'Patient',
+	id: 'pt-1',
+	meta: { lastUpdated: '2025-01-02T10:00:00Z' },
+	identifier: [
+		{ system: 'urn:other', value: 'X-9' },
+		{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] }, system: 'urn:oid:2.16.840.1.113883.3.564.1', value: '1000123' },
+	],
+	name: [
+		{ use: 'old', family: 'Lopez', given: ['Maria'] },
+		{ use: 'official', family: 'Garcia', given: ['Maria', 'Elena'] },
+	],
+	telecom: [
+		{ system: 'email', value: 'maria@example.com' },
+		{ system: 'phone', value: '617-555-0000', use: 'work', period: { end: '2020-01-01' } },
+		{ system: 'phone', value: '617-555-0134', use: 'mobile' },
+	],
+	gender: 'female',
+	birthDate: '1980-05-01',
+	address: [{ use: 'home', line: ['12 Main St', 'Apt 2'], city: 'Boston', state: 'MA', postalCode: '02118' }],
+};
+const practitioner = { resourceType: 'Practitioner', id: 'pr-1', name: [{ family: 'Chen', given: ['Wei'], prefix: ['Dr.'], suffix: ['MD'] }] };
+const location = { resourceType: 'Location', id: 'loc-1', name: 'Main Street Clinic', address: { line: ['1 Clinic Way'], city: 'Boston', state: 'MA', postalCode: '02118' } };
+const lookupMap = buildLookup([patient, practitioner, location]);
+const lookup = (ref) => lookupMap.get(ref);
+
+test('patient: flat fields', () => {
+	assert.deepEqual(simplifyPatient(patient), {
+		resourceType: 'Patient',
+		id: 'pt-1',
+		mrn: '1000123',
+		name: 'Maria Elena Garcia',
+		family: 'Garcia',
+		given: 'Maria Elena',
+		birthDate: '1980-05-01',
+		gender: 'female',
+		phone: '617-555-0134',
+		email: 'maria@example.com',
+		address: '12 Main St, Apt 2, Boston, MA 02118',
+		city: 'Boston',
+		state: 'MA',
+		postalCode: '02118',
+		lastUpdated: '2025-01-02T10:00:00Z',
+	});
+	const empty = simplifyPatient({ resourceType: 'Patient', id: 'x' });
+	assert.equal(empty.name, '');
+	assert.equal(empty.mrn, '');
+	assert.equal(empty.address, '');
+});
+
+test('appointment: joined names, zoned times, transport need', () => {
+	const appointment = {
+		resourceType: 'Appointment',
+		id: 'ap-1',
+		status: 'booked',
+		start: '2025-01-07T04:30:00Z',
+		end: '2025-01-07T04:45:00Z',
+		minutesDuration: 15,
+		appointmentType: { text: 'Follow-up' },
+		reasonCode: [{ coding: [{ display: 'Hypertension follow-up' }] }],
+		comment: 'Needs wheelchair transport',
+		participant: [
+			{ actor: { reference: 'Patient/pt-1', display: 'M. Garcia' } },
+			{ actor: { reference: 'Practitioner/pr-1' } },
+			{ actor: { reference: 'https://fhir.example/r4/Location/loc-1' } },
+		],
+	};
+	const item = simplifyAppointment(appointment, lookup, 'America/New_York');
+	assert.equal(item.source, SOURCE_APPOINTMENT);
+	assert.equal(item.start, '2025-01-06T23:30:00-05:00');
+	assert.equal(item.end, '2025-01-06T23:45:00-05:00');
+	assert.equal(item.date, '2025-01-06');
+	assert.equal(item.time, '23:30');
+	assert.equal(item.timeZone, 'America/New_York');
+	assert.equal(item.patientName, 'Maria Elena Garcia');
+	assert.equal(item.patientMrn, '1000123');
+	assert.equal(item.patientBirthDate, '1980-05-01');
+	assert.equal(item.patientPhone, '617-555-0134');
+	assert.equal(item.patientAddress, '12 Main St, Apt 2, Boston, MA 02118');
+	assert.equal(item.practitionerName, 'Dr. Wei Chen, MD');
+	assert.equal(item.locationId, 'loc-1');
+	assert.equal(item.locationName, 'Main Street Clinic');
+	assert.equal(item.type, 'Follow-up');
+	assert.equal(item.reason, 'Hypertension follow-up');
+	assert.equal(item.transportNeeded, true);
+	assert.deepEqual(item.needs, ['wheelchair', 'transport']);
+	// without lookups, display names are used
+	const bare = simplifyAppointment(appointment, () => undefined, 'UTC');
+	assert.equal(bare.patientName, 'M. Garcia');
+	assert.equal(bare.patientMrn, '');
+	assert.equal(bare.start, '2025-01-07T04:30:00Z');
+});
+
+test('encounter (eCW visit): subject, participant, location, extension and reason text', () => {
+	const encounter = {
+		resourceType: 'Encounter',
+		id: 'en-1',
+		status: 'planned',
+		extension: [{ url: 'https://example/transport-need', valueString: 'Needs medical transport (ambulette)' }],
+		type: [{ text: 'Office Visit' }],
+		subject: { reference: 'Patient/pt-1' },
+		participant: [{ individual: { reference: 'Practitioner/pr-1' } }],
+		period: { start: '2025-01-06T09:00:00-05:00', end: '2025-01-06T09:30:00-05:00' },
+		reasonCode: [{ text: 'Annual wellness visit' }],
+		location: [{ location: { reference: 'Location/loc-1', display: 'Main Street Clinic' } }],
+	};
+	const item = simplifyEncounter(encounter, lookup, 'America/New_York');
+	assert.equal(item.source, SOURCE_ENCOUNTER);
+	assert.equal(item.minutes, 30);
+	assert.equal(item.time, '09:00');
+	assert.equal(item.patientId, 'pt-1');
+	assert.equal(item.patientName, 'Maria Elena Garcia');
+	assert.equal(item.practitionerId, 'pr-1');
+	assert.equal(item.locationName, 'Main Street Clinic');
+	assert.equal(item.type, 'Office Visit');
+	assert.equal(item.comment, 'Needs medical transport (ambulette)');
+	assert.equal(item.transportNeeded, true);
+	assert.deepEqual(visitReferences(encounter), ['Patient/pt-1', 'Practitioner/pr-1', 'Location/loc-1']);
+});
+
+test('needs detection', () => {
+	assert.deepEqual(detectNeeds(['Needs a ride to the appointment']), { needs: ['transport'], transportNeeded: true });
+	assert.deepEqual(detectNeeds(['Stretcher van']), { needs: ['stretcher'], transportNeeded: true });
+	assert.deepEqual(detectNeeds(['Spanish interpreter']), { needs: ['interpreter'], transportNeeded: false });
+	assert.deepEqual(detectNeeds(['No transport needed']), { needs: [], transportNeeded: false });
+	assert.deepEqual(detectNeeds(['Hypertension follow-up', '']), { needs: [], transportNeeded: false });
+	assert.deepEqual(detectNeeds([]), { needs: [], transportNeeded: false });
+});
+
+test('dispatcher: practitioner, location, unknown types unchanged', () => {
+	assert.equal(simplifyPractitioner(practitioner).name, 'Dr. Wei Chen, MD');
+	assert.equal(simplifyLocation(location).address, '1 Clinic Way, Boston, MA 02118');
+	const coverage = { resourceType: 'Coverage', id: 'c1', status: 'active' };
+	assert.equal(simplifyResource(coverage), coverage);
+	assert.equal(simplifyResource({ resourceType: 'Encounter', id: 'e' }).resourceType, 'Encounter');
+	assert.equal(simplifyResource(patient).mrn, '1000123');
+});
