@@ -189,6 +189,8 @@ class Sandbox {
 			authorizeUrl: this.authorizeUrl,
 			jwksUrl: undefined,
 			timeZone: this.o.timeZone,
+			/** The server clock (options.now plus the admin clock offset), ms. */
+			now: () => this.clock(),
 			clients: this.auth.publicClients(this.tokenUrl, this.origin),
 			client: (idOrMethod) => this.api.clients.find((c) => c.clientId === idOrMethod || c.alg === idOrMethod || c.authMethod === idOrMethod),
 			get stats() {

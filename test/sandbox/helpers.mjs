@@ -11,7 +11,7 @@ export function client(sb, id) {
 
 export function assertionFor(sb, id, over = {}) {
 	const c = client(sb, id);
-	return signAssertion({ clientId: c.clientId, tokenUrl: sb.tokenUrl, privateKeyPem: c.privateKeyPem, alg: c.alg, kid: c.kid, ...over });
+	return signAssertion({ clientId: c.clientId, tokenUrl: sb.tokenUrl, privateKeyPem: c.privateKeyPem, alg: c.alg, kid: c.kid, now: sb.now(), ...over });
 }
 
 export async function postForm(url, form, headers = {}) {
