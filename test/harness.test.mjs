@@ -3,12 +3,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 
-import { runWorkflow, runNode, runPoll, engine, n8nWorkflow, shutdown } from './helpers/n8n.mjs';
+import { runWorkflow, runNode, runPoll, testCredential, engine, n8nWorkflow, reportedErrors, shutdown } from './helpers/n8n.mjs';
 import { FetchNode, EchoNode, PollNode } from './helpers/fixtures/TestNodes.node.mjs';
-import { TokenApi, GenericApi } from './helpers/fixtures/TestApi.credentials.mjs';
+import { TokenApi, GenericApi, ClientCredentialsApi } from './helpers/fixtures/TestApi.credentials.mjs';
 
 const nodeTypes = { 'test.fetch': FetchNode, 'test.echo': EchoNode, 'test.poll': PollNode };
-const credentialTypes = { testTokenApi: TokenApi, testGenericApi: GenericApi };
+const credentialTypes = { testTokenApi: TokenApi, testGenericApi: GenericApi, testOAuth2Api: ClientCredentialsApi };
 
 // ---- a tiny FHIR-ish server -------------------------------------------------------------------
 const state = { tokenCalls: 0, valid: new Set(), hits: [], changes: [] };
@@ -39,6 +39,16 @@ const server = http.createServer((req, res) => {
 			const token = `tok-${state.tokenCalls}`;
 			state.valid.add(token);
 			return send(200, { access_token: token, token_type: 'bearer', expires_in: 300 });
+		}
+		if (url.pathname === '/oauth/token') {
+			const form = new URLSearchParams(raw);
+			if (form.get('grant_type') !== 'client_credentials' || form.get('client_secret') !== 'secret') {
+				return send(401, { error: 'invalid_client' });
+			}
+			state.tokenCalls++;
+			const token = `oauth-${state.tokenCalls}`;
+			state.valid.add(token);
+			return send(200, { access_token: token, token_type: 'bearer', expires_in: 300, scope: form.get('scope') });
 		}
 		if (url.pathname === '/generic') {
 			return send(200, { headers: req.headers, query: Object.fromEntries(url.searchParams) });
@@ -319,4 +329,57 @@ test('runPoll: trigger mode keeps the cursor in static data; manual mode does no
 	const manual = await runPoll({ type: 'test.poll', mode: 'manual', credentials: creds, nodeTypes, credentialTypes });
 	assert.deepEqual(manual.json.map((j) => j.id), ['a', 'b', 'c']);
 	assert.deepEqual(manual.staticData, {});
+});
+
+test('credential test ("Test" button) runs the declarative test request with preAuthentication', async () => {
+	reset();
+	const ok = await testCredential({ type: 'testTokenApi', data: tokenCreds(), credentialTypes });
+	assert.deepEqual([ok.status, ok.message], ['OK', 'Connection successful!']);
+	assert.equal(state.tokenCalls, 1);
+	assert.equal(ok.storedCredential.accessToken, 'tok-1', 'the fetched token is saved with the credential');
+
+	const bad = await testCredential({ type: 'testTokenApi', data: { ...tokenCreds(), clientSecret: 'wrong' }, credentialTypes });
+	assert.equal(bad.status, 'Error');
+
+	const none = await testCredential({ type: 'testGenericApi', data: { apiKey: 'x' }, credentialTypes });
+	assert.deepEqual(none, { ...none, status: 'Error', message: 'No testing function found for this credential.' });
+});
+
+test('a credential extending oAuth2Api goes through n8n-core requestOAuth2 (client credentials)', async () => {
+	reset();
+	const creds = { testOAuth2Api: { baseUrl, clientId: 'client', clientSecret: 'secret' } };
+	const first = await runNode({
+		type: 'test.fetch',
+		parameters: { credentialType: 'testOAuth2Api', path: '/data', baseUrl },
+		credentials: creds,
+		nodeTypes,
+		credentialTypes,
+	});
+	assert.equal(first.error, undefined, first.error?.message);
+	assert.equal(first.outputOf('Node')[0].token, 'oauth-1');
+	assert.equal(first.storedCredential('testOAuth2Api').oauthTokenData.access_token, 'oauth-1');
+	assert.deepEqual(first.credentialUpdates.map((u) => u.kind), ['updateCredentialsOauthTokenData']);
+	const tokenRequest = state.hits.find((h) => h.path === '/oauth/token');
+	assert.match(tokenRequest.body, /scope=system%2FPatient.read/);
+
+	const second = await runNode({
+		type: 'test.fetch',
+		parameters: { credentialType: 'testOAuth2Api', path: '/data', baseUrl },
+		credentials: { testOAuth2Api: first.storedCredential('testOAuth2Api') },
+		nodeTypes,
+		credentialTypes,
+	});
+	assert.equal(second.outputOf('Node')[0].token, 'oauth-1');
+	assert.equal(state.tokenCalls, 1, 'stored oauthTokenData reused');
+});
+
+test('errors n8n-core reports are collected, node code shares n8n-core\'s n8n-workflow module', async () => {
+	const before = reportedErrors.length;
+	reset();
+	await runNode({ type: 'test.fetch', parameters: { path: '/fail' }, credentials: { testTokenApi: tokenCreds() }, nodeTypes, credentialTypes });
+	assert.ok(reportedErrors.length >= before);
+	const fromFixture = (await import('./helpers/fixtures/TestNodes.node.mjs')).FetchNode;
+	assert.ok(fromFixture);
+	const { createRequire } = await import('node:module');
+	assert.equal(createRequire(import.meta.url)('n8n-workflow'), n8nWorkflow);
 });

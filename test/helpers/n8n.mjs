@@ -254,6 +254,49 @@ const builtInNodeTypes = {
 	'n8n-nodes-base.noOp': NoOp,
 };
 
+/**
+ * Minimal stand-in for n8n-nodes-base's `oAuth2Api` credential (so a credential with
+ * `extends: ['oAuth2Api']` loads): only the fields n8n-core's requestOAuth2() reads. A package
+ * credential extending it overrides these as hidden properties, as in n8n.
+ */
+export class OAuth2Api {
+	name = 'oAuth2Api';
+	displayName = 'OAuth2 API';
+	genericAuth = true;
+	properties = [
+		{
+			displayName: 'Grant Type',
+			name: 'grantType',
+			type: 'options',
+			options: [
+				{ name: 'Authorization Code', value: 'authorizationCode' },
+				{ name: 'Client Credentials', value: 'clientCredentials' },
+				{ name: 'PKCE', value: 'pkce' },
+			],
+			default: 'authorizationCode',
+		},
+		{ displayName: 'Authorization URL', name: 'authUrl', type: 'string', default: '', displayOptions: { show: { grantType: ['authorizationCode', 'pkce'] } } },
+		{ displayName: 'Access Token URL', name: 'accessTokenUrl', type: 'string', default: '' },
+		{ displayName: 'Client ID', name: 'clientId', type: 'string', default: '' },
+		{ displayName: 'Client Secret', name: 'clientSecret', type: 'string', typeOptions: { password: true }, default: '' },
+		{ displayName: 'Scope', name: 'scope', type: 'string', default: '' },
+		{ displayName: 'Auth URI Query Parameters', name: 'authQueryParameters', type: 'string', default: '', displayOptions: { show: { grantType: ['authorizationCode', 'pkce'] } } },
+		{
+			displayName: 'Authentication',
+			name: 'authentication',
+			type: 'options',
+			options: [
+				{ name: 'Body', value: 'body' },
+				{ name: 'Header', value: 'header' },
+			],
+			default: 'header',
+		},
+		{ displayName: 'Ignore SSL Issues (Insecure)', name: 'ignoreSSLIssues', type: 'boolean', default: false },
+	];
+}
+
+const builtInCredentialTypes = { oAuth2Api: OAuth2Api };
+
 // ---------------------------------------------------------------------------------------------
 // Lazy loading of this package's nodes and credentials from their TypeScript sources
 // ---------------------------------------------------------------------------------------------
@@ -268,64 +311,122 @@ function walk(dir, suffix, out = []) {
 }
 
 function instantiate(value) {
-	if (typeof value === 'function') {
-		try {
-			return new value();
-		} catch {
-			return undefined;
-		}
-	}
+	if (typeof value === 'function') return new value();
 	return value;
+}
+
+/**
+ * n8n-core DirectoryLoader.loadClass(): the class exported under the file's base name
+ * (`Foo.node.js` -> `Foo`) is instantiated; anything else is "Class could not be found".
+ */
+function loadClassLikeN8n(file) {
+	const className = path.basename(file).split('.')[0];
+	const mod = require(file);
+	const Class = mod[className];
+	if (typeof Class !== 'function') {
+		throw new UserError(
+			`Class could not be found. Please check if the class is named correctly. (n8n loads the export named "${className}" from ${path.basename(file)})`,
+		);
+	}
+	return new Class();
+}
+
+/** Post-processing n8n-core's DirectoryLoader.loadNodeFromFile() applies (polling pollTimes etc.). */
+const preparedNodeTypes = new WeakSet();
+function prepareNodeType(nodeType) {
+	if (!nodeType || preparedNodeTypes.has(nodeType)) return nodeType;
+	preparedNodeTypes.add(nodeType);
+	const applySpecial = n8nCore.DirectoryLoader?.prototype?.applySpecialNodeParameters;
+	if (typeof applySpecial !== 'function') return nodeType;
+	if (nodeType.nodeVersions) {
+		for (const version of Object.values(nodeType.nodeVersions)) applySpecial.call(null, version);
+	} else if (nodeType.description?.properties) {
+		applySpecial.call(null, nodeType);
+	}
+	return nodeType;
+}
+
+/**
+ * packages/cli/src/load-nodes-and-credentials.ts postProcessLoaders(): credentials with
+ * `authenticate`, `genericAuth` or extending an OAuth type get the domain-restriction fields.
+ */
+const preparedCredentialTypes = new WeakMap();
+function prepareCredentialType(credentialType) {
+	if (!credentialType || typeof credentialType !== 'object') return credentialType;
+	if (preparedCredentialTypes.has(credentialType)) return preparedCredentialTypes.get(credentialType);
+	const shouldAdd =
+		credentialType.authenticate !== undefined ||
+		credentialType.genericAuth === true ||
+		(Array.isArray(credentialType.extends) &&
+			['oAuth2Api', 'oAuth1Api', 'googleOAuth2Api'].some((t) => credentialType.extends.includes(t)));
+	const properties = credentialType.properties ?? [];
+	if (shouldAdd && !properties.some((p) => p.name === 'allowedHttpRequestDomains')) {
+		credentialType.properties = [
+			...properties,
+			{
+				displayName: 'Allowed HTTP Request Domains',
+				name: 'allowedHttpRequestDomains',
+				type: 'options',
+				options: [
+					{ name: 'All', value: 'all' },
+					{ name: 'Specific Domains', value: 'domains' },
+					{ name: 'None', value: 'none' },
+				],
+				default: 'all',
+			},
+			{
+				displayName: 'Allowed Domains',
+				name: 'allowedDomains',
+				type: 'string',
+				default: '',
+				displayOptions: { show: { allowedHttpRequestDomains: ['domains'] } },
+			},
+		];
+	}
+	preparedCredentialTypes.set(credentialType, credentialType);
+	return credentialType;
 }
 
 /** Errors met while loading package sources, reported when a missing type is asked for. */
 export const loadErrors = [];
-let packageNodeTypesPromise;
-let packageCredentialTypesPromise;
+let packageNodeTypes;
+let packageCredentialTypes;
 
-/** `<package name>.<description.name>` for every class exported by nodes/**\/*.node.ts (as n8n names them). */
+/**
+ * This package's nodes: every nodes/**\/*.node.ts, loaded like n8n does (class named after the
+ * file), registered as `<package name>.<description.name>`. Loaded lazily, once per process; a
+ * file that fails to load is recorded in `loadErrors` and does not break the harness.
+ */
 export function loadPackageNodeTypes() {
-	packageNodeTypesPromise ??= (async () => {
-		const out = {};
-		for (const file of walk(path.join(packageRoot, 'nodes'), '.node.ts')) {
-			try {
-				const mod = await import(pathToFileURL(file).href);
-				for (const exported of Object.values(mod)) {
-					if (typeof exported !== 'function') continue;
-					const instance = instantiate(exported);
-					const name = instance?.description?.name;
-					if (name && (instance.execute || instance.poll || instance.trigger || instance.webhook || instance.nodeVersions || instance.description.requestDefaults)) {
-						out[`${packageName}.${name}`] = instance;
-					}
-				}
-			} catch (error) {
-				loadErrors.push({ file, error });
-			}
+	if (packageNodeTypes) return packageNodeTypes;
+	packageNodeTypes = {};
+	for (const file of walk(path.join(packageRoot, 'nodes'), '.node.ts')) {
+		try {
+			const nodeType = prepareNodeType(loadClassLikeN8n(file));
+			const name = nodeType.description?.name;
+			if (!name) throw new UserError('The node class has no description.name');
+			packageNodeTypes[`${packageName}.${name}`] = nodeType;
+		} catch (error) {
+			loadErrors.push({ file, error });
 		}
-		return out;
-	})();
-	return packageNodeTypesPromise;
+	}
+	return packageNodeTypes;
 }
 
-/** Every credential class exported by credentials/*.credentials.ts, by its `name`. */
+/** This package's credentials: every credentials/*.credentials.ts, by the class's `name`. */
 export function loadPackageCredentialTypes() {
-	packageCredentialTypesPromise ??= (async () => {
-		const out = {};
-		for (const file of walk(path.join(packageRoot, 'credentials'), '.credentials.ts')) {
-			try {
-				const mod = await import(pathToFileURL(file).href);
-				for (const exported of Object.values(mod)) {
-					if (typeof exported !== 'function') continue;
-					const instance = instantiate(exported);
-					if (instance?.name && Array.isArray(instance.properties)) out[instance.name] = instance;
-				}
-			} catch (error) {
-				loadErrors.push({ file, error });
-			}
+	if (packageCredentialTypes) return packageCredentialTypes;
+	packageCredentialTypes = {};
+	for (const file of walk(path.join(packageRoot, 'credentials'), '.credentials.ts')) {
+		try {
+			const credentialType = loadClassLikeN8n(file);
+			if (!credentialType.name) throw new UserError('The credential class has no name');
+			packageCredentialTypes[credentialType.name] = credentialType;
+		} catch (error) {
+			loadErrors.push({ file, error });
 		}
-		return out;
-	})();
-	return packageCredentialTypesPromise;
+	}
+	return packageCredentialTypes;
 }
 
 function loadErrorHint() {
@@ -338,10 +439,14 @@ function loadErrorHint() {
 // ---------------------------------------------------------------------------------------------
 // INodeTypes / ICredentialTypes
 // ---------------------------------------------------------------------------------------------
+function allVersions(nodeType) {
+	return nodeType?.nodeVersions ? Object.values(nodeType.nodeVersions) : nodeType ? [nodeType] : [];
+}
+
 export class NodeTypes {
 	constructor(map) {
 		this.map = {};
-		for (const [name, value] of Object.entries(map)) this.map[name] = instantiate(value);
+		for (const [name, value] of Object.entries(map)) this.map[name] = prepareNodeType(instantiate(value));
 	}
 
 	getByName(nodeType) {
@@ -359,12 +464,22 @@ export class NodeTypes {
 	getKnownTypes() {
 		return {};
 	}
+
+	/** full node type names whose description (any version) lists the credential type */
+	nodesUsingCredential(credentialType) {
+		return Object.entries(this.map)
+			.filter(([, type]) =>
+				allVersions(type).some((v) => (v.description?.credentials ?? []).some((c) => c.name === credentialType)),
+			)
+			.map(([name]) => name);
+	}
 }
 
 export class CredentialTypes {
-	constructor(map) {
+	constructor(map, nodeTypes) {
 		this.map = {};
-		for (const [name, value] of Object.entries(map)) this.map[name] = instantiate(value);
+		this.nodeTypes = nodeTypes;
+		for (const [name, value] of Object.entries(map)) this.map[name] = prepareCredentialType(instantiate(value));
 	}
 
 	recognizes(type) {
@@ -379,8 +494,9 @@ export class CredentialTypes {
 		return credentialType;
 	}
 
+	/** known.credentials[type].supportedNodes: the nodes that list the credential */
 	getSupportedNodes(type) {
-		return this.map[type]?.supportedNodes ?? [];
+		return this.nodeTypes?.nodesUsingCredential(type) ?? [];
 	}
 
 	/** packages/cli/src/credential-types.ts getParentTypes(): recursive `extends`. */
@@ -790,13 +906,13 @@ function buildAdditionalData({ credentialsHelper, hooks, executionId, variables 
 // Public API
 // ---------------------------------------------------------------------------------------------
 async function resolveNodeTypes(extra) {
-	const fromPackage = await loadPackageNodeTypes();
+	const fromPackage = loadPackageNodeTypes();
 	return new NodeTypes({ ...builtInNodeTypes, ...fromPackage, ...(extra ?? {}) });
 }
 
-async function resolveCredentialTypes(extra) {
-	const fromPackage = await loadPackageCredentialTypes();
-	return new CredentialTypes({ ...fromPackage, ...(extra ?? {}) });
+async function resolveCredentialTypes(extra, nodeTypes) {
+	const fromPackage = loadPackageCredentialTypes();
+	return new CredentialTypes({ ...builtInCredentialTypes, ...fromPackage, ...(extra ?? {}) }, nodeTypes);
 }
 
 function plain(value) {
@@ -804,6 +920,12 @@ function plain(value) {
 	const copy = JSON.parse(JSON.stringify(value));
 	if (copy && typeof copy === 'object') delete copy.__dataChanged;
 	return copy;
+}
+
+/** Decrypted stored data of a credential, by credential id or (first match) credential type. */
+function findStored(snapshot, typeOrId) {
+	if (snapshot[typeOrId]) return snapshot[typeOrId].data;
+	return Object.values(snapshot).find((entry) => entry.type === typeOrId)?.data;
 }
 
 /**
@@ -836,6 +958,7 @@ function makeResult({ run, credentialsStore, credentialsHelper, workflow, mode, 
 		staticData: mode === 'manual' ? plain(inputStaticData) ?? {} : staticDataAfterRun,
 		staticDataAfterRun,
 		credentialsStore,
+		storedCredential: (typeOrId) => findStored(credentialsStore, typeOrId),
 		credentialUpdates: credentialsHelper.store.updates,
 		preAuthenticationCalls: credentialsHelper.preAuthenticationCalls,
 		binary: async (nodeOrItemOrBinary, itemIndex = 0, property = 'data') => {
@@ -885,7 +1008,7 @@ export async function runWorkflow({
 	variables,
 }) {
 	const nodeTypes = await resolveNodeTypes(extraNodeTypes);
-	const credentialTypes = await resolveCredentialTypes(extraCredentialTypes);
+	const credentialTypes = await resolveCredentialTypes(extraCredentialTypes, nodeTypes);
 	const store = await CredentialsStore.from(credentials);
 	const credentialsHelper = new CredentialsHelper(credentialTypes, store);
 
@@ -1054,7 +1177,7 @@ export async function runPoll({
 	name = 'Trigger',
 }) {
 	const nodeTypes = await resolveNodeTypes(extraNodeTypes);
-	const credentialTypes = await resolveCredentialTypes(extraCredentialTypes);
+	const credentialTypes = await resolveCredentialTypes(extraCredentialTypes, nodeTypes);
 	const { nodeCredentials, store: storeData } = nodeCredentialsFor(credentials);
 	const store = await CredentialsStore.from(storeData);
 	const credentialsHelper = new CredentialsHelper(credentialTypes, store);
@@ -1126,12 +1249,14 @@ export async function runPoll({
 	}
 
 	const staticDataAfterCall = plain(workflow.staticData) ?? {};
+	const snapshot = await store.snapshot();
 	const result = {
 		items,
 		json: (items?.[0] ?? []).map((item) => item.json),
 		staticData: mode === 'manual' ? plain(staticData) ?? {} : staticDataAfterCall,
 		staticDataAfterCall,
-		credentialsStore: await store.snapshot(),
+		credentialsStore: snapshot,
+		storedCredential: (typeOrId) => findStored(snapshot, typeOrId),
 		credentialUpdates: store.updates,
 		preAuthenticationCalls: credentialsHelper.preAuthenticationCalls,
 		error,
@@ -1144,3 +1269,199 @@ export async function runPoll({
 	return result;
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Credential test ("Test" button): packages/cli/src/services/credentials-tester.service.ts
+// ---------------------------------------------------------------------------------------------
+const OAUTH2_CREDENTIAL_TEST_SUCCEEDED = 'Connection Successful!';
+const OAUTH2_CREDENTIAL_TEST_FAILED = 'This OAuth2 credential was not connected to an account.';
+
+/** CredentialsTester.getCredentialTestFunction() */
+function getCredentialTestFunction(credentialTypes, nodeTypes, credentialType) {
+	const type = credentialTypes.getByName(credentialType);
+	if (type.test) return { testRequest: type.test };
+
+	for (const nodeName of credentialTypes.getSupportedNodes(credentialType)) {
+		const node = nodeTypes.getByName(nodeName);
+		for (const nodeType of allVersions(node)) {
+			for (const { name, testedBy } of nodeType.description.credentials ?? []) {
+				if (name === credentialType && (credentialTypes.getParentTypes(name).includes('oAuth2Api') || name === 'oAuth2Api')) {
+					return async function oauth2CredTest(cred) {
+						const tokenData = cred?.data?.oauthTokenData;
+						return tokenData && typeof tokenData === 'object' && 'access_token' in tokenData
+							? { status: 'OK', message: OAUTH2_CREDENTIAL_TEST_SUCCEEDED }
+							: { status: 'Error', message: OAUTH2_CREDENTIAL_TEST_FAILED };
+					};
+				}
+				if (name === credentialType && !!testedBy) {
+					if (typeof testedBy === 'string') {
+						if (node.nodeVersions) {
+							const versions = Object.keys(node.nodeVersions).sort().reverse();
+							for (const version of versions) {
+								const credentialTest = node.nodeVersions[parseInt(version, 10)].methods?.credentialTest;
+								if (credentialTest && testedBy in credentialTest) return credentialTest[testedBy];
+							}
+						}
+						return node.methods?.credentialTest?.[testedBy];
+					}
+					return { nodeType, testRequest: testedBy };
+				}
+			}
+		}
+	}
+	return undefined;
+}
+
+/**
+ * Runs a credential test the way the CLI's CredentialsTester.testCredentials() does: the credential
+ * type's `test` request (or a node's `testedBy`) through n8n-core's RoutingNode with a temporary
+ * node, so `preAuthentication`, `authenticate` and `httpRequestWithAuthentication` run for real.
+ * The credential is first saved in the store under `id` (the editor saves before it tests).
+ * Returns { status: 'OK' | 'Error', message, credentialsStore, preAuthenticationCalls, credentialUpdates }.
+ */
+export async function testCredential({
+	type,
+	data = {},
+	id = `${type}-id`,
+	name = `${type} account`,
+	nodeTypes: extraNodeTypes,
+	credentialTypes: extraCredentialTypes,
+}) {
+	const nodeTypes = await resolveNodeTypes(extraNodeTypes);
+	const credentialTypes = await resolveCredentialTypes(extraCredentialTypes, nodeTypes);
+	const store = await CredentialsStore.from({ [id]: { type, name, data } });
+	const credentialsHelper = new CredentialsHelper(credentialTypes, store);
+	const finish = async (result) => ({
+		...result,
+		storedCredential: findStored(await store.snapshot(), id),
+		credentialsStore: await store.snapshot(),
+		preAuthenticationCalls: credentialsHelper.preAuthenticationCalls,
+		credentialUpdates: store.updates,
+	});
+
+	const credentialTestFunction = getCredentialTestFunction(credentialTypes, nodeTypes, type);
+	if (credentialTestFunction === undefined) {
+		return await finish({ status: 'Error', message: 'No testing function found for this credential.' });
+	}
+
+	const executionId = String(++executionCounter);
+	const hooks = new ExecutionLifecycleHooks('internal', executionId, {
+		id: 'credential-test',
+		name: 'credential test',
+		active: false,
+		activeVersionId: null,
+		isArchived: false,
+		nodes: [],
+		connections: {},
+		createdAt: new Date(),
+		updatedAt: new Date(),
+	});
+	const additionalData = buildAdditionalData({ credentialsHelper, hooks, executionId });
+	const credentialsDecrypted = { id, name, type, data: { ...data } };
+	try {
+		credentialsDecrypted.data = await credentialsHelper.applyDefaultsAndOverwrites(
+			additionalData,
+			credentialsDecrypted.data,
+			type,
+			'internal',
+		);
+	} catch (error) {
+		return await finish({ status: 'Error', message: error.message.toString() });
+	}
+
+	if (typeof credentialTestFunction === 'function') {
+		const context = new n8nCore.CredentialTestContext(additionalData);
+		return await finish(await credentialTestFunction.call(context, credentialsDecrypted));
+	}
+
+	const nodeType = credentialTestFunction.nodeType ?? nodeTypes.getByNameAndVersion('n8n-nodes-base.noOp');
+	const node = {
+		id: 'temp',
+		parameters: {},
+		name: 'Temp-Node',
+		type: nodeType.description.name,
+		typeVersion: Array.isArray(nodeType.description.version)
+			? nodeType.description.version.slice(-1)[0]
+			: nodeType.description.version,
+		position: [0, 0],
+		credentials: { [type]: { id, name } },
+	};
+	const nodeTypeCopy = {
+		description: {
+			...nodeType.description,
+			credentials: [{ name: type, required: true }],
+			properties: [
+				{
+					displayName: 'Temp',
+					name: 'temp',
+					type: 'string',
+					routing: { request: credentialTestFunction.testRequest.request },
+					default: '',
+				},
+			],
+		},
+	};
+	const workflow = new Workflow({
+		nodes: [node],
+		connections: {},
+		active: false,
+		nodeTypes: new NodeTypes({ [nodeTypeCopy.description.name]: nodeTypeCopy }),
+	});
+	const workflowNode = workflow.getNode(node.name);
+	const executeData = { node: workflowNode, data: {}, source: null };
+	const executeFunctions = new n8nCore.ExecuteContext(
+		workflow,
+		workflowNode,
+		additionalData,
+		'internal',
+		{ resultData: { runData: {} } },
+		0,
+		[],
+		{ main: [[{ json: {} }]] },
+		executeData,
+		[],
+	);
+	const routingNode = new n8nCore.RoutingNode(executeFunctions, nodeTypeCopy, credentialsDecrypted);
+
+	let response;
+	try {
+		response = await workflow.expression.withIsolate(async () => await routingNode.runNode());
+	} catch (error) {
+		reportedErrors.push({ error, options: { credentialTest: true } });
+		if (error.cause?.response) {
+			const errorResponseData = {
+				statusCode: error.cause.response.status,
+				statusMessage: error.cause.response.statusText,
+			};
+			for (const rule of credentialTestFunction.testRequest.rules ?? []) {
+				if (rule.type === 'responseCode' && errorResponseData.statusCode === rule.properties.value) {
+					return await finish({ status: 'Error', message: rule.properties.message });
+				}
+			}
+			if (errorResponseData.statusCode < 199 || errorResponseData.statusCode > 299) {
+				return await finish({
+					status: 'Error',
+					message: errorResponseData.statusMessage || `Received HTTP status code: ${errorResponseData.statusCode}`,
+				});
+			}
+		} else if (error.cause?.code) {
+			return await finish({ status: 'Error', message: error.cause.code });
+		}
+		return await finish({ status: 'Error', message: error.message.toString() });
+	}
+
+	if (Array.isArray(credentialTestFunction.testRequest.rules)) {
+		for (const rule of credentialTestFunction.testRequest.rules) {
+			if (rule.type === 'responseSuccessBody') {
+				const responseData = response[0][0].json;
+				const value = String(rule.properties.key)
+					.split('.')
+					.reduce((acc, key) => (acc === undefined || acc === null ? undefined : acc[key]), responseData);
+				if (value === rule.properties.value) {
+					return await finish({ status: 'Error', message: rule.properties.message });
+				}
+			}
+		}
+	}
+	return await finish({ status: 'OK', message: 'Connection successful!' });
+}
