@@ -1,0 +1,185 @@
+import { sleep } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+	IPollFunctions,
+} from 'n8n-workflow';
+
+import { backendSettings, encodeTokenContext, mintBackendToken, pacedHttp, resolveBaseUrl, CONTEXT_HEADER_NAME, ECW_RATE_LIMIT_PER_MINUTE } from '../fhir/auth/backend';
+import type { BackendSettings, Environment } from '../fhir/auth/backend';
+import { isEcwHost } from '../fhir/auth/discovery';
+import { tokenCache } from '../fhir/auth/tokenCache';
+import { FhirClient } from '../fhir/client';
+import type { HttpFunction, HttpRequest, HttpResponse, HttpTransport } from '../fhir/http';
+import { pacerFor } from '../fhir/pacer';
+
+/**
+ * The n8n adapter: builds a FhirClient whose transport uses n8n's own HTTP helpers (so the
+ * instance's proxy and TLS settings apply) and the shared token cache.
+ */
+
+export type FhirContext = IExecuteFunctions | ILoadOptionsFunctions | IPollFunctions;
+
+export interface FhirClientRequestOptions {
+	/** Token for bulk export (eCW: adds system/Group.read, a separate cached token). */
+	bulk?: boolean;
+	/** Overrides the credential's default practice code (fills {practiceCode} in its base URL). */
+	practiceCode?: string;
+}
+
+export const BACKEND_CREDENTIAL = 'eClinicalWorksApi';
+export const USER_LOGIN_CREDENTIAL = 'eClinicalWorksOAuth2Api';
+
+type FullResponse = { statusCode?: number; status?: number; headers?: Record<string, unknown>; body?: unknown };
+
+function lowerHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
+	const out: Record<string, string> = {};
+	if (!headers) return out;
+	for (const [name, value] of Object.entries(headers)) {
+		if (value === undefined || value === null) continue;
+		out[name.toLowerCase()] = Array.isArray(value) ? value.map(String).join(', ') : String(value);
+	}
+	return out;
+}
+
+function toResponse(raw: FullResponse): HttpResponse {
+	let body = raw.body;
+	if (body === undefined || body === null) body = '';
+	else if (typeof body !== 'string' && typeof (body as { pipe?: unknown }).pipe !== 'function') {
+		body = body instanceof Uint8Array ? new TextDecoder().decode(body) : JSON.stringify(body);
+	}
+	return {
+		status: Number(raw.statusCode ?? raw.status ?? 0),
+		headers: lowerHeaders(raw.headers),
+		body: body as HttpResponse['body'],
+	};
+}
+
+function toOptions(request: HttpRequest): IHttpRequestOptions {
+	const options: IHttpRequestOptions = {
+		method: request.method,
+		url: request.url,
+		headers: { ...(request.headers ?? {}) } as IDataObject,
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+		disableFollowRedirect: true,
+		encoding: request.stream ? 'stream' : 'text',
+		json: false,
+		timeout: request.timeoutMs,
+	};
+	if (request.body !== undefined) options.body = request.body;
+	return options;
+}
+
+/** A status carried by an error n8n threw (OAuth2 refresh failed, 401 after refresh). */
+function statusOfError(error: unknown): number | undefined {
+	const e = error as { httpCode?: unknown; response?: { status?: unknown }; cause?: { response?: { status?: unknown }; status?: unknown } };
+	const status = Number(e?.httpCode ?? e?.response?.status ?? e?.cause?.response?.status ?? e?.cause?.status);
+	return Number.isInteger(status) && status >= 400 ? status : undefined;
+}
+
+/** Requests without any credential (other origins, token endpoint, discovery). */
+function anonymousHttp(ctx: FhirContext): HttpFunction {
+	return async (request) => toResponse((await ctx.helpers.httpRequest(toOptions(request))) as FullResponse);
+}
+
+/** Requests signed by n8n with the credential (the credential's `authenticate` adds the bearer token). */
+function authorizedHttp(ctx: FhirContext, credentialType: string, extraHeaders: Record<string, string>, exceptStatus?: number[]): HttpFunction {
+	return async (request) => {
+		const options = toOptions({ ...request, headers: { ...(request.headers ?? {}), ...extraHeaders } });
+		if (exceptStatus) options.ignoreHttpStatusErrors = { ignore: true, except: exceptStatus };
+		let raw: FullResponse | undefined;
+		let failure: unknown;
+		try {
+			raw = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, credentialType, options)) as FullResponse;
+		} catch (error) {
+			failure = error;
+		}
+		if (raw) return toResponse(raw);
+		const status = statusOfError(failure);
+		if (status !== undefined) return { status, headers: {}, body: '' };
+		throw failure;
+	};
+}
+
+function authenticationOf(ctx: FhirContext, itemIndex: number): string {
+	try {
+		if (typeof (ctx as IExecuteFunctions).getInputData === 'function') {
+			return (ctx as IExecuteFunctions).getNodeParameter('authentication', itemIndex, 'backendService') as string;
+		}
+		return (ctx as ILoadOptionsFunctions).getNodeParameter('authentication', 'backendService') as string;
+	} catch {
+		return 'backendService';
+	}
+}
+
+async function credentialData(ctx: FhirContext, type: string, itemIndex: number): Promise<Record<string, unknown>> {
+	return (await (ctx as IExecuteFunctions).getCredentials(type, itemIndex)) as Record<string, unknown>;
+}
+
+const clock = { now: () => Date.now(), sleep: async (ms: number) => await sleep(ms) };
+
+/** Builds the backend-service client for resolved settings (no credential access here). */
+export function backendClient(ctx: FhirContext, settings: BackendSettings): FhirClient {
+	const pacer = pacerFor(settings.baseUrl, settings.rateLimitPerMinute);
+	const anonymous = anonymousHttp(ctx);
+	const tokenHttp = pacedHttp(anonymous, pacer, clock);
+	const contextHeader = encodeTokenContext({ practiceCode: settings.practiceCode, bulk: settings.bulk });
+	const signed = authorizedHttp(ctx, BACKEND_CREDENTIAL, { [CONTEXT_HEADER_NAME]: contextHeader });
+	let lastToken: string | undefined;
+	const transport: HttpTransport = {
+		authorized: async (request) => {
+			lastToken = await tokenCache.get(settings.cacheKey, async () => await mintBackendToken(tokenHttp, settings, clock.now), clock.now);
+			return await signed(request);
+		},
+		anonymous,
+		invalidateToken: () => tokenCache.invalidate(settings.cacheKey, lastToken),
+		sleep: clock.sleep,
+		now: clock.now,
+	};
+	const client = new FhirClient({
+		baseUrl: settings.baseUrl,
+		transport,
+		pacer,
+		retry: { waitForNextMinuteOn429: settings.isEcw },
+	});
+	client.configuredScopes = settings.scopes;
+	return client;
+}
+
+function userLoginClient(ctx: FhirContext, data: Record<string, unknown>, options: FhirClientRequestOptions): FhirClient {
+	const environment = (['ecwProduction', 'ecwSandbox', 'custom'].includes(String(data.environment)) ? data.environment : 'custom') as Environment;
+	const { baseUrl } = resolveBaseUrl(environment, String(data.baseUrl ?? ''), String(data.practiceCode ?? ''), options.practiceCode);
+	const isEcw = environment !== 'custom' || isEcwHost(baseUrl);
+	const rate = Number(data.rateLimitPerMinute ?? (isEcw ? ECW_RATE_LIMIT_PER_MINUTE : 0));
+	const pacer = pacerFor(baseUrl, Number.isFinite(rate) ? rate : 0);
+	// 401 is left to n8n: it refreshes the OAuth2 token and retries once.
+	const transport: HttpTransport = {
+		authorized: authorizedHttp(ctx, USER_LOGIN_CREDENTIAL, {}, [401]),
+		anonymous: anonymousHttp(ctx),
+		sleep: clock.sleep,
+		now: clock.now,
+	};
+	const client = new FhirClient({ baseUrl, transport, pacer, retry: { waitForNextMinuteOn429: isEcw } });
+	client.configuredScopes = typeof data.scope === 'string' ? data.scope : undefined;
+	return client;
+}
+
+/**
+ * The FHIR client for one item: the node's Authentication choice, its credential, and the practice
+ * code (per item) and token kind (bulk or not) asked for.
+ */
+export async function getFhirClient(
+	this: FhirContext,
+	itemIndex = 0,
+	options: FhirClientRequestOptions = {},
+): Promise<FhirClient> {
+	const authentication = authenticationOf(this, itemIndex);
+	if (authentication === 'userLogin') {
+		return userLoginClient(this, await credentialData(this, USER_LOGIN_CREDENTIAL, itemIndex), options);
+	}
+	const data = await credentialData(this, BACKEND_CREDENTIAL, itemIndex);
+	return backendClient(this, backendSettings(data, { practiceCode: options.practiceCode, bulk: options.bulk }));
+}

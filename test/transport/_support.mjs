@@ -1,0 +1,91 @@
+// Shared helpers for the transport tests: a real-HTTP HttpTransport built on fetch (no mocking),
+// wired to the package's token cache exactly like the n8n adapter does.
+import { backendSettings, mintBackendToken, pacedHttp } from '../../nodes/EClinicalWorks/fhir/auth/backend.ts';
+import { tokenCache } from '../../nodes/EClinicalWorks/fhir/auth/tokenCache.ts';
+import { FhirClient } from '../../nodes/EClinicalWorks/fhir/client.ts';
+import { pacerFor } from '../../nodes/EClinicalWorks/fhir/pacer.ts';
+
+/** HttpFunction on fetch: no automatic redirects, lower-case headers, text or stream body. */
+export function fetchHttp({ log } = {}) {
+	return async (req) => {
+		const controller = new AbortController();
+		const timer = req.timeoutMs ? setTimeout(() => controller.abort(), req.timeoutMs) : undefined;
+		try {
+			const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: 'manual', signal: controller.signal });
+			const headers = {};
+			res.headers.forEach((v, k) => (headers[k] = v));
+			const body = req.stream ? (await import('node:stream')).Readable.fromWeb(res.body) : await res.text();
+			log?.push({ method: req.method, url: req.url, status: res.status, authorization: req.headers?.authorization });
+			return { status: res.status, headers, body };
+		} catch (e) {
+			// fetch wraps the socket error: surface its code like n8n does
+			const err = new Error('fetch failed');
+			err.code = e?.cause?.code ?? e?.code ?? 'ECONNREFUSED';
+			throw err;
+		} finally {
+			if (timer) clearTimeout(timer);
+		}
+	};
+}
+
+export const realClock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+
+/** Fake clock: sleep advances time instantly (and yields), for pacing and retry tests. */
+export function fakeClock(start = Date.UTC(2026, 0, 5, 15, 0, 10)) {
+	const c = {
+		t: start,
+		slept: [],
+		now: () => c.t,
+		sleep: async (ms) => {
+			c.slept.push(ms);
+			c.t += Math.max(0, ms);
+			await new Promise((r) => setImmediate(r));
+		},
+	};
+	return c;
+}
+
+/** Credential data (as n8n would hand it over) for a sandbox client. */
+export function credentialFor(sandbox, client, extra = {}) {
+	const base = {
+		environment: 'custom',
+		baseUrl: sandbox.baseUrl,
+		clientId: client.clientId,
+		authMethod: { private_key_jwt: 'privateKeyJwt', client_secret_basic: 'clientSecretBasic', client_secret_post: 'clientSecretPost' }[client.authMethod],
+		privateKey: client.privateKeyPem ?? '',
+		algorithm: client.alg ?? 'RS384',
+		keyId: client.kid ?? '',
+		clientSecret: client.clientSecret ?? '',
+		scopes: client.scopes ?? '',
+		customRateLimitPerMinute: 0,
+	};
+	return { ...base, ...extra };
+}
+
+/** A FhirClient over fetch with the same token handling as the n8n adapter (bearer header set here). */
+export function clientFor(data, { clock = realClock, context = {}, log, retry, maxPages } = {}) {
+	const settings = backendSettings(data, context);
+	const http = fetchHttp({ log });
+	const pacer = pacerFor(settings.baseUrl, settings.rateLimitPerMinute);
+	const tokenHttp = pacedHttp(http, pacer, clock);
+	let last;
+	const transport = {
+		authorized: async (req) => {
+			last = await tokenCache.get(settings.cacheKey, () => mintBackendToken(tokenHttp, settings, clock.now), clock.now);
+			return await http({ ...req, headers: { ...req.headers, authorization: `Bearer ${last}` } });
+		},
+		anonymous: http,
+		invalidateToken: () => tokenCache.invalidate(settings.cacheKey, last),
+		sleep: clock.sleep,
+		now: clock.now,
+	};
+	const client = new FhirClient({ baseUrl: settings.baseUrl, transport, pacer, retry: { jitterMs: 10, baseDelayMs: 20, waitForNextMinuteOn429: settings.isEcw, ...retry }, maxPages });
+	client.configuredScopes = settings.scopes;
+	return { client, settings, transport };
+}
+
+export function pickClient(sandbox, authMethod, alg) {
+	const c = sandbox.clients.find((x) => x.authMethod === authMethod && (!alg || x.alg === alg));
+	if (!c) throw new Error(`sandbox has no ${authMethod} ${alg ?? ''} client`);
+	return c;
+}
