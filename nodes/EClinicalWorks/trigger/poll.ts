@@ -3,7 +3,6 @@ import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workfl
 
 import { toMillis } from '../fhir/changes';
 import type { Change } from '../fhir/changes';
-import { InputError } from '../fhir/errors';
 import { getFhirClient } from '../transport';
 import { toNodeError } from '../transport/errors';
 import { EVENT_PATIENT } from './description';
@@ -16,22 +15,16 @@ import { loadState, saveState } from './state';
 /** Pages read per poll when the server sorts by `_lastUpdated` (the next poll goes on from there). */
 const MAX_PAGES_PER_POLL = 50;
 
-/** `ABC, DEF` -> ['ABC', 'DEF']; empty -> [''] (the credential's practice). */
+/**
+ * `ABC, DEF` -> ['ABC', 'DEF']; empty -> [''] (the credential's practice). Each code is checked when
+ * its client is built, so a malformed code fails only its own practice.
+ */
 export function parsePracticeCodes(value: unknown): string[] {
 	const codes = (typeof value === 'string' ? value : '')
 		.split(/[\s,;]+/)
 		.map((code) => code.trim())
 		.filter(Boolean);
 	const unique = [...new Set(codes)];
-	for (const code of unique) {
-		if (!/^[A-Za-z0-9_-]{1,64}$/.test(code)) {
-			throw new InputError(
-				'Practice Codes',
-				`"${code}" is not a practice code`,
-				'Enter practice codes (letters, digits, "-" or "_") separated by commas, or leave the field empty',
-			);
-		}
-	}
 	return unique.length > 0 ? unique : [''];
 }
 
@@ -62,12 +55,7 @@ export async function pollTrigger(this: IPollFunctions): Promise<INodeExecutionD
 	const staticData = this.getWorkflowStaticData('node');
 	const pageSize = Math.max(1, Math.min(1000, Math.floor(Number(options.pageSize ?? 100)) || 100));
 
-	let codes: string[];
-	try {
-		codes = parsePracticeCodes(this.getNodeParameter('practiceCodes', ''));
-	} catch (error) {
-		throw toNodeError(this.getNode(), error, 0);
-	}
+	const codes = parsePracticeCodes(this.getNodeParameter('practiceCodes', ''));
 
 	const outcomes: PracticeOutcome[] = [];
 	for (const code of codes) {

@@ -1,0 +1,147 @@
+// The eClinicalWorks Trigger run by n8n-core's real poll machinery (test/helpers/n8n.mjs) against
+// the sandbox: static data, manual "fetch test event", simplified/raw output, several practices,
+// a poll cut by the sandbox's per-minute rate limit.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { runPoll, shutdown } from '../helpers/n8n.mjs';
+import { startSandbox } from '../../sandbox/index.mjs';
+
+const TYPE = 'n8n-nodes-eclinicalworks.eClinicalWorksTrigger';
+const sandboxes = [];
+after(async () => {
+	for (const sb of sandboxes) await sb.stop();
+	await shutdown();
+});
+
+async function sandbox(options) {
+	const sb = await startSandbox({ port: 0, patients: 20, seed: 5, admin: true, ...options });
+	sandboxes.push(sb);
+	return sb;
+}
+
+function credentials(sb, practiceCode = sb.practices[0]) {
+	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
+	return {
+		eClinicalWorksApi: {
+			environment: 'custom',
+			baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`,
+			practiceCode,
+			tokenUrl: sb.tokenUrl,
+			authMethod: 'privateKeyJwt',
+			clientId: c.clientId,
+			privateKey: c.privateKeyPem,
+			keyId: c.kid,
+			algorithm: c.alg,
+			scopes: c.scopes,
+		},
+	};
+}
+
+/** Polls like an active workflow: the static data n8n persisted is handed to the next poll. */
+function trigger(sb, parameters, { practiceCode } = {}) {
+	let staticData = {};
+	const creds = credentials(sb, practiceCode);
+	return {
+		async poll(extra = {}) {
+			const result = await runPoll({ type: TYPE, parameters: { ...parameters, ...extra }, credentials: creds, staticData });
+			staticData = result.staticData;
+			return result;
+		},
+		async manual() {
+			return await runPoll({ type: TYPE, parameters, credentials: creds, staticData, mode: 'manual' });
+		},
+		get staticData() {
+			return staticData;
+		},
+	};
+}
+
+const stateOf = (staticData, baseUrl, type) => staticData['node:Trigger']?.practices?.[baseUrl]?.[type];
+
+test('smart profile: first activation emits nothing, then created / cancelled items, simplified', async () => {
+	const sb = await sandbox({ profile: 'smart' });
+	const t = trigger(sb, { event: 'appointmentChanged' });
+	const first = await t.poll();
+	assert.equal(first.items, null, 'activation does not flood');
+	assert.ok(stateOf(t.staticData, sb.baseUrl, 'Appointment')?.cursor, 'cursor kept per base URL and type');
+
+	const booked = sb.admin.createAppointment('demo', { comment: 'Needs wheelchair transport' });
+	const created = await t.poll();
+	assert.equal(created.json.length, 1);
+	const item = created.json[0];
+	assert.equal(item.event, 'created');
+	assert.equal(item.id, booked.id);
+	assert.equal(item.source, 'Appointment');
+	assert.equal(item.status, 'booked');
+	assert.equal(item.transportNeeded, true);
+	assert.ok(item.patientName, 'patient resolved for the simplified view');
+	assert.equal((await t.poll()).items, null, 'nothing new, nothing emitted');
+
+	sb.admin.cancelAppointment('demo', booked.id);
+	const cancelled = await t.poll();
+	assert.deepEqual(
+		cancelled.json.map((j) => [j.id, j.event, j.previousStatus]),
+		[[booked.id, 'cancelled', 'booked']],
+	);
+});
+
+test('eCW profile: visits from Encounter, raw output, status and day-window filters', async () => {
+	const sb = await sandbox({ profile: 'ecw' });
+	const t = trigger(sb, {
+		event: 'appointmentChanged',
+		simple: false,
+		options: { daysAhead: 7, statuses: ['booked'] },
+	});
+	assert.equal((await t.poll()).items, null);
+	const soon = sb.admin.createEncounter('demo', { start: new Date(Date.now() + 2 * 86400_000) });
+	sb.admin.createEncounter('demo', { start: new Date(Date.now() + 40 * 86400_000) }); // outside the window
+	sb.admin.createEncounter('demo', { start: new Date(Date.now() + 86400_000), status: 'arrived' }); // other status
+	const r = await t.poll();
+	assert.deepEqual(r.json.map((j) => [j.event, j.resource.resourceType, j.resource.id]), [['created', 'Encounter', soon.id]]);
+	assert.ok(stateOf(t.staticData, sb.baseUrl, 'Encounter')?.cursor);
+	// a cancellation of a watched (planned) visit is still reported although "cancelled" is not selected
+	sb.admin.updateEncounter('demo', soon.id, { status: 'cancelled' });
+	const c = await t.poll();
+	assert.deepEqual(c.json.map((j) => [j.event, j.previousStatus]), [['cancelled', 'planned']]);
+});
+
+test('manual mode ("Fetch test event") returns the most recent record and persists nothing', async () => {
+	const sb = await sandbox({ profile: 'ecw' });
+	const t = trigger(sb, { event: 'patientChanged' });
+	const newest = sb.admin.createPatient('demo', { name: [{ use: 'official', family: 'Newest', given: ['Nora'] }] });
+	const manual = await t.manual();
+	assert.equal(manual.json.length, 1);
+	assert.equal(manual.json[0].id, newest.id);
+	assert.equal(manual.json[0].name, 'Nora Newest');
+	assert.deepEqual(manual.staticData, {});
+});
+
+test('several practices: one cursor per practice (base URL), items carry the practice code', async () => {
+	const sb = await sandbox({ profile: 'ecw', practices: ['alpha', 'beta'] });
+	const t = trigger(sb, { event: 'patientChanged', practiceCodes: 'alpha, beta' });
+	assert.equal((await t.poll()).items, null);
+	const practices = t.staticData['node:Trigger'].practices;
+	assert.deepEqual(Object.keys(practices).sort(), [sb.baseUrlFor('alpha'), sb.baseUrlFor('beta')].sort());
+	const b = sb.admin.createPatient('beta', {});
+	const r = await t.poll();
+	assert.deepEqual(r.json.map((j) => [j.practiceCode, j.id, j.event]), [['beta', b.id, 'created']]);
+	const a = sb.admin.createPatient('alpha', {});
+	assert.deepEqual((await t.poll()).json.map((j) => [j.practiceCode, j.id]), [['alpha', a.id]]);
+});
+
+test('a poll cut by the per-minute rate limit emits what it read; the next poll resumes', async () => {
+	// Frozen sandbox clock at second 59 of a minute: Retry-After is 1 s and stays so while frozen.
+	let now = Math.floor(Date.now() / 60000) * 60000 + 59_000;
+	const sb = await sandbox({ profile: 'smart', rateLimitPerMinute: 2, now: () => now });
+	const t = trigger(sb, { event: 'appointmentChanged', simple: false, options: { pageSize: 2 } });
+	assert.equal((await t.poll()).items, null); // metadata + one search: this minute's 2 requests
+	const created = Array.from({ length: 5 }, () => sb.admin.createAppointment('demo', {}).id);
+	now += 60_000; // a fresh minute: 2 requests = 2 pages of 2, the third page gets 429s
+	const cut = await t.poll();
+	assert.equal(cut.json.length, 4, 'the pages read before the 429 are emitted');
+	now += 60_000;
+	const rest = await t.poll({ options: { pageSize: 10 } });
+	const all = [...cut.json, ...rest.json].map((j) => j.resource.id);
+	assert.deepEqual([...all].sort(), [...created].sort(), 'nothing lost, nothing twice');
+});
