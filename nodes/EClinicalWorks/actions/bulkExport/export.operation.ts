@@ -1,0 +1,142 @@
+import { updateDisplayOptions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import { kickoff } from '../../fhir/bulk/kickoff';
+import { pollUntilDone } from '../../fhir/bulk/status';
+import type { PollResult } from '../../fhir/bulk/status';
+import { clearInFlight, readState, recordStarted } from '../../fhir/bulk/state';
+import { FhirError } from '../../fhir/errors';
+import {
+	advancedParametersField,
+	downloadFields,
+	groupField,
+	levelField,
+	pollFields,
+	resourceTypesField,
+	serverRulesField,
+	sinceFields,
+} from './fields';
+import {
+	applySince,
+	bulkSetup,
+	cancelOnAbort,
+	downloadManifest,
+	readDownloadSettings,
+	readExportRequest,
+	summaryItem,
+} from './shared';
+
+const properties: INodeProperties[] = [
+	levelField,
+	groupField,
+	resourceTypesField,
+	...sinceFields,
+	advancedParametersField,
+	...downloadFields,
+	...pollFields,
+	{
+		displayName: 'Resume From Status URL',
+		name: 'resumeStatusUrl',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. {{ $json.statusUrl }}',
+		description:
+			'Continue an export that is already running (the status URL a timed-out run returned) instead of starting a new one. Empty: resume the unfinished export this workflow started with the same settings, if any, else start one.',
+	},
+	serverRulesField,
+];
+
+const displayOptions = { show: { resource: ['bulkExport'], operation: ['export'] } };
+
+export const description = updateDisplayOptions(displayOptions, properties);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+	const setup = await bulkSetup(this, itemIndex);
+	const request = readExportRequest(this, itemIndex, setup);
+	const settings = readDownloadSettings(this, itemIndex);
+	const floorMs = Math.max(0, Number(this.getNodeParameter('pollFloorSeconds', itemIndex, 30))) * 1000;
+	const maxTotalWaitMs = Math.max(0, Number(this.getNodeParameter('maxWaitMinutes', itemIndex, 60))) * 60000;
+	const explicitResume = (this.getNodeParameter('resumeStatusUrl', itemIndex, '') as string).trim();
+	const staticData = this.getWorkflowStaticData('node');
+
+	let statusUrl: string | undefined;
+	cancelOnAbort(this, setup, () => statusUrl);
+
+	const start = async (): Promise<{ url: string; initialWaitMs: number }> => {
+		applySince(this, request);
+		const started = await kickoff(setup.client, request.options);
+		recordStarted(staticData, request.key, started.statusUrl, new Date(), request.options.since);
+		return { url: started.statusUrl, initialWaitMs: started.retryAfterMs ?? floorMs };
+	};
+
+	let autoResumed = false;
+	let initialWaitMs = 0;
+	if (explicitResume !== '') {
+		statusUrl = explicitResume;
+	} else {
+		const inFlight = readState(staticData, request.key).inFlight;
+		if (inFlight) {
+			statusUrl = inFlight.statusUrl;
+			autoResumed = true;
+		} else {
+			const started = await start();
+			statusUrl = started.url;
+			initialWaitMs = started.initialWaitMs;
+		}
+	}
+
+	const poll = async (url: string, wait: number): Promise<PollResult> =>
+		await pollUntilDone(setup.client, url, setup.runtime, {
+			floorMs,
+			maxTotalWaitMs,
+			initialWaitMs: wait,
+			ecw: setup.ecw,
+		});
+
+	let result = await poll(statusUrl, initialWaitMs);
+	if (result.state === 'failed' && result.gone && autoResumed) {
+		// the export this workflow left running is gone (expired or cancelled): start a fresh one
+		clearInFlight(staticData, request.key, statusUrl);
+		const started = await start();
+		statusUrl = started.url;
+		result = await poll(statusUrl, started.initialWaitMs);
+	}
+
+	if (result.state === 'failed') {
+		clearInFlight(staticData, request.key, statusUrl);
+		throw new FhirError(result.error ?? 'The bulk export failed', {
+			kind: 'http',
+			status: result.httpStatus || undefined,
+			hint: result.gone
+				? 'Start a new export (clear Resume From Status URL).'
+				: 'The server could not complete the export. Try again later or with fewer resource types.',
+			request: 'GET bulk export status',
+		});
+	}
+
+	if (result.timedOut || result.state !== 'complete' || !result.manifest) {
+		if (explicitResume !== '') recordStarted(staticData, request.key, statusUrl, new Date(), request.options.since);
+		return [
+			{
+				json: {
+					state: 'in-progress',
+					timedOut: true,
+					statusUrl,
+					progress: result.progress,
+					waitedSeconds: Math.round(result.waitedMs / 1000),
+					polls: result.polls,
+					message:
+						'The export is still running. Run this node again to resume it (it remembers the status URL), or use Check Status / Download with this status URL. Do not start another export: eClinicalWorks rejects a duplicate while one runs.',
+				},
+				pairedItem: { item: itemIndex },
+			},
+		];
+	}
+
+	const manifest = result.manifest;
+	// make sure a completed download is recorded even when the status URL came from elsewhere
+	recordStarted(staticData, request.key, statusUrl, new Date(), request.options.since);
+	const outcome = await downloadManifest(this, itemIndex, setup, manifest, settings, statusUrl);
+	if (outcome.items.length === 0) return [summaryItem(itemIndex, manifest, outcome, statusUrl)];
+	return outcome.items;
+}

@@ -1,0 +1,257 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+/** Field descriptions of the Bulk Export operations. Each operation picks the ones it shows. */
+
+export const levelField: INodeProperties = {
+	displayName: 'Level',
+	name: 'level',
+	type: 'options',
+	options: [
+		{
+			name: 'Group',
+			value: 'group',
+			description: 'Patients of one Group (a list the practice built). The only level eClinicalWorks offers.',
+		},
+		{ name: 'Patient', value: 'patient', description: 'All patients the app may read (not on eClinicalWorks)' },
+		{ name: 'System', value: 'system', description: 'Everything the app may read (not on eClinicalWorks)' },
+	],
+	default: 'group',
+	description: 'Which data the export covers',
+};
+
+export const groupField: INodeProperties = {
+	displayName: 'Group',
+	name: 'groupId',
+	type: 'resourceLocator',
+	default: { mode: 'list', value: '' },
+	required: true,
+	description:
+		'The Group to export. eClinicalWorks: groups are built in the EMR registry and enabled for the app under Admin > Product Activation > FHIR APIs > Bulk/Backend Apps.',
+	displayOptions: { show: { level: ['group'] } },
+	modes: [
+		{
+			displayName: 'From List',
+			name: 'list',
+			type: 'list',
+			placeholder: 'Select a Group...',
+			typeOptions: { searchListMethod: 'searchBulkGroups', searchable: true },
+		},
+		{
+			displayName: 'ID',
+			name: 'id',
+			type: 'string',
+			placeholder: 'e.g. 3f7c1a',
+			validation: [
+				{
+					type: 'regex',
+					properties: { regex: '^[A-Za-z0-9\\-.]{1,64}$', errorMessage: 'Use the Group id only (letters, digits, "-" and ".")' },
+				},
+			],
+		},
+	],
+};
+
+export const resourceTypesField: INodeProperties = {
+	displayName: 'Resource Type Names or IDs',
+	name: 'resourceTypes',
+	type: 'multiOptions',
+	typeOptions: { loadOptionsMethod: 'getResourceTypes' },
+	default: [],
+	description:
+		'Resource types to export (_type). Empty = every type the app may read. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+};
+
+export const sinceFields: INodeProperties[] = [
+	{
+		displayName: 'Since',
+		name: 'sinceMode',
+		type: 'options',
+		options: [
+			{ name: 'Everything', value: 'none', description: 'No _since: export all data' },
+			{ name: 'Changed Since a Date', value: 'date', description: 'Only resources changed after a date and time' },
+			{
+				name: 'Since Last Successful Export',
+				value: 'lastSuccess',
+				description:
+					'Use the transactionTime of the last export of the same level, group and types that this workflow downloaded completely (kept in the workflow; production runs only). The first run exports everything.',
+			},
+		],
+		default: 'none',
+		description: 'Whether to export only resources changed since a point in time (_since)',
+	},
+	{
+		displayName: 'Changed Since',
+		name: 'sinceDate',
+		type: 'dateTime',
+		default: '',
+		description: 'Resources changed after this date and time (the workflow\'s time zone unless the value has an offset)',
+		displayOptions: { show: { sinceMode: ['date'] } },
+	},
+];
+
+export const serverRulesField: INodeProperties = {
+	displayName: 'Server Rules',
+	name: 'serverRules',
+	type: 'options',
+	options: [
+		{
+			name: 'Auto-Detect',
+			value: 'auto',
+			description: 'The eClinicalWorks rules for eClinicalWorks and healow hosts (or an eCW credential environment), Bulk Data 2.0 otherwise',
+		},
+		{
+			name: 'eClinicalWorks',
+			value: 'ecw',
+			description: 'Group level, GET, only _type, _since and _outputFormat (other parameters rejected before sending)',
+		},
+		{ name: 'Bulk Data 2.0', value: 'generic', description: 'All levels, GET or POST, all parameters' },
+	],
+	default: 'auto',
+	description: 'Which bulk export rules to check the fields against',
+};
+
+export const advancedParametersField: INodeProperties = {
+	displayName: 'Export Parameters',
+	name: 'exportParameters',
+	type: 'collection',
+	placeholder: 'Add Parameter',
+	default: {},
+	description: 'Bulk Data parameters beyond resource types and since. eClinicalWorks accepts only Output Format.',
+	options: [
+		{
+			displayName: 'Elements',
+			name: 'elements',
+			type: 'string',
+			default: '',
+			placeholder: 'name,birthDate,address',
+			description: 'Comma-separated element names to keep (_elements); not on eClinicalWorks',
+		},
+		{
+			displayName: 'Kick-Off Method',
+			name: 'method',
+			type: 'options',
+			options: [
+				{ name: 'GET (Query Parameters)', value: 'GET' },
+				{ name: 'POST (Parameters Body)', value: 'POST' },
+			],
+			default: 'GET',
+			description: 'How to send the kick-off request. eClinicalWorks documents GET only.',
+		},
+		{
+			displayName: 'Output Format',
+			name: 'outputFormat',
+			type: 'options',
+			options: [
+				{ name: 'FHIR NDJSON (Application/fhir+ndjson)', value: 'application/fhir+ndjson' },
+				{ name: 'NDJSON (Application/ndjson)', value: 'application/ndjson' },
+				{ name: 'Ndjson', value: 'ndjson' },
+				{ name: 'Server Default', value: '' },
+			],
+			default: 'application/fhir+ndjson',
+			description: 'The _outputFormat parameter',
+		},
+		{
+			displayName: 'Type Filters',
+			name: 'typeFilter',
+			type: 'string',
+			typeOptions: { multipleValues: true },
+			default: [],
+			placeholder: 'Observation?category=laboratory',
+			description: 'One search per entry, ResourceType?parameters (_typeFilter); not on eClinicalWorks',
+		},
+	],
+};
+
+export const pollFields: INodeProperties[] = [
+	{
+		displayName: 'Poll Interval Floor (Seconds)',
+		name: 'pollFloorSeconds',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 30,
+		description:
+			'Never check the status more often than this, whatever the server says. The server\'s Retry-After is followed when it is longer (eClinicalWorks sends 120).',
+	},
+	{
+		displayName: 'Max Total Wait (Minutes)',
+		name: 'maxWaitMinutes',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 60,
+		description:
+			'Stop waiting after this long and return the status URL and progress; the next run resumes the same export instead of starting another',
+	},
+];
+
+export const statusUrlField: INodeProperties = {
+	displayName: 'Status URL',
+	name: 'statusUrl',
+	type: 'string',
+	default: '={{ $json.statusUrl }}',
+	required: true,
+	description: 'The status (poll) URL returned by Start or by a timed-out Export',
+};
+
+export const downloadFields: INodeProperties[] = [
+	{
+		displayName: 'Output',
+		name: 'outputMode',
+		type: 'options',
+		options: [
+			{
+				name: 'Files',
+				value: 'files',
+				description:
+					'One item per file with the NDJSON as binary data, streamed to n8n\'s binary storage (any size)',
+			},
+			{
+				name: 'Records',
+				value: 'records',
+				description: 'One item per FHIR resource, read line by line (use a Limit for large exports)',
+			},
+		],
+		default: 'files',
+		description: 'How the exported data is returned',
+	},
+	{
+		displayName: 'Binary Property',
+		name: 'binaryProperty',
+		type: 'string',
+		default: 'data',
+		description: 'Name of the binary property that holds each file',
+		displayOptions: { show: { outputMode: ['files'] } },
+	},
+	{
+		displayName: 'Limit',
+		name: 'recordLimit',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 10000,
+		description:
+			'Max number of records to return; 0 = no limit. n8n keeps all items in memory: use Output "Files" for large exports.',
+		displayOptions: { show: { outputMode: ['records'] } },
+	},
+	{
+		displayName: 'Parallel Downloads',
+		name: 'parallelDownloads',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 16 },
+		default: 3,
+		description: 'Files downloaded at the same time. Each file is retried on network errors, 429 and 5xx.',
+	},
+	{
+		displayName: 'Error Files',
+		name: 'errorFiles',
+		type: 'options',
+		options: [
+			{
+				name: 'Output as Items',
+				value: 'items',
+				description: 'Files mode: one item per error file; Records mode: one item per OperationOutcome with errorFile: true',
+			},
+			{ name: 'Show a Warning', value: 'warning', description: 'Count the errors and show a warning on the node' },
+		],
+		default: 'items',
+		description: 'What to do with the error files (error[]) the server reports: they are never dropped',
+	},
+];

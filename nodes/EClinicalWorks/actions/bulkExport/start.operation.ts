@@ -1,0 +1,42 @@
+import { updateDisplayOptions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import { kickoff } from '../../fhir/bulk/kickoff';
+import { recordStarted } from '../../fhir/bulk/state';
+import { advancedParametersField, groupField, levelField, resourceTypesField, serverRulesField, sinceFields } from './fields';
+import { applySince, bulkSetup, readExportRequest } from './shared';
+
+const properties: INodeProperties[] = [
+	levelField,
+	groupField,
+	resourceTypesField,
+	...sinceFields,
+	advancedParametersField,
+	serverRulesField,
+];
+
+const displayOptions = { show: { resource: ['bulkExport'], operation: ['start'] } };
+
+export const description = updateDisplayOptions(displayOptions, properties);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+	const setup = await bulkSetup(this, itemIndex);
+	const request = readExportRequest(this, itemIndex, setup);
+	applySince(this, request);
+	const started = await kickoff(setup.client, request.options);
+	const now = new Date();
+	recordStarted(this.getWorkflowStaticData('node'), request.key, started.statusUrl, now, request.options.since);
+	return [
+		{
+			json: {
+				state: 'in-progress',
+				statusUrl: started.statusUrl,
+				startedAt: now.toISOString(),
+				since: request.options.since ?? null,
+				retryAfterSeconds: started.retryAfterMs === undefined ? undefined : Math.round(started.retryAfterMs / 1000),
+				kickOff: started.requestPath,
+			},
+			pairedItem: { item: itemIndex },
+		},
+	];
+}
