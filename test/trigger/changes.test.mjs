@@ -124,3 +124,18 @@ test('records older than the cursor are dropped (a server that ignores _lastUpda
 	assert.ok(b.offer(rec('new', T(6))));
 	assert.equal(b.commit({ complete: true }).cursor, T(6));
 });
+
+test('the cursor never passes the server time at which the read started', () => {
+	const b = new ChangeBatch({ ...emptyState(), cursor: T(1) }, { sorted: false });
+	b.setCeiling(T(5));
+	assert.ok(b.offer(rec('a', T(5))));
+	assert.ok(b.offer(rec('late', T(8)))); // changed while the pages were read
+	const s = b.commit({ complete: true });
+	assert.equal(s.cursor, T(5));
+	assert.deepEqual(s.atCursor, [`a|${T(5)}`]);
+	// next poll reads `late` again (ge T5) but does not emit it twice
+	const again = new ChangeBatch(s, { sorted: false });
+	assert.equal(again.offer(rec('a', T(5))), undefined);
+	assert.equal(again.offer(rec('late', T(8))), undefined);
+	assert.equal(again.commit({ complete: true }).cursor, T(8));
+});

@@ -163,6 +163,10 @@ export class ChangeBatch<R extends TrackedResource = TrackedResource> {
 	private lastMs?: number;
 	private lastValue?: string;
 	private lastKeys: string[] = [];
+	/** The server's time when the read started: the cursor never moves past it. */
+	private ceilingMs?: number;
+	private ceilingValue?: string;
+	private ceilingKeys: string[] = [];
 
 	constructor(state: ChangeState, options: { sorted: boolean; limits?: Partial<ChangeLimits> }) {
 		this.state = state;
@@ -177,6 +181,18 @@ export class ChangeBatch<R extends TrackedResource = TrackedResource> {
 	/** False once a record arrived out of `_lastUpdated` order. */
 	get isSorted(): boolean {
 		return this.sorted;
+	}
+
+	/**
+	 * The server's time when the read started (the first page's `Bundle.meta.lastUpdated`). Records
+	 * changed while the pages were read may have moved between pages; the cursor stops at this time,
+	 * so they are read again next time (and not emitted twice: they are in the recent list).
+	 */
+	setCeiling(serverTime: string | undefined): void {
+		const ms = toMillis(serverTime);
+		if (ms === undefined || this.maxMs !== undefined) return;
+		this.ceilingMs = ms;
+		this.ceilingValue = serverTime;
 	}
 
 	/** The server did not apply `_sort` after all: the cursor will only move after a complete read. */
@@ -226,6 +242,7 @@ export class ChangeBatch<R extends TrackedResource = TrackedResource> {
 	}
 
 	private track(ms: number, value: string, key: string): void {
+		if (ms === this.ceilingMs) this.ceilingKeys.push(key);
 		if (this.maxMs === undefined || ms > this.maxMs) {
 			this.maxMs = ms;
 			this.maxValue = value;
@@ -257,6 +274,9 @@ export class ChangeBatch<R extends TrackedResource = TrackedResource> {
 		if (options.complete) target = { ms: this.maxMs, value: this.maxValue, keys: this.maxKeys };
 		else if (this.sorted) target = { ms: this.lastMs, value: this.lastValue, keys: this.lastKeys };
 
+		if (target?.ms !== undefined && this.ceilingMs !== undefined && target.ms > this.ceilingMs) {
+			target = { ms: this.ceilingMs, value: this.ceilingValue, keys: this.ceilingKeys };
+		}
 		if (target?.ms !== undefined && target.value !== undefined) {
 			if (this.cursorMs === undefined || target.ms > this.cursorMs) {
 				cursor = target.value;

@@ -196,6 +196,7 @@ export async function pollPractice(poll: PracticePoll): Promise<PracticePollResu
 			pages++;
 			if (pages === 1) {
 				now = serverTime(bundle);
+				batch.setCeiling(now);
 				if (sortable && applied(bundle, '_sort') === false) batch.markUnsorted();
 			}
 			const split = splitBundle(bundle, source.type);
