@@ -1,0 +1,68 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+/** Field descriptions shared by several operations. Each operation adds its own displayOptions. */
+
+export const returnAllField: INodeProperties = {
+	displayName: 'Return All',
+	name: 'returnAll',
+	type: 'boolean',
+	default: false,
+	description: 'Whether to return all results or only up to a given limit',
+};
+
+export function limitField(): INodeProperties {
+	return {
+		displayName: 'Limit',
+		name: 'limit',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 50,
+		description: 'Max number of results to return',
+		displayOptions: { show: { returnAll: [false] } },
+	};
+}
+
+export function outputField(simplifiedDescription: string, defaultValue: 'simplified' | 'raw' = 'simplified'): INodeProperties {
+	return {
+		displayName: 'Output',
+		name: 'output',
+		type: 'options',
+		options: [
+			{
+				name: 'Simplified',
+				value: 'simplified',
+				description: simplifiedDescription,
+			},
+			{
+				name: 'Raw FHIR Resource',
+				value: 'raw',
+				description: 'The FHIR R4 resource exactly as the server returned it',
+			},
+		],
+		default: defaultValue,
+		description: 'Flat fields for spreadsheets and messages, or the full FHIR resource',
+	};
+}
+
+export const timeZoneField: INodeProperties = {
+	displayName: 'Time Zone',
+	name: 'timeZone',
+	type: 'string',
+	default: '',
+	placeholder: 'America/New_York',
+	description:
+		'IANA time zone for the date range and for the start/end times in the output. Leave empty to use the workflow time zone.',
+};
+
+export function resourceTypeField(): INodeProperties {
+	return {
+		displayName: 'Resource Type Name or ID',
+		name: 'resourceType',
+		type: 'options',
+		typeOptions: { loadOptionsMethod: 'getResourceTypes' },
+		required: true,
+		default: '',
+		description:
+			'FHIR resource type to read, e.g. Practitioner, Location, Encounter, Coverage. The list comes from the server\'s CapabilityStatement. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+	};
+}
