@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 
-import { runWorkflow, runNode, runPoll, testCredential, engine, n8nWorkflow, reportedErrors, shutdown } from './helpers/n8n.mjs';
+import { runWorkflow, runNode, runPoll, testCredential, binaryItem, engine, n8nWorkflow, reportedErrors, shutdown } from './helpers/n8n.mjs';
 import { FetchNode, EchoNode, PollNode } from './helpers/fixtures/TestNodes.node.mjs';
 import { TokenApi, GenericApi, ClientCredentialsApi } from './helpers/fixtures/TestApi.credentials.mjs';
 
@@ -316,9 +316,11 @@ test('runPoll: trigger mode keeps the cursor in static data; manual mode does no
 	assert.deepEqual(first.json.map((j) => j.id), ['a', 'b']);
 	assert.deepEqual(first.staticData, { 'node:Trigger': { cursor: 2 } });
 	assert.equal(first.credentialsStore['testTokenApi-id'].data.accessToken, 'tok-1');
+	assert.equal(first.staticDataSaved, true, 'items emitted: n8n saves static data');
 
 	const empty = await runPoll({ type: 'test.poll', credentials: creds, staticData: first.staticData, nodeTypes, credentialTypes });
 	assert.equal(empty.items, null);
+	assert.equal(empty.staticDataSaved, false, 'poll returned null: n8n does not save static data');
 	assert.deepEqual(empty.staticData, first.staticData);
 
 	state.changes.push({ seq: 3, id: 'c' });
@@ -382,4 +384,19 @@ test('errors n8n-core reports are collected, node code shares n8n-core\'s n8n-wo
 	assert.ok(fromFixture);
 	const { createRequire } = await import('node:module');
 	assert.equal(createRequire(import.meta.url)('n8n-workflow'), n8nWorkflow);
+});
+
+test('binary input items reach the node (getBinaryDataBuffer) and pass through', async () => {
+	const item = await binaryItem(Buffer.from('hello n8n'), { fileName: 'a.txt', mimeType: 'text/plain', json: { n: 1 } });
+	const result = await runWorkflow({
+		nodes: [
+			{ name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{ name: 'Pass', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [200, 0], parameters: {} },
+		],
+		connections: { Start: { main: [[{ node: 'Pass', type: 'main', index: 0 }]] } },
+		inputItems: [item],
+	});
+	assert.equal(result.error, undefined);
+	assert.equal((await result.binary('Pass', 0)).toString(), 'hello n8n');
+	assert.equal(result.itemsOf('Pass')[0].binary.data.fileName, 'a.txt');
 });

@@ -922,6 +922,20 @@ function plain(value) {
 	return copy;
 }
 
+/**
+ * An input item carrying binary data (for `inputItems`), stored like a real instance stores it
+ * (BinaryDataService, filesystem mode by default) under a scratch execution.
+ */
+export async function binaryItem(buffer, { fileName = 'file.bin', mimeType = 'application/octet-stream', json = {}, property = 'data' } = {}) {
+	const bytes = Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer);
+	const binaryData = await binaryDataService.store(
+		{ type: 'execution', workflowId: 'harness-input', executionId: `input-${++executionCounter}` },
+		bytes,
+		{ data: '', mimeType, fileName, fileExtension: fileName.includes('.') ? fileName.split('.').pop() : undefined },
+	);
+	return { json, binary: { [property]: binaryData } };
+}
+
 /** Decrypted stored data of a credential, by credential id or (first match) credential type. */
 function findStored(snapshot, typeOrId) {
 	if (snapshot[typeOrId]) return snapshot[typeOrId].data;
@@ -1248,6 +1262,11 @@ export async function runPoll({
 		items = emitted;
 	}
 
+	// The CLI saves static data to the database in the poll's __emit (saveStaticData(): only when
+	// `__dataChanged`), i.e. only when poll() returned items. The active Workflow object keeps its
+	// in-memory static data between ticks, so the next tick sees changes either way, but changes
+	// made by a poll that returned null are lost when the workflow is reactivated or n8n restarts.
+	const dataChanged = workflow.staticData?.__dataChanged === true;
 	const staticDataAfterCall = plain(workflow.staticData) ?? {};
 	const snapshot = await store.snapshot();
 	const result = {
@@ -1255,6 +1274,7 @@ export async function runPoll({
 		json: (items?.[0] ?? []).map((item) => item.json),
 		staticData: mode === 'manual' ? plain(staticData) ?? {} : staticDataAfterCall,
 		staticDataAfterCall,
+		staticDataSaved: mode !== 'manual' && items !== null && items !== undefined && !error && dataChanged,
 		credentialsStore: snapshot,
 		storedCredential: (typeOrId) => findStored(snapshot, typeOrId),
 		credentialUpdates: store.updates,
