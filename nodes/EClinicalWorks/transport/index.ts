@@ -1,8 +1,6 @@
 import { sleep } from 'n8n-workflow';
 import type {
-	IDataObject,
 	IExecuteFunctions,
-	IHttpRequestOptions,
 	ILoadOptionsFunctions,
 	IPollFunctions,
 } from 'n8n-workflow';
@@ -12,8 +10,10 @@ import type { BackendSettings, Environment } from '../fhir/auth/backend';
 import { isEcwHost } from '../fhir/auth/discovery';
 import { tokenCache } from '../fhir/auth/tokenCache';
 import { FhirClient } from '../fhir/client';
-import type { HttpFunction, HttpRequest, HttpResponse, HttpTransport } from '../fhir/http';
+import type { HttpFunction, HttpTransport } from '../fhir/http';
 import { pacerFor } from '../fhir/pacer';
+import { httpFunctionFrom, toOptions, toResponse } from './n8nHttp';
+import type { FullResponse } from './n8nHttp';
 
 /**
  * The n8n adapter: builds a FhirClient whose transport uses n8n's own HTTP helpers (so the
@@ -32,47 +32,6 @@ export interface FhirClientRequestOptions {
 export const BACKEND_CREDENTIAL = 'eClinicalWorksApi';
 export const USER_LOGIN_CREDENTIAL = 'eClinicalWorksOAuth2Api';
 
-type FullResponse = { statusCode?: number; status?: number; headers?: Record<string, unknown>; body?: unknown };
-
-function lowerHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
-	const out: Record<string, string> = {};
-	if (!headers) return out;
-	for (const [name, value] of Object.entries(headers)) {
-		if (value === undefined || value === null) continue;
-		out[name.toLowerCase()] = Array.isArray(value) ? value.map(String).join(', ') : String(value);
-	}
-	return out;
-}
-
-function toResponse(raw: FullResponse): HttpResponse {
-	let body = raw.body;
-	if (body === undefined || body === null) body = '';
-	else if (typeof body !== 'string' && typeof (body as { pipe?: unknown }).pipe !== 'function') {
-		body = body instanceof Uint8Array ? new TextDecoder().decode(body) : JSON.stringify(body);
-	}
-	return {
-		status: Number(raw.statusCode ?? raw.status ?? 0),
-		headers: lowerHeaders(raw.headers),
-		body: body as HttpResponse['body'],
-	};
-}
-
-function toOptions(request: HttpRequest): IHttpRequestOptions {
-	const options: IHttpRequestOptions = {
-		method: request.method,
-		url: request.url,
-		headers: { ...(request.headers ?? {}) } as IDataObject,
-		returnFullResponse: true,
-		ignoreHttpStatusErrors: true,
-		disableFollowRedirect: true,
-		encoding: request.stream ? 'stream' : 'text',
-		json: false,
-		timeout: request.timeoutMs,
-	};
-	if (request.body !== undefined) options.body = request.body;
-	return options;
-}
-
 /** A status carried by an error n8n threw (OAuth2 refresh failed, 401 after refresh). */
 function statusOfError(error: unknown): number | undefined {
 	const e = error as { httpCode?: unknown; response?: { status?: unknown }; cause?: { response?: { status?: unknown }; status?: unknown } };
@@ -82,7 +41,7 @@ function statusOfError(error: unknown): number | undefined {
 
 /** Requests without any credential (other origins, token endpoint, discovery). */
 function anonymousHttp(ctx: FhirContext): HttpFunction {
-	return async (request) => toResponse((await ctx.helpers.httpRequest(toOptions(request))) as FullResponse);
+	return httpFunctionFrom(async (options) => await ctx.helpers.httpRequest(options));
 }
 
 /** Requests signed by n8n with the credential (the credential's `authenticate` adds the bearer token). */

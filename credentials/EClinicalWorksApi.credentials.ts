@@ -1,0 +1,294 @@
+import { sleep } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialTestRequest,
+	ICredentialType,
+	IDataObject,
+	IHttpRequestHelper,
+	IHttpRequestOptions,
+	INodeProperties,
+	Icon,
+} from 'n8n-workflow';
+
+import {
+	backendSettings,
+	CONTEXT_HEADER_NAME,
+	credentialErrorText,
+	decodeTokenContext,
+	ECW_BASE_URL_TEMPLATES,
+	ECW_RATE_LIMIT_PER_MINUTE,
+	mintBackendToken,
+	pacedHttp,
+} from '../nodes/EClinicalWorks/fhir/auth/backend';
+import type { BackendSettings } from '../nodes/EClinicalWorks/fhir/auth/backend';
+import { tokenCache } from '../nodes/EClinicalWorks/fhir/auth/tokenCache';
+import { pacerFor } from '../nodes/EClinicalWorks/fhir/pacer';
+import { DEFAULT_ECW_SCOPES } from '../nodes/EClinicalWorks/fhir/scopes';
+import { httpFunctionFrom } from '../nodes/EClinicalWorks/transport/n8nHttp';
+
+const privateKeyJwt = { show: { authMethod: ['privateKeyJwt'] } };
+const clientSecret = { show: { authMethod: ['clientSecretBasic', 'clientSecretPost'] } };
+
+/** n8n's test request URL: the same base URL resolution as the node, written as an expression. */
+const TEST_URL =
+	'={{ (($credentials.baseUrl || "").trim() || ($credentials.environment === "ecwSandbox" ? "' +
+	ECW_BASE_URL_TEMPLATES.ecwSandbox +
+	'" : "' +
+	ECW_BASE_URL_TEMPLATES.ecwProduction +
+	'")).replace("{practiceCode}", ($credentials.practiceCode || "").trim()).replace(/\\/+$/, "") + "/metadata" }}';
+
+function settingsOrUndefined(credentials: ICredentialDataDecryptedObject, context = {}): BackendSettings | undefined {
+	try {
+		return backendSettings(credentials as Record<string, unknown>, context);
+	} catch {
+		return undefined;
+	}
+}
+
+export class EClinicalWorksApi implements ICredentialType {
+	name = 'eClinicalWorksApi';
+
+	displayName = 'eClinicalWorks (Backend Service) API';
+
+	icon: Icon = { light: 'file:eclinicalworks.svg', dark: 'file:eclinicalworks.dark.svg' };
+
+	documentationUrl = 'https://github.com/n8n-nodes-eclinicalworks/n8n-nodes-eclinicalworks#credentials';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Environment',
+			name: 'environment',
+			type: 'options',
+			options: [
+				{ name: 'eClinicalWorks Production', value: 'ecwProduction' },
+				{ name: 'eClinicalWorks Sandbox (Staging)', value: 'ecwSandbox' },
+				{ name: 'Other SMART on FHIR Server', value: 'custom' },
+			],
+			default: 'ecwProduction',
+			description:
+				'eClinicalWorks presets the FHIR base URL, token discovery and the 250 requests/minute pacing. Choose "Other" for Epic, Oracle Health, athenahealth or any SMART Backend Services server.',
+		},
+		{
+			displayName: 'FHIR Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://fhir4.eclinicalworks.com/fhir/r4/{practiceCode}',
+			description:
+				'FHIR R4 base URL. For eClinicalWorks leave empty (the environment preset is used) or enter it ending with the practice code. {practiceCode} is replaced by the Practice Code below, or by the node\'s Practice Code field (one credential for many practices).',
+			required: false,
+		},
+		{
+			displayName: 'Practice Code',
+			name: 'practiceCode',
+			type: 'string',
+			default: '',
+			placeholder: 'JAFJCD',
+			description:
+				'Default eClinicalWorks practice code: it fills {practiceCode} in the FHIR base URL. Each practice gives its code when it enables your app. A node can override it per item.',
+		},
+		{
+			displayName: 'Token URL',
+			name: 'tokenUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'Discovered from {base}/.well-known/smart-configuration',
+			description:
+				'Leave empty to discover it from the FHIR server (eClinicalWorks requires discovery). Enter it for servers without SMART discovery.',
+		},
+		{
+			displayName: 'Client ID',
+			name: 'clientId',
+			type: 'string',
+			default: '',
+			required: true,
+			description: 'Client ID of the backend app registered with the server (eCW developer portal)',
+		},
+		{
+			displayName: 'Authentication Method',
+			name: 'authMethod',
+			type: 'options',
+			options: [
+				{
+					name: 'Private Key JWT (SMART Backend Services)',
+					value: 'privateKeyJwt',
+					description: 'Signed client assertion; the server reads your public key from the registered JWKS URL',
+				},
+				{ name: 'Client Secret (HTTP Basic)', value: 'clientSecretBasic' },
+				{ name: 'Client Secret (in Request Body)', value: 'clientSecretPost' },
+			],
+			default: 'privateKeyJwt',
+		},
+		{
+			displayName: 'Private Key',
+			name: 'privateKey',
+			type: 'string',
+			typeOptions: { password: true, rows: 8 },
+			default: '',
+			required: true,
+			placeholder: '-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----',
+			description:
+				'PEM private key (PKCS#8, PKCS#1 RSA, or EC P-384) whose public key is in the JWKS you registered. Use the node\'s "Generate Key Pair" operation to create one.',
+			displayOptions: privateKeyJwt,
+		},
+		{
+			displayName: 'Algorithm',
+			name: 'algorithm',
+			type: 'options',
+			options: [
+				{ name: 'RS384 (RSA Key)', value: 'RS384' },
+				{ name: 'ES384 (EC P-384 Key)', value: 'ES384' },
+			],
+			default: 'RS384',
+			description: 'Signing algorithm of the client assertion. eClinicalWorks documents RS384.',
+			displayOptions: privateKeyJwt,
+		},
+		{
+			displayName: 'Key ID (Kid)',
+			name: 'keyId',
+			type: 'string',
+			default: '',
+			description:
+				'The "kid" of the key in your JWKS. Leave empty to use the key\'s RFC 7638 thumbprint (what "Generate Key Pair" uses).',
+			displayOptions: privateKeyJwt,
+		},
+		{
+			displayName: 'JWKS URL (Jku)',
+			name: 'jwksUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://example.com/.well-known/jwks.json',
+			description:
+				'Optional. Sent as the "jku" header; must be exactly the JWKS URL registered with the server. Leave empty unless the server asks for it.',
+			displayOptions: privateKeyJwt,
+		},
+		{
+			displayName: 'Client Secret',
+			name: 'clientSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			displayOptions: clientSecret,
+		},
+		{
+			displayName: 'Scopes',
+			name: 'scopes',
+			type: 'string',
+			default: DEFAULT_ECW_SCOPES,
+			description:
+				'Space-separated scopes, one per resource (v1 "system/Patient.read" or v2 "system/Patient.rs"). system/Group.read is added automatically for bulk export only. Other servers: add system/Appointment.read.',
+		},
+		{
+			displayName: 'Rate Limit (Requests per Minute)',
+			name: 'rateLimitPerMinute',
+			type: 'number',
+			default: ECW_RATE_LIMIT_PER_MINUTE,
+			typeOptions: { minValue: 0 },
+			description:
+				'Client-side pacing per practice, token requests included. eClinicalWorks allows 250 per minute and blocks the rest of the minute after that. 0 = no pacing.',
+			displayOptions: { show: { environment: ['ecwProduction', 'ecwSandbox'] } },
+		},
+		{
+			displayName: 'Rate Limit (Requests per Minute)',
+			name: 'customRateLimitPerMinute',
+			type: 'number',
+			default: 0,
+			typeOptions: { minValue: 0 },
+			description: 'Client-side pacing per FHIR base URL, token requests included. 0 = no pacing.',
+			displayOptions: { show: { environment: ['custom'] } },
+		},
+		{
+			displayName: 'Access Token',
+			name: 'accessToken',
+			type: 'hidden',
+			typeOptions: { expirable: true, password: true },
+			default: '',
+		},
+	];
+
+	/**
+	 * n8n calls this when the stored token is empty, on a credential test and after a 401. With an
+	 * empty stored token the shared cache's token is used (minted if needed); with a stored token n8n
+	 * is telling us it failed (or it is a test): mint a new one.
+	 */
+	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
+		let settings: BackendSettings;
+		try {
+			settings = backendSettings(credentials as Record<string, unknown>);
+		} catch (error) {
+			throw new Error(credentialErrorText(error));
+		}
+		const http = httpFunctionFrom(async (options: IHttpRequestOptions) => await this.helpers.httpRequest(options));
+		const clock = { now: () => Date.now(), sleep: async (ms: number) => await sleep(ms) };
+		const paced = pacedHttp(http, pacerFor(settings.baseUrl, settings.rateLimitPerMinute), clock);
+		const mint = async () => await mintBackendToken(paced, settings);
+		const stored = typeof credentials.accessToken === 'string' ? credentials.accessToken : '';
+		try {
+			if (stored === '') return { accessToken: await tokenCache.get(settings.cacheKey, mint) };
+			tokenCache.invalidate(settings.cacheKey, stored);
+			return { accessToken: (await tokenCache.refresh(settings.cacheKey, mint)).accessToken };
+		} catch (error) {
+			throw new Error(credentialErrorText(error));
+		}
+	}
+
+	/**
+	 * Adds the bearer token: the shared cache's current token for this credential, practice and scope
+	 * set (kept fresh by the node's transport), else the stored one. Only for the FHIR server's own
+	 * origin: a request elsewhere never gets the token.
+	 */
+	async authenticate(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+		const headers: IDataObject = { ...(requestOptions.headers ?? {}) };
+		let contextValue: unknown;
+		for (const name of Object.keys(headers)) {
+			if (name.toLowerCase() === CONTEXT_HEADER_NAME) {
+				contextValue = headers[name];
+				delete headers[name];
+			}
+		}
+		const context = decodeTokenContext(contextValue);
+		const settings = settingsOrUndefined(credentials, context);
+		const url = URL.canParse(requestOptions.url, requestOptions.baseURL) ? new URL(requestOptions.url, requestOptions.baseURL) : undefined;
+		if (!settings || !url || url.origin !== new URL(settings.baseUrl).origin) {
+			return { ...requestOptions, headers };
+		}
+		const cached = tokenCache.peek(settings.cacheKey)?.accessToken;
+		const isDefaultContext = !context.practiceCode && !context.bulk;
+		const token = cached ?? (isDefaultContext && typeof credentials.accessToken === 'string' ? credentials.accessToken : '');
+		if (token) headers.Authorization = `Bearer ${token}`;
+		return { ...requestOptions, headers };
+	}
+
+	test: ICredentialTestRequest = {
+		request: {
+			method: 'GET',
+			url: TEST_URL,
+			headers: { Accept: 'application/fhir+json' },
+		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message:
+						'Token obtained, but reading /metadata was refused (401): check that the app is enabled for this practice (eCW: Admin > Product Activation > FHIR APIs > Bulk/Backend Apps)',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 403,
+					message: 'Token obtained, but reading /metadata was refused (403): check the scopes granted to the app',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 404,
+					message: 'Token obtained, but {base}/metadata was not found (404): check the FHIR Base URL and the practice code',
+				},
+			},
+		],
+	};
+}
