@@ -1,0 +1,149 @@
+// Benchmark: Patient Search, Return All at 100 per page, against the sandbox with 10,000 patients.
+//
+// Runs the eClinicalWorks node in-process (real n8n-core WorkflowExecute, the node's own transport
+// through n8n's httpRequestWithAuthentication) and, in the same run against the same server, a
+// plain loop of fetch calls over the same pages (one token, follow `next` links). Prints the ratio
+// node / plain (target <= 1.2x), the token requests the node made (target 1) and peak memory.
+//
+//   npm run bench:search [-- --patients 10000 --rounds 3]
+import { performance } from 'node:perf_hooks';
+import { startSandbox, signAssertion } from '../sandbox/index.mjs';
+
+const args = process.argv.slice(2);
+const arg = (name, fallback) => {
+	const i = args.indexOf(`--${name}`);
+	return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const PATIENTS = arg('patients', 10_000);
+const ROUNDS = arg('rounds', 3);
+const PAGE = 100;
+const QUERY = [['birthdate', 'ge1900-01-01'], ['_count', String(PAGE)]];
+
+const log = (msg) => console.log(`[bench ${((performance.now()) / 1000).toFixed(1)}s] ${msg}`);
+
+let peakRss = 0;
+let peakHeap = 0;
+const sampler = setInterval(() => {
+	const m = process.memoryUsage();
+	peakRss = Math.max(peakRss, m.rss);
+	peakHeap = Math.max(peakHeap, m.heapUsed);
+}, 20);
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+log(`starting sandbox with ${PATIENTS} patients`);
+// eCW profile, rate limit off so both loops run at full speed in the same minute.
+const sandbox = await startSandbox({ profile: 'ecw', patients: PATIENTS, seed: 3, rateLimitPerMinute: null });
+const client = sandbox.clients.find((c) => c.clientId === 'sandbox-rs384');
+
+// ---------------------------------------------------------------- plain fetch loop
+async function plainToken() {
+	const assertion = signAssertion({ clientId: client.clientId, tokenUrl: sandbox.tokenUrl, privateKeyPem: client.privateKeyPem, alg: client.alg, kid: client.kid });
+	const body = new URLSearchParams({
+		grant_type: 'client_credentials',
+		scope: client.scopes,
+		client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+		client_assertion: assertion,
+	});
+	const res = await fetch(sandbox.tokenUrl, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+	if (!res.ok) throw new Error(`token request failed: ${res.status}`);
+	return (await res.json()).access_token;
+}
+
+async function plainLoop() {
+	const token = await plainToken();
+	const headers = { authorization: `Bearer ${token}`, accept: 'application/fhir+json' };
+	let url = `${sandbox.baseUrl}/Patient?${new URLSearchParams(QUERY)}`;
+	const out = [];
+	let pages = 0;
+	while (url) {
+		const res = await fetch(url, { headers });
+		if (!res.ok) throw new Error(`page ${pages + 1} failed: ${res.status}`);
+		const bundle = await res.json();
+		pages++;
+		for (const e of bundle.entry ?? []) if (e.search?.mode !== 'include') out.push(e.resource);
+		url = bundle.link?.find((l) => l.relation === 'next')?.url;
+	}
+	return { count: out.length, pages };
+}
+
+// ---------------------------------------------------------------- the node, in-process n8n
+const { runNode, shutdown } = await import('../test/helpers/n8n.mjs');
+const credentials = {
+	eClinicalWorksApi: {
+		environment: 'custom',
+		baseUrl: sandbox.baseUrl,
+		tokenUrl: sandbox.tokenUrl,
+		clientId: client.clientId,
+		authMethod: 'privateKeyJwt',
+		privateKey: client.privateKeyPem,
+		algorithm: client.alg,
+		keyId: client.kid,
+		clientSecret: '',
+		scopes: client.scopes,
+		customRateLimitPerMinute: 0,
+	},
+};
+
+async function nodeRun(output) {
+	const result = await runNode({
+		type: 'n8n-nodes-eclinicalworks.eClinicalWorks',
+		parameters: {
+			authentication: 'backendService',
+			resource: 'patient',
+			operation: 'search',
+			criteria: { bornOnOrAfter: '1900-01-01' },
+			returnAll: true,
+			output,
+		},
+		credentials,
+	});
+	const error = result.nodeError('Node') ?? result.error;
+	if (error) throw new Error(`node failed: ${error.message}`);
+	return { count: result.itemsOf('Node').length };
+}
+
+async function timed(label, fn) {
+	const t = performance.now();
+	const r = await fn();
+	const ms = performance.now() - t;
+	log(`${label}: ${r.count} records in ${ms.toFixed(0)} ms`);
+	return { ...r, ms };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+try {
+	log('warm-up (first token, capability statement, JIT)');
+	await timed('warm-up plain', plainLoop);
+	const tokensBefore = sandbox.stats.tokenRequests;
+	await timed('warm-up node', () => nodeRun('raw'));
+	const nodeTokens = { first: sandbox.stats.tokenRequests - tokensBefore };
+
+	const plain = [];
+	const nodeRaw = [];
+	const nodeSimple = [];
+	let nodeTokenRequests = 0;
+	for (let round = 1; round <= ROUNDS; round++) {
+		log(`round ${round}/${ROUNDS}`);
+		plain.push((await timed('  plain fetch loop   ', plainLoop)).ms);
+		let t0 = sandbox.stats.tokenRequests;
+		nodeRaw.push((await timed('  node (Raw output)  ', () => nodeRun('raw'))).ms);
+		nodeTokenRequests += sandbox.stats.tokenRequests - t0;
+		t0 = sandbox.stats.tokenRequests;
+		nodeSimple.push((await timed('  node (Simplified)  ', () => nodeRun('simplified'))).ms);
+		nodeTokenRequests += sandbox.stats.tokenRequests - t0;
+	}
+	const p = median(plain);
+	const r = median(nodeRaw);
+	const s = median(nodeSimple);
+	console.log('\n=== Patient Search, Return All, %d patients, %d per page (%d pages), median of %d rounds', PATIENTS, PAGE, Math.ceil(PATIENTS / PAGE), ROUNDS);
+	console.log(`plain fetch loop       ${p.toFixed(0)} ms`);
+	console.log(`node, Raw output       ${r.toFixed(0)} ms   ratio ${(r / p).toFixed(2)}x  (target <= 1.2x) ${r / p <= 1.2 ? 'OK' : 'ABOVE TARGET'}`);
+	console.log(`node, Simplified       ${s.toFixed(0)} ms   ratio ${(s / p).toFixed(2)}x`);
+	console.log(`token requests by the node: ${nodeTokens.first} for the first run, ${nodeTokenRequests} for the ${ROUNDS * 2} timed runs (target 1 in total)`);
+	console.log(`peak memory: rss ${mb(peakRss)}, heap ${mb(peakHeap)}`);
+} finally {
+	clearInterval(sampler);
+	await sandbox.stop();
+	await shutdown();
+}

@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+// `npm start`: the FHIR sandbox with demo data and a real n8n with this package, the demo
+// credentials and the example workflows. Ctrl-C stops everything.
+//
+//   npm start                         ecw profile (like eClinicalWorks: visits, Group export)
+//   npm start -- --profile smart      a standard SMART server (Appointment, all export levels)
+//   npm start -- --port 5679          n8n's port (default 5678, or any free port if taken)
+//   npm start -- --check              exit 0 once everything is ready (also DEMO_EXIT_AFTER_READY=1)
+//
+// Environment: DEMO_USER_FOLDER (default .cache/demo-user), DEMO_TGZ (use this packed tarball,
+// skip build and pack), DEMO_READY_JSON=1 (print one `DEMO_READY {...}` line for scripts).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CACHE, assertNode24, elapsed, freePort, info, step } from './lib.mjs';
+import { installN8n } from './install-n8n.mjs';
+import { ENCRYPTION_KEY, N8n, buildAndPack, installPackage, n8nEnv } from './n8n.mjs';
+import { EXAMPLES, loadExample, sandboxCredentials, toImport, variant } from './fixtures.mjs';
+import { startSandbox } from '../sandbox/index.mjs';
+
+export const DEMO_LOGIN = { email: 'demo@n8n-nodes-eclinicalworks.dev', password: 'Sandbox-Demo-1', firstName: 'Demo', lastName: 'Scheduler' };
+const TZ = 'America/New_York';
+
+function parseArgs(argv) {
+	const o = { profile: 'ecw', port: 5678, check: process.env.DEMO_EXIT_AFTER_READY === '1', patients: 200, seed: 1 };
+	for (let i = 0; i < argv.length; i++) {
+		const a = argv[i];
+		if (a === '--profile') o.profile = argv[++i];
+		else if (a.startsWith('--profile=')) o.profile = a.split('=')[1];
+		else if (a === '--port') o.port = Number(argv[++i]);
+		else if (a === '--patients') o.patients = Number(argv[++i]);
+		else if (a === '--check') o.check = true;
+		else if (a === '--help' || a === '-h') o.help = true;
+	}
+	if (!['ecw', 'smart'].includes(o.profile)) throw new Error(`--profile must be ecw or smart, not ${o.profile}`);
+	return o;
+}
+
+async function waitForHttp(url, { timeoutMs = 180000, child } = {}) {
+	const started = Date.now();
+	let last = 0;
+	while (Date.now() - started < timeoutMs) {
+		if (child && child.exitCode !== null) throw new Error(`n8n exited with code ${child.exitCode} before it was ready`);
+		try {
+			const res = await fetch(url);
+			if (res.ok) return;
+		} catch {}
+		if (Date.now() - last > 15000) {
+			if (last) info(`waiting for n8n (${elapsed(started)})`);
+			last = Date.now();
+		}
+		await new Promise((r) => setTimeout(r, 500));
+	}
+	throw new Error(`n8n did not answer ${url} within ${timeoutMs / 1000}s`);
+}
+
+async function setupOwner(baseUrl) {
+	const settings = await (await fetch(`${baseUrl}/rest/settings`)).json();
+	const um = settings.data?.userManagement ?? {};
+	if (um.showSetupOnFirstLoad === false) {
+		info('owner account already set up');
+		return false;
+	}
+	const res = await fetch(`${baseUrl}/rest/owner/setup`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(DEMO_LOGIN),
+	});
+	if (!res.ok) throw new Error(`owner setup failed: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
+	info('owner account created');
+	return true;
+}
+
+/**
+ * Start the demo; resolves once n8n is ready. Returns { url, login, sandbox, stop() }.
+ * @param {{ profile?: string, port?: number, userFolder?: string, tgz?: string, patients?: number, seed?: number, quietN8n?: boolean }} opts
+ */
+export async function startDemo(opts = {}) {
+	const started = Date.now();
+	const profile = opts.profile ?? 'ecw';
+	assertNode24();
+
+	step('n8n (installed once into .cache/, first run takes several minutes)');
+	const n8nInstall = await installN8n();
+
+	let tgz = opts.tgz ?? process.env.DEMO_TGZ;
+	let packDir;
+	if (!tgz) {
+		step('build and pack n8n-nodes-eclinicalworks');
+		packDir = mkdtempSync(path.join(os.tmpdir(), 'ecw-demo-pack-'));
+		tgz = await buildAndPack(packDir);
+	}
+
+	const userFolder = path.resolve(opts.userFolder ?? process.env.DEMO_USER_FOLDER ?? path.join(CACHE, 'demo-user'));
+	const filesDir = path.join(userFolder, 'files');
+	mkdirSync(filesDir, { recursive: true });
+	step(`install the package into ${userFolder}/.n8n/nodes (as the Community Nodes screen does)`);
+	await installPackage(userFolder, tgz);
+	if (packDir) rmSync(packDir, { recursive: true, force: true });
+
+	step(`start the FHIR sandbox (${profile} profile, ${opts.patients ?? 200} patients)`);
+	const sandbox = await startSandbox({ profile, patients: opts.patients ?? 200, seed: opts.seed ?? 1, timeZone: TZ, admin: true, bulkDelayMs: 1500, pollRetryAfterSeconds: 2 });
+	info(`FHIR base URL ${sandbox.baseUrl}`);
+	info(`token URL     ${sandbox.tokenUrl}`);
+
+	const port = await freePort(opts.port ?? 5678);
+	const brokerPort = await freePort();
+	const env = { N8N_RUNNERS_BROKER_PORT: String(brokerPort), N8N_RESTRICT_FILE_ACCESS_TO: filesDir, GENERIC_TIMEZONE: TZ };
+	const n8n = new N8n({ bin: n8nInstall.bin, userFolder, env });
+
+	step('import the demo credentials and the example workflows');
+	const creds = sandboxCredentials(sandbox, { tag: 'ecwSandbox', label: `eClinicalWorks sandbox` });
+	await n8n.importCredentials(toImport(creds), path.join(userFolder, 'demo-credentials.json'));
+	rmSync(path.join(userFolder, 'demo-credentials.json'), { force: true });
+	info(`${creds.length} credentials: ${creds.map((c) => c.name).join('; ')}`);
+	const wfDir = path.join(userFolder, 'demo-workflows');
+	const workflows = EXAMPLES.map((name) => {
+		const wf = variant(loadExample(name), { filesDir });
+		if (profile === 'smart' && name === 'nightly-incremental-bulk-export') {
+			// the smart profile has no practice-built groups to pick: export everything
+			for (const node of wf.nodes) if (node.parameters?.operation === 'export') node.parameters.level = 'system';
+		}
+		return wf;
+	});
+	await n8n.importWorkflows(workflows, wfDir);
+	rmSync(wfDir, { recursive: true, force: true });
+	info(`${workflows.length} workflows: ${workflows.map((w) => w.name).join('; ')}`);
+
+	step(`start n8n on port ${port}`);
+	const child = spawn(process.execPath, [n8nInstall.bin, 'start'], {
+		cwd: userFolder,
+		env: n8nEnv(userFolder, { ...env, N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_HOST: 'localhost', N8N_EDITOR_BASE_URL: `http://localhost:${port}`, WEBHOOK_URL: `http://localhost:${port}/` }),
+		stdio: ['ignore', 'pipe', 'pipe'],
+		detached: false,
+	});
+	const logFile = path.join(userFolder, 'n8n.log');
+	writeFileSync(logFile, '');
+	const { appendFileSync } = await import('node:fs');
+	let ready = false;
+	const forward = (chunk) => {
+		appendFileSync(logFile, chunk);
+		if (opts.quietN8n && ready) return;
+		for (const line of chunk.toString().split('\n')) if (line.trim()) console.log(`    n8n| ${line}`);
+	};
+	child.stdout.on('data', forward);
+	child.stderr.on('data', forward);
+
+	let stopping;
+	const stop = () =>
+		(stopping ??= (async () => {
+			if (child.exitCode === null && child.signalCode === null) {
+				const exited = new Promise((r) => child.once('exit', r));
+				child.kill('SIGTERM');
+				const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+				await exited;
+				clearTimeout(timer);
+			}
+			await sandbox.stop();
+		})());
+
+	const url = `http://localhost:${port}`;
+	try {
+		await waitForHttp(`${url}/healthz/readiness`, { child });
+		await waitForHttp(`${url}/rest/settings`, { child });
+		await setupOwner(url);
+	} catch (e) {
+		await stop();
+		throw e;
+	}
+	ready = true;
+	return { url, login: DEMO_LOGIN, sandbox, userFolder, filesDir, logFile, stop, child, seconds: (Date.now() - started) / 1000 };
+}
+
+async function main() {
+	const o = parseArgs(process.argv.slice(2));
+	if (o.help) {
+		console.log('usage: npm start [-- --profile ecw|smart] [--port 5678] [--patients 200] [--check]');
+		return;
+	}
+	const demo = await startDemo({ profile: o.profile, port: o.port, patients: o.patients, quietN8n: true });
+	const line = '─'.repeat(66);
+	console.log(`\n${line}`);
+	console.log(`  n8n with n8n-nodes-eclinicalworks is ready (${demo.seconds.toFixed(0)} s)`);
+	console.log(`  Editor:    ${demo.url}`);
+	console.log(`  Login:     ${demo.login.email}`);
+	console.log(`  Password:  ${demo.login.password}`);
+	console.log(`  Sandbox:   ${demo.sandbox.baseUrl} (${o.profile} profile)`);
+	console.log(`  Workflows: ${EXAMPLES.length} examples under Overview; credentials "eClinicalWorks sandbox (...)"`);
+	console.log(`  Files the workflows write: ${demo.filesDir}`);
+	console.log(`  n8n log:   ${demo.logFile}`);
+	console.log(`  Stop:      Ctrl-C`);
+	console.log(`${line}\n`);
+	if (process.env.DEMO_READY_JSON === '1') {
+		console.log(`DEMO_READY ${JSON.stringify({ url: demo.url, email: demo.login.email, password: demo.login.password, baseUrl: demo.sandbox.baseUrl, userFolder: demo.userFolder })}`);
+	}
+	let exiting = false;
+	const shutdown = async (signal) => {
+		if (exiting) return;
+		exiting = true;
+		console.log(`\n${signal ? `${signal}: ` : ''}stopping n8n and the sandbox...`);
+		await demo.stop();
+		console.log('stopped.');
+		process.exit(0);
+	};
+	if (o.check) return shutdown('--check');
+	process.on('SIGINT', () => shutdown('SIGINT'));
+	process.on('SIGTERM', () => shutdown('SIGTERM'));
+	demo.child.on('exit', (code) => {
+		if (exiting) return;
+		console.error(`n8n exited unexpectedly (code ${code}); see ${demo.logFile}`);
+		demo.sandbox.stop().finally(() => process.exit(1));
+	});
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+	main().catch((e) => {
+		console.error(`\ndemo failed: ${e.message}`);
+		process.exit(1);
+	});
+}

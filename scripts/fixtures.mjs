@@ -1,0 +1,101 @@
+// Credentials and workflow variants for the e2e tests and the demo, built from a running sandbox.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './lib.mjs';
+
+export const NODE_TYPE = 'n8n-nodes-eclinicalworks.eClinicalWorks';
+export const TRIGGER_TYPE = 'n8n-nodes-eclinicalworks.eClinicalWorksTrigger';
+export const CREDENTIAL_TYPE = 'eClinicalWorksApi';
+/** The folder the example workflows write to (n8n 2.x's default allowed folder in Docker). */
+export const EXAMPLES_FILES_DIR = '/home/node/.n8n-files/eclinicalworks';
+/** The credential id the example workflows reference. */
+export const EXAMPLE_CREDENTIAL_ID = 'ecwSandboxRS384';
+
+export const EXAMPLES = ['tomorrows-appointments-to-dispatch-sheet', 'new-patient-intake-email', 'nightly-incremental-bulk-export'];
+
+export function loadExample(name) {
+	return JSON.parse(readFileSync(path.join(ROOT, 'examples', `${name}.json`), 'utf8'));
+}
+
+const METHOD = { private_key_jwt: 'privateKeyJwt', client_secret_basic: 'clientSecretBasic', client_secret_post: 'clientSecretPost' };
+
+/** n8n credential `data` for one sandbox client (eClinicalWorksApi fields). */
+export function credentialData(sandbox, client, overrides = {}) {
+	const method = overrides.authMethod ?? METHOD[client.authMethod];
+	const data = {
+		environment: 'custom',
+		baseUrl: sandbox.baseUrl,
+		tokenUrl: sandbox.tokenUrl,
+		clientId: client.clientId,
+		authMethod: method,
+		scopes: client.scopes,
+	};
+	if (method === 'privateKeyJwt') {
+		Object.assign(data, { privateKey: client.privateKeyPem, algorithm: client.alg, keyId: client.kid, jwksUrl: client.jwksUrl ?? '' });
+	} else {
+		data.clientSecret = client.clientSecret;
+	}
+	return { ...data, ...overrides };
+}
+
+/**
+ * One credential per auth method for a sandbox: RS384 and ES384 signed JWT, client secret basic
+ * and post; plus, with `broken`, an RS384 credential whose key id the server does not know.
+ * Ids: the tag followed by the method (the examples reference `ecwSandboxRS384`).
+ */
+export function sandboxCredentials(sandbox, { tag, label, broken = false }) {
+	const rs = sandbox.clients.find((c) => c.alg === 'RS384' && c.scopes.includes('Group'));
+	const es = sandbox.clients.find((c) => c.alg === 'ES384');
+	const secret = sandbox.clients.find((c) => c.clientSecret);
+	const id = (s) => `${tag}${s}`;
+	const list = [
+		{ key: 'rs384', id: id('RS384'), name: `${label} (RS384 key)`, data: credentialData(sandbox, rs) },
+		{ key: 'es384', id: id('ES384'), name: `${label} (ES384 key)`, data: credentialData(sandbox, es) },
+		{ key: 'basic', id: id('Basic'), name: `${label} (client secret, basic)`, data: credentialData(sandbox, secret, { authMethod: 'clientSecretBasic' }) },
+		{ key: 'post', id: id('Post'), name: `${label} (client secret, post)`, data: credentialData(sandbox, secret, { authMethod: 'clientSecretPost' }) },
+	];
+	if (broken) list.push({ key: 'broken', id: id('Broken'), name: `${label} (wrong key id)`, data: credentialData(sandbox, rs, { keyId: 'not-a-registered-kid' }) });
+	return list.map((c) => ({ ...c, type: CREDENTIAL_TYPE }));
+}
+
+/** What `n8n import:credentials` takes: data as a plain object is encrypted on import. */
+export function toImport(creds) {
+	return creds.map(({ id, name, type, data }) => ({ id, name, type, data, isManaged: false }));
+}
+
+/**
+ * A copy of a workflow for a test or the demo: new id/name, every eClinicalWorks node pointed at
+ * `credential`, files written under `filesDir` instead of the examples' Docker folder, node
+ * parameters patched by name.
+ */
+export function variant(workflow, { id, name, credential, filesDir, params = {}, nodes } = {}) {
+	const wf = JSON.parse(JSON.stringify(workflow));
+	if (id) wf.id = id;
+	if (name) wf.name = name;
+	for (const node of wf.nodes) {
+		if (node.type === NODE_TYPE && credential) node.credentials = { [CREDENTIAL_TYPE]: { id: credential.id, name: credential.name } };
+		if (filesDir && typeof node.parameters?.fileName === 'string') node.parameters.fileName = node.parameters.fileName.replaceAll(EXAMPLES_FILES_DIR, filesDir);
+		if (params[node.name]) Object.assign(node.parameters, params[node.name]);
+	}
+	if (nodes) nodes(wf);
+	return wf;
+}
+
+/** Replace the Webhook node by a Manual Trigger and a Set node (same name) producing `body`. */
+export function webhookToManual(wf, body) {
+	const hook = wf.nodes.find((n) => n.type === 'n8n-nodes-base.webhook');
+	const setName = hook.name;
+	Object.assign(hook, {
+		type: 'n8n-nodes-base.set',
+		typeVersion: 3.4,
+		parameters: {
+			mode: 'raw',
+			jsonOutput: JSON.stringify({ headers: {}, params: {}, query: {}, body }),
+			options: {},
+		},
+	});
+	delete hook.webhookId;
+	wf.nodes.push({ id: 'e2e-manual-trigger-0000000000000001', name: 'Test run', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-240, 100], parameters: {} });
+	wf.connections['Test run'] = { main: [[{ node: setName, type: 'main', index: 0 }]] };
+	return wf;
+}

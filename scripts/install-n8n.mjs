@@ -1,0 +1,278 @@
+#!/usr/bin/env node
+// Installs a real n8n into .cache/n8n-<version>/ (ignored by git), first run only.
+//
+//   node scripts/install-n8n.mjs            # the pinned version (scripts/n8n-version.mjs)
+//   node scripts/install-n8n.mjs --force    # reinstall even if the marker exists
+//
+// Recipe (see README, "End-to-end tests"): a plain `npm install n8n` fails offline-ish machines
+// because @confluentinc/kafka-javascript downloads a prebuilt binary in its install script. So:
+//   1. npm install --ignore-scripts n8n@<version>
+//   2. rebuild the native modules n8n needs at start from source against this Node's headers
+//      (sqlite3; isolated-vm ships a prebuild for Node 24, checked and rebuilt only if missing)
+//   3. smoke check `n8n --version`, then write the marker file.
+// Must run on the Node n8n needs (2.x: Node >= 22.16). `npm run ...` scripts get the repo's
+// Node 24 (devDependency "node") first on PATH; this script spawns everything with process.execPath.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CACHE, ROOT, npm, npmCli, run, step, info, elapsed } from './lib.mjs';
+import { N8N_VERSION } from './n8n-version.mjs';
+
+export function n8nDir(version = N8N_VERSION) {
+	return path.join(CACHE, `n8n-${version}`);
+}
+export function n8nBin(version = N8N_VERSION) {
+	return path.join(n8nDir(version), 'node_modules', 'n8n', 'bin', 'n8n');
+}
+const marker = (dir) => path.join(dir, '.installed.json');
+
+/** Headers of the running Node, for node-gyp (`npm_config_nodedir`). */
+function nodeDir() {
+	if (process.env.npm_config_nodedir && existsSync(process.env.npm_config_nodedir)) return process.env.npm_config_nodedir;
+	const candidates = [
+		// the repo's devDependency `node` (Node 24)
+		path.join(ROOT, 'node_modules', 'node', 'node_modules', `node-linux-${process.arch}`),
+		// a regular install: <prefix>/bin/node with <prefix>/include/node
+		path.resolve(path.dirname(process.execPath), '..'),
+	];
+	for (const dir of candidates) {
+		const header = path.join(dir, 'include', 'node', 'node_version.h');
+		if (!existsSync(header)) continue;
+		const src = readFileSync(header, 'utf8');
+		const v = ['MAJOR', 'MINOR', 'PATCH'].map((k) => src.match(new RegExp(`#define NODE_${k}_VERSION (\\d+)`))?.[1]).join('.');
+		if (v === process.versions.node) return dir;
+	}
+	return null;
+}
+
+function lock(dir) {
+	const lockDir = `${dir}.lock`;
+	for (;;) {
+		try {
+			mkdirSync(lockDir);
+			writeFileSync(path.join(lockDir, 'pid'), String(process.pid));
+			return () => rmSync(lockDir, { recursive: true, force: true });
+		} catch (e) {
+			if (e.code !== 'EEXIST') throw e;
+			let pid = 0;
+			try {
+				pid = Number(readFileSync(path.join(lockDir, 'pid'), 'utf8'));
+			} catch {}
+			let alive = false;
+			try {
+				if (pid) process.kill(pid, 0), (alive = true);
+			} catch {}
+			if (!alive) {
+				rmSync(lockDir, { recursive: true, force: true });
+				continue;
+			}
+			return null; // someone else is installing
+		}
+	}
+}
+
+async function waitForOther(dir) {
+	info(`another process is installing n8n into ${path.relative(ROOT, dir)}; waiting for it...`);
+	const started = Date.now();
+	while (existsSync(`${dir}.lock`) && !existsSync(marker(dir))) {
+		await new Promise((r) => setTimeout(r, 5000));
+		if ((Date.now() - started) % 60000 < 5000) info(`still waiting (${elapsed(started)})`);
+	}
+}
+
+/** Native modules (binding.gyp) in the tree without a built binary. */
+function unbuiltNative(nodeModules) {
+	const wanted = ['sqlite3', 'isolated-vm'];
+	const out = [];
+	for (const name of wanted) {
+		const dirs = [];
+		const walk = (nm, depth) => {
+			if (depth > 4 || !existsSync(nm)) return;
+			const p = path.join(nm, name);
+			if (existsSync(path.join(p, 'binding.gyp'))) dirs.push(p);
+			for (const entry of readdirSync(nm)) {
+				if (entry.startsWith('.')) continue;
+				const pkgs = entry.startsWith('@') ? readdirSync(path.join(nm, entry)).map((e) => path.join(nm, entry, e)) : [path.join(nm, entry)];
+				for (const pkg of pkgs) if (existsSync(path.join(pkg, 'node_modules'))) walk(path.join(pkg, 'node_modules'), depth + 1);
+			}
+		};
+		walk(nodeModules, 0);
+		for (const d of dirs) {
+			const hasBinary = (dir) => {
+				if (!existsSync(dir)) return false;
+				for (const e of readdirSync(dir, { withFileTypes: true })) {
+					if (e.isFile() && e.name.endsWith('.node')) return true;
+					if (e.isDirectory() && hasBinary(path.join(dir, e.name))) return true;
+				}
+				return false;
+			};
+			out.push({ name, dir: d, built: hasBinary(path.join(d, 'build')) || hasBinary(path.join(d, 'prebuilds')) || hasBinary(path.join(d, 'lib', 'binding')) });
+		}
+	}
+	return out;
+}
+
+async function loadsNative(dir, name) {
+	const code = `try { require(${JSON.stringify(name)}); console.log('ok') } catch (e) { console.log('fail: ' + e.message.split('\\n')[0]) }`;
+	const res = await run(process.execPath, ['-e', code], { cwd: dir, capture: true, allowFail: true });
+	return res.stdout.trim();
+}
+
+export async function installN8n({ version = N8N_VERSION, force = false } = {}) {
+	const dir = n8nDir(version);
+	const bin = n8nBin(version);
+	if (!force && existsSync(marker(dir)) && existsSync(bin)) {
+		const m = JSON.parse(readFileSync(marker(dir), 'utf8'));
+		if (m.node === process.versions.node) {
+			info(`n8n ${version} already installed in ${path.relative(ROOT, dir)} (Node ${m.node})`);
+			return { dir, bin, version, cached: true };
+		}
+		info(`n8n ${version} was built for Node ${m.node}, this is Node ${process.versions.node}: rebuilding native modules`);
+		force = false;
+		rmSync(marker(dir));
+	}
+	mkdirSync(CACHE, { recursive: true });
+	const unlock = lock(dir);
+	if (!unlock) {
+		await waitForOther(dir);
+		if (existsSync(marker(dir))) return { dir, bin, version, cached: true };
+		throw new Error(`the other n8n install into ${dir} did not finish`);
+	}
+	const started = Date.now();
+	try {
+		mkdirSync(dir, { recursive: true });
+		if (!existsSync(path.join(dir, 'package.json'))) {
+			writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `n8n-cache-${version}`, private: true }, null, 2) + '\n');
+		}
+		step(`[1/3] npm install --ignore-scripts n8n@${version} into ${path.relative(ROOT, dir)} (Node ${process.versions.node}; a few minutes, ~2.8 GB)`);
+		const nm = path.join(dir, 'node_modules');
+		const count = () => {
+			try {
+				return readdirSync(nm).length;
+			} catch {
+				return 0;
+			}
+		};
+		const heartbeat = setInterval(() => info(`... still installing, ${elapsed(started)} elapsed, ${count()} top-level packages so far`), 20000);
+		try {
+			await npm(
+				['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=http', '--no-progress', '--save-exact', `n8n@${version}`],
+				{ cwd: dir, prefix: '    npm| ', quiet: false, capture: false, ...filterHttp() },
+			);
+		} finally {
+			clearInterval(heartbeat);
+		}
+		info(`npm install done (${elapsed(started)}), ${count()} top-level packages`);
+
+		step('[2/3] native modules');
+		const nd = nodeDir();
+		if (nd) info(`node headers: ${path.relative(ROOT, nd) || nd}`);
+		else info('no local Node headers found for this Node; node-gyp will try to download them');
+		const natives = unbuiltNative(nm);
+		for (const { name, dir: modDir, built } of natives) {
+			const rel = path.relative(dir, modDir);
+			const status = await loadsNative(path.dirname(path.dirname(modDir)), name);
+			if (built && status === 'ok') {
+				info(`${rel}: binary present and loads`);
+				continue;
+			}
+			info(`${rel}: ${built ? `binary does not load (${status})` : 'no binary'}; building from source`);
+			const t = Date.now();
+			await buildNative(modDir, nd, name);
+			const after = await loadsNative(path.dirname(path.dirname(modDir)), name);
+			if (after !== 'ok') throw new Error(`${name} still does not load after rebuild: ${after}`);
+			info(`${rel}: built and loads (${elapsed(t)})`);
+		}
+
+		step('[3/3] smoke check: n8n --version');
+		const res = await run(process.execPath, [bin, '--version'], {
+			cwd: dir,
+			capture: true,
+			env: { ...process.env, N8N_DIAGNOSTICS_ENABLED: 'false', N8N_VERSION_NOTIFICATIONS_ENABLED: 'false' },
+		});
+		const reported = res.stdout.trim().split('\n').pop();
+		info(`n8n --version -> ${reported}`);
+		if (!reported.includes(version)) throw new Error(`expected n8n ${version}, got "${reported}"`);
+		writeFileSync(
+			marker(dir),
+			JSON.stringify({ version, node: process.versions.node, installedAt: new Date().toISOString(), seconds: Math.round((Date.now() - started) / 1000) }, null, 2) + '\n',
+		);
+		info(`n8n ${version} installed in ${elapsed(started)}`);
+		return { dir, bin, version, cached: false };
+	} finally {
+		unlock();
+	}
+}
+
+/**
+ * node-gyp rebuild in the module's folder, against the given Node headers. Called directly (npm's
+ * bundled node-gyp) rather than through `npm rebuild`: npm 11 skips install scripts it has no
+ * allowScripts entry for, and the prebuild download step would need GitHub anyway.
+ */
+async function buildNative(modDir, nd, name) {
+	const cli = npmCli();
+	const gyp = cli && path.join(path.dirname(path.dirname(cli)), 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+	const jobs = String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
+	if (gyp && existsSync(gyp)) {
+		// compiler output is thousands of warning lines: show the build steps, keep the tail for errors
+		const tail = [];
+		try {
+			await run(process.execPath, [gyp, 'rebuild', '--release', `--jobs=${jobs}`, ...(nd ? [`--nodedir=${nd}`] : [])], {
+				cwd: modDir,
+				env: { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`, JOBS: jobs },
+				onLine(line) {
+					tail.push(line);
+					if (tail.length > 60) tail.shift();
+					if (/^\s*(CC|CXX|LINK|SOLINK_MODULE|ACTION|COPY|TOUCH)\b|gyp (info ok|ERR!)/.test(line)) console.log(`    ${name}| ${line.trim()}`);
+				},
+			});
+		} catch (e) {
+			console.log(tail.map((l) => `    ${name}| ${l}`).join('\n'));
+			throw e;
+		}
+		return;
+	}
+	await npm(['rebuild', name, '--build-from-source', '--foreground-scripts'], {
+		cwd: path.dirname(path.dirname(modDir)),
+		prefix: `    ${name}| `,
+		env: nd ? { npm_config_nodedir: nd } : {},
+	});
+}
+
+// npm at loglevel=http prints one line per fetched tarball (thousands for n8n): count them and
+// print a progress line every 250, pass every other line (warnings, errors, summary) through.
+function filterHttp() {
+	let fetched = 0;
+	return {
+		onLine(line, stream) {
+			if (/npm http (fetch|cache)/.test(line)) {
+				fetched++;
+				if (fetched % 250 === 0) console.log(`    npm| ... ${fetched} packages fetched`);
+				return;
+			}
+			if (/npm warn deprecated/.test(line)) return;
+			stream.write(`    npm| ${line}\n`);
+		},
+	};
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+	const force = process.argv.includes('--force');
+	const vIdx = process.argv.indexOf('--version');
+	const version = vIdx > 0 ? process.argv[vIdx + 1] : N8N_VERSION;
+	const major = Number(process.versions.node.split('.')[0]);
+	if (version.startsWith('2.') && major < 22) {
+		console.error(`n8n ${version} needs Node >= 22.16, this is ${process.versions.node}. Use \`npm run\` (repo Node 24) or run with node_modules/.bin/node.`);
+		process.exit(1);
+	}
+	installN8n({ version, force }).then(
+		(r) => {
+			console.log(`\nn8n ${r.version}: ${path.relative(ROOT, r.bin)}`);
+		},
+		(e) => {
+			console.error(`\nn8n install failed: ${e.message}`);
+			process.exit(1);
+		},
+	);
+}
