@@ -400,3 +400,29 @@ test('binary input items reach the node (getBinaryDataBuffer) and pass through',
 	assert.equal((await result.binary('Pass', 0)).toString(), 'hello n8n');
 	assert.equal(result.itemsOf('Pass')[0].binary.data.fileName, 'a.txt');
 });
+
+test('a workflow starting with a poll trigger runs it in manual mode (WorkflowExecute.executePollNode)', async () => {
+	reset();
+	state.changes = [{ seq: 5, id: 'z' }];
+	const result = await runWorkflow({
+		nodes: [
+			{
+				name: 'Poll',
+				type: 'test.poll',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+				credentials: { testTokenApi: { id: 'c1', name: 'token' } },
+			},
+			{ name: 'Pass', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [200, 0], parameters: {} },
+		],
+		connections: { Poll: { main: [[{ node: 'Pass', type: 'main', index: 0 }]] } },
+		credentials: { c1: { type: 'testTokenApi', data: tokenCreds() } },
+		nodeTypes,
+		credentialTypes,
+	});
+	assert.equal(result.error, undefined, result.error?.message);
+	assert.deepEqual(result.outputOf('Pass').map((j) => j.id), ['z']);
+	assert.deepEqual(result.staticData, {}, 'manual executions do not persist static data');
+	assert.equal(result.storedCredential('c1').accessToken, 'tok-1');
+});

@@ -1,18 +1,54 @@
 /**
  * In-process n8n test harness: runs REAL n8n workflows with n8n-core's `WorkflowExecute`.
  *
+ * API (tests are .mjs; run with `npm test` = node 24 --import tsx --test):
+ *   runWorkflow({ nodes, connections, credentials, staticData, timezone = 'America/New_York',
+ *                 inputItems, settings, nodeTypes, credentialTypes, pinData, variables, mode })
+ *     credentials: { [credentialId]: { type, name?, data } } = the credential "database" (decrypted);
+ *     a previous result's `credentialsStore` has the same shape: pass it back to see persisted tokens.
+ *     inputItems: items the (first) manual trigger emits (fed as pinned data, like the editor).
+ *     -> { data (IRun), status, error (n8n's serialized execution error, or undefined),
+ *          outputOf(node, {output, runIndex}) -> json[], itemsOf(node, ...) -> items (binary, pairedItem),
+ *          nodeError(node), nodeExecutionOrder, staticData (what n8n would persist: unchanged in
+ *          'manual' mode), staticDataAfterRun, credentialsStore, storedCredential(typeOrId),
+ *          credentialUpdates, preAuthenticationCalls [{ typeName, node, credentialsExpired, previousValue }],
+ *          binary(nodeName, itemIndex = 0, property = 'data' | item | binaryData) -> Buffer }
+ *   runNode({ type = 'n8n-nodes-eclinicalworks.eClinicalWorks', typeVersion (latest), parameters,
+ *             credentials: { [credentialType]: data }, inputItems = [{ json: {} }],
+ *             continueOnFail = false | true | 'continueErrorOutput', staticData, timezone, nodeTypes,
+ *             credentialTypes, name = 'Node', settings })
+ *     'Manual Trigger' -> node under test; credential ids are `${credentialType}-id`.
+ *     -> same result as runWorkflow (+ `node`).
+ *   runPoll({ type = 'n8n-nodes-eclinicalworks.eClinicalWorksTrigger', parameters, credentials,
+ *             staticData, mode = 'trigger' | 'manual', timezone, throwOnError = true, ... })
+ *     -> { items (poll()'s return: INodeExecutionData[][] | null), json (first output's json, [] if
+ *          null), staticData (pass it to the next call), staticDataAfterCall, staticDataSaved,
+ *          credentialsStore, storedCredential(type), credentialUpdates, preAuthenticationCalls, error }
+ *     Throws the poll's error (error.pollResult = the result) unless throwOnError is false.
+ *   testCredential({ type, data, id, name, nodeTypes, credentialTypes })  the editor's "Test" button
+ *     -> { status: 'OK' | 'Error', message, storedCredential, credentialsStore, preAuthenticationCalls }
+ *   binaryItem(buffer, { fileName, mimeType, json, property }) -> input item with stored binary data
+ *   readBinary(binaryData) -> Buffer; engine { binaryDataMode, binaryDataPath, expressionEngine,
+ *   userFolder }; reportedErrors; loadErrors; n8nWorkflow / n8nCore (the CJS modules n8n-core uses);
+ *   ManualTrigger, NoOp, OAuth2Api (built-in stand-ins); shutdown() (optional: disposes isolates).
+ *
  * What is real (n8n-core 2.41.1 / n8n-workflow 2.41.0 from node_modules, never re-implemented):
  *   - WorkflowExecute (execution order v1, pairedItem, continueOnFail/onError, error items),
  *   - the execution contexts (ExecuteContext, PollContext, ...) and their helpers, including
  *     `httpRequest`, `httpRequestWithAuthentication` (n8n-core
  *     dist/execution-engine/node-execution-context/utils/request-helpers/authentication.js:
  *     preAuthentication -> authenticate -> request; on 401 preAuthentication(expired=true) and ONE
- *     retry, stream/multipart bodies not retried), `prepareBinaryData`, `getBinaryDataBuffer`,
+ *     retry, stream/multipart bodies not retried), requestOAuth2 for credentials extending
+ *     oAuth2Api, `prepareBinaryData`, `getBinaryDataBuffer`, RoutingNode (declarative requests),
  *   - the expression engine (`={{ }}`), the same engine the CLI selects (N8N_EXPRESSION_ENGINE,
  *     default `vm` = isolated-vm, falling back to `legacy` if the isolate cannot start),
- *   - BinaryDataService (filesystem mode by default, under a temp N8N_USER_FOLDER),
- *   - Credentials (n8n-core `Credentials`, AES-encrypted with the temp instance's key, like the DB),
- *   - PollContext + PollTriggerExecutor + TriggersAndPollers for polling triggers.
+ *   - BinaryDataService (mode from N8N_DEFAULT_BINARY_DATA_MODE, default `filesystem`, under the
+ *     temp N8N_USER_FOLDER), Credentials (AES with the temp instance's key, like the DB; the CLI's
+ *     DB-backed encryption key provider is replaced by one legacy key), ErrorReporter (reports are
+ *     collected in `reportedErrors` instead of logged; N8N_HARNESS_LOG_ERRORS=1 logs them),
+ *   - PollContext + PollTriggerExecutor + TriggersAndPollers for polling triggers,
+ *   - DirectoryLoader.applySpecialNodeParameters (polling nodes get `pollTimes`, declarative nodes
+ *     get request options).
  *
  * What the n8n CLI normally provides, reproduced here (from n8n-io/n8n):
  *   - packages/cli/src/credentials-helper.ts, class CredentialsHelper:
@@ -35,25 +71,35 @@
  *       getCredentialsProperties() (`extends` merged with NodeHelpers.mergeNodeProperties),
  *       isCredentialUsableByNode() (restrictToSupportedNodes).
  *     Not reproduced (enterprise / DB-only): dynamic credential resolvers, AI gateway, external secrets,
- *     policy enforcement, credential overwrites (none configured = identity), usageScope checks.
- *   - packages/cli/src/credential-types.ts, CredentialTypes.getParentTypes() (recursive `extends`).
+ *     policy enforcement, credential overwrites (none configured = identity), usageScope checks,
+ *     OAuth pinned/DCR fields.
+ *   - packages/cli/src/credential-types.ts: getParentTypes() (recursive `extends`), getSupportedNodes().
+ *   - packages/cli/src/load-nodes-and-credentials.ts postProcessLoaders(): node types registered as
+ *     `<package>.<description.name>`; credentials with `authenticate`/`genericAuth`/OAuth parents get
+ *     the `allowedHttpRequestDomains` (default 'all') and `allowedDomains` fields
+ *     (shouldAddDomainRestrictions()/injectDomainRestrictionFields()). n8n-core
+ *     DirectoryLoader.loadClass(): the export named after the file (`Foo.node.js` -> class `Foo`).
+ *   - packages/cli/src/services/credentials-tester.service.ts: CredentialsTester.testCredentials()
+ *     and getCredentialTestFunction() (credential `test`, node `testedBy`, OAuth2 token check).
  *   - packages/cli/src/workflow-execute-additional-data.ts, getBase(): webhookBaseUrl,
  *     instanceBaseUrl, restApiUrl, formWaitingBaseUrl, webhookWaitingBaseUrl, webhookTestBaseUrl,
  *     variables, executionId, hooks (n8n-core ExecutionLifecycleHooks), userId.
- *   - packages/cli/src/active-workflow-manager.ts: poll triggers in production run through n8n-core's
- *     PollTriggerExecutor with a PollContext(mode 'trigger', activation 'activate'); a manual "fetch
- *     test event" is WorkflowExecute.executePollNode: PollContext(mode 'manual', activation 'manual').
- *   - Static data: the CLI saves workflow static data after an execution only when the mode is not
- *     'manual' (workflowExecuteAfter hook, WorkflowStaticDataService.saveStaticDataById). `staticData`
- *     in results is what n8n would have persisted; `staticDataAfterRun` is the raw in-memory value.
+ *   - Poll triggers: packages/cli/src/workflows/triggers/trigger-execution-context.factory.ts
+ *     getExecutePollFunctions(): PollContext(mode 'trigger', activation) whose __emit saves static
+ *     data (WorkflowStaticDataService.saveStaticData: only if `__dataChanged`) and starts the
+ *     execution; run by n8n-core's PollTriggerExecutor. A manual "fetch test event" is
+ *     WorkflowExecute.executePollNode(): PollContext(mode 'manual', activation 'manual').
+ *   - Static data of executions: hookFunctionsSave (execution-lifecycle-hooks.ts) saves it only when
+ *     the mode is not 'manual'.
  *   - n8n-nodes-base is not installed: 'n8n-nodes-base.manualTrigger' (same trigger() as the real
- *     ManualTrigger node) and 'n8n-nodes-base.noOp' (pass-through) are implemented below.
- *     Input items for the manual trigger are fed as pinned data, like the editor does.
+ *     ManualTrigger node), 'n8n-nodes-base.noOp' (pass-through) and a minimal `oAuth2Api`
+ *     credential (the fields n8n-core's requestOAuth2 reads) are defined below.
  *
- * Quirks (see report): load n8n packages with require() (n8n-workflow ships ESM + CJS builds; the
- * package's .ts sources, n8n-core and a real instance use the CJS one — `import ... from 'n8n-workflow'`
- * in a .mjs test gives DIFFERENT classes, so use the re-exported `n8nWorkflow` for instanceof checks);
- * n8n-core has its own nested @n8n/di Container; N8N_USER_FOLDER must be set before n8n-core loads.
+ * Quirks: n8n-workflow ships ESM + CJS builds. n8n-core, a real instance and this package's .ts
+ * sources (CommonJS package under tsx) use the CJS one, so `import { NodeApiError } from
+ * 'n8n-workflow'` in a .mjs test is a DIFFERENT class: use the re-exported `n8nWorkflow` (or
+ * createRequire) for instanceof checks. n8n-core also has its own nested @n8n/di Container.
+ * N8N_USER_FOLDER is set to a temp dir before n8n-core loads (removed at exit).
  */
 import { mkdtempSync, readdirSync, existsSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
