@@ -90,7 +90,7 @@ test('eCW profile: visits from Encounter, raw output, status and day-window filt
 	const sb = await sandbox({ profile: 'ecw' });
 	const t = trigger(sb, {
 		event: 'appointmentChanged',
-		simple: false,
+		output: 'raw',
 		options: { daysAhead: 7, statuses: ['booked'] },
 	});
 	assert.equal((await t.poll()).items, null);
@@ -134,7 +134,7 @@ test('a poll cut by the per-minute rate limit emits what it read; the next poll 
 	// Frozen sandbox clock at second 59 of a minute: Retry-After is 1 s and stays so while frozen.
 	let now = Math.floor(Date.now() / 60000) * 60000 + 59_000;
 	const sb = await sandbox({ profile: 'smart', rateLimitPerMinute: 2, now: () => now });
-	const t = trigger(sb, { event: 'appointmentChanged', simple: false, options: { pageSize: 2 } });
+	const t = trigger(sb, { event: 'appointmentChanged', output: 'raw', options: { pageSize: 2 } });
 	assert.equal((await t.poll()).items, null); // metadata + one search: this minute's 2 requests
 	const created = Array.from({ length: 5 }, () => sb.admin.createAppointment('demo', {}).id);
 	now += 60_000; // a fresh minute: 2 requests = 2 pages of 2, the third page gets 429s

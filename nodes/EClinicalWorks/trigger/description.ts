@@ -1,5 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { outputField, timeZoneField } from '../actions/common/fields';
 import { STATUS_GROUPS } from '../fhir/appointments';
 
 /** Values of the `event` parameter. */
@@ -55,13 +56,9 @@ export const triggerProperties: INodeProperties[] = [
 		description:
 			"Practices to watch, separated by commas. Leave empty for the credential's practice. Each practice keeps its own position, so adding one later does not replay the others.",
 	},
-	{
-		displayName: 'Simplify',
-		name: 'simple',
-		type: 'boolean',
-		default: true,
-		description: 'Whether to return a simplified version of the response instead of the raw data',
-	},
+	outputField(
+		'One flat item per record, the same fields as the eClinicalWorks node (for visits: start/end, status, patient, practitioner, location, transport needs), after the event fields',
+	),
 	{
 		displayName: 'Options',
 		name: 'options',
@@ -103,6 +100,7 @@ export const triggerProperties: INodeProperties[] = [
 				description:
 					'Only visits whose status is now one of these (a visit that had one of them and is cancelled is still reported). Leave empty for all.',
 			},
+			{ ...timeZoneField, description: 'IANA time zone for "today" in Visits Within and for the start/end times in the output. Leave empty to use the workflow time zone.' },
 			{
 				displayName: 'Visits Within (Days)',
 				name: 'daysAhead',

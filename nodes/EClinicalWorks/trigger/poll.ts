@@ -2,6 +2,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workflow';
 
 import { toMillis } from '../fhir/changes';
+import { resolveTimeZone } from '../fhir/dates';
 import type { Change } from '../fhir/changes';
 import { getFhirClient } from '../transport';
 import { toNodeError } from '../transport/errors';
@@ -48,10 +49,15 @@ function describeFailure(this: IPollFunctions, code: string, error: unknown) {
  */
 export async function pollTrigger(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 	const event = this.getNodeParameter('event', '') as string;
-	const simple = this.getNodeParameter('simple', true) as boolean;
+	const simple = (this.getNodeParameter('output', 'simplified') as string) !== 'raw';
 	const options = (this.getNodeParameter(event === EVENT_PATIENT ? 'patientOptions' : 'options', {}) ?? {}) as IDataObject;
 	const manual = this.getMode() === 'manual';
-	const zone = this.getTimezone();
+	let zone: string;
+	try {
+		zone = resolveTimeZone(options.timeZone, this.getTimezone());
+	} catch (error) {
+		throw toNodeError(this.getNode(), error, 0);
+	}
 	const staticData = this.getWorkflowStaticData('node');
 	const pageSize = Math.max(1, Math.min(1000, Math.floor(Number(options.pageSize ?? 100)) || 100));
 
@@ -63,7 +69,8 @@ export async function pollTrigger(this: IPollFunctions): Promise<INodeExecutionD
 		outcomes.push(outcome);
 		try {
 			const client = await getFhirClient.call(this, 0, code ? { practiceCode: code } : undefined);
-			const source = watchedSource(await client.capabilities(), {
+			const caps = await client.capabilities();
+			const source = watchedSource(caps, {
 				event,
 				zone,
 				simple,
@@ -87,6 +94,7 @@ export async function pollTrigger(this: IPollFunctions): Promise<INodeExecutionD
 				simple,
 				zone,
 				practiceCode: code,
+				caps,
 				included: result.included,
 				followUp: source.followUp,
 			});
