@@ -130,6 +130,19 @@ test('several practices: one cursor per practice (base URL), items carry the pra
 	assert.deepEqual((await t.poll()).json.map((j) => [j.practiceCode, j.id]), [['alpha', a.id]]);
 });
 
+test('a practice that has not enabled the app fails alone, and a poll with only failures names it', async () => {
+	const sb = await sandbox({ profile: 'ecw', practices: ['alpha', 'closed'], rejectedPractices: ['closed'] });
+	const both = trigger(sb, { event: 'patientChanged', practiceCodes: 'alpha,closed' });
+	const failed = await runPoll({ type: TYPE, parameters: { event: 'patientChanged', practiceCodes: 'alpha,closed' }, credentials: credentials(sb, 'alpha'), throwOnError: false });
+	assert.match(String(failed.error?.message), /Practice closed/, 'nothing to emit and a practice failed: the error names it');
+	// alpha keeps its own cursor and its changes still come through while "closed" fails
+	await both.poll({ practiceCodes: 'alpha' }); // activation of alpha
+	const p = sb.admin.createPatient('alpha', {});
+	const r = await both.poll();
+	assert.equal(r.error, undefined);
+	assert.deepEqual(r.json.map((j) => [j.practiceCode, j.id]), [['alpha', p.id]]);
+});
+
 test('a poll cut by the per-minute rate limit emits what it read; the next poll resumes', async () => {
 	// Frozen sandbox clock at second 59 of a minute: Retry-After is 1 s and stays so while frozen.
 	let now = Math.floor(Date.now() / 60000) * 60000 + 59_000;
