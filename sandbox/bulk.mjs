@@ -3,7 +3,6 @@
 // Files are streamed from the generator with backpressure: memory does not grow with export size.
 import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { once } from 'node:events';
 import { FhirError, operationOutcome, sendJson, readBody } from './util.mjs';
 import { compileSearch, parseDateRange } from './search.mjs';
 
@@ -374,7 +373,17 @@ export class BulkExports {
 				return;
 			}
 			written += chunk.length;
-			if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+			if (!res.write(chunk) && !closed) {
+				await new Promise((resolve) => {
+					const done = () => {
+						res.off('drain', done);
+						res.off('close', done);
+						resolve();
+					};
+					res.on('drain', done);
+					res.on('close', done);
+				});
+			}
 			if (++batches % 16 === 0) await new Promise((r) => setImmediate(r));
 		};
 		let lineNo = 0;

@@ -152,16 +152,12 @@ export class Dataset {
 
 	patient(i) {
 		const r = rng(this.seed, 'Patient', i);
-		const gender = r.chance(0.5) ? 'female' : 'male';
-		const given = r.pick(gender === 'female' ? GIVEN_F : GIVEN_M);
-		const middle = r.chance(0.4) ? r.pick(gender === 'female' ? GIVEN_F : GIVEN_M) : undefined;
-		const family = r.pick(FAMILY);
+		const { gender, given, family, givens } = this.patientName(r);
 		const [city, state, zip, area] = r.pick(CITIES);
 		const by = r.int(1932, 2022);
 		const birthDate = `${by}-${String(r.int(1, 12)).padStart(2, '0')}-${String(r.int(1, 28)).padStart(2, '0')}`;
 		const mrn = String(((i * 7919 + this.seed * 104729) % 9000000) + 1000000);
 		const phone = `${area}-555-${String(r.int(0, 9999)).padStart(4, '0')}`;
-		const givens = middle ? [given, middle] : [given];
 		return {
 			resourceType: 'Patient',
 			id: this.idFor('Patient', i),
@@ -205,7 +201,9 @@ export class Dataset {
 			else status = x < 0.85 ? 'booked' : x < 0.95 ? 'cancelled' : 'pending';
 			transport = r.chance(0.08) ? r.int(0, TRANSPORT_NEEDS.length - 1) : undefined;
 		}
-		const date = addLocalDays(this.startMs, day, this.tz);
+		if (!this.dayCache) this.dayCache = new Map();
+		let date = this.dayCache.get(day);
+		if (!date) this.dayCache.set(day, (date = addLocalDays(this.startMs, day, this.tz)));
 		const start = zonedToUtc(date.y, date.m, date.d, h, mi, 0, this.tz);
 		const end = start + dur * 60000;
 		return {
@@ -223,13 +221,25 @@ export class Dataset {
 	}
 
 	patientDisplay(pIdx) {
-		const p = this.at('Patient', pIdx);
-		return p?.name?.[0]?.text;
+		const o = this.overlay.get('Patient')?.get(this.idFor('Patient', pIdx));
+		if (o || pIdx >= this.counts.Patient) return o?.name?.[0]?.text;
+		const { givens, family } = this.patientName(rng(this.seed, 'Patient', pIdx));
+		return `${givens.join(' ')} ${family}`;
 	}
 
 	practitionerDisplay(k) {
-		const p = this.practitioner(k);
-		return p.name[0].text;
+		if (!this.prCache) this.prCache = [];
+		if (!this.prCache[k]) this.prCache[k] = this.practitioner(k).name[0].text;
+		return this.prCache[k];
+	}
+
+	/** First draws of a patient's rng: gender and name (shared by patient() and patientDisplay()). */
+	patientName(r) {
+		const gender = r.chance(0.5) ? 'female' : 'male';
+		const given = r.pick(gender === 'female' ? GIVEN_F : GIVEN_M);
+		const middle = r.chance(0.4) ? r.pick(gender === 'female' ? GIVEN_F : GIVEN_M) : undefined;
+		const family = r.pick(FAMILY);
+		return { gender, given, family, givens: middle ? [given, middle] : [given] };
 	}
 
 	appointment(i) {

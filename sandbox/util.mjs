@@ -67,11 +67,22 @@ export function zonedParts(ms, tz) {
 	return { y: o.year, m: o.month, d: o.day, h: o.hour, mi: o.minute, s: o.second };
 }
 
-/** Offset of the zone from UTC at an instant, in minutes (e.g. -300 for EST). */
+const offsetCache = new Map();
+/** Offset of the zone from UTC at an instant, in minutes (e.g. -300 for EST). Cached per 15 minutes
+ * (zone transitions happen on quarter-hour boundaries). */
 export function tzOffsetMinutes(ms, tz) {
-	const p = zonedParts(ms, tz);
-	const asUtc = Date.UTC(p.y, p.m - 1, p.d, p.h, p.mi, p.s);
-	return Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60000);
+	let cache = offsetCache.get(tz);
+	if (!cache) offsetCache.set(tz, (cache = new Map()));
+	const key = Math.floor(ms / 900_000);
+	let off = cache.get(key);
+	if (off === undefined) {
+		const p = zonedParts(ms, tz);
+		const asUtc = Date.UTC(p.y, p.m - 1, p.d, p.h, p.mi, p.s);
+		off = Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60000);
+		if (cache.size > 200_000) cache.clear();
+		cache.set(key, off);
+	}
+	return off;
 }
 
 /** Instant (ms) of a local wall-clock time in a zone. Month is 1-based; day may overflow. */
@@ -88,8 +99,9 @@ const pad = (n, w = 2) => String(n).padStart(w, '0');
 
 /** FHIR dateTime with the zone's explicit offset: 2026-01-06T09:00:00-05:00 */
 export function formatZoned(ms, tz) {
-	const p = zonedParts(ms, tz);
 	const off = tzOffsetMinutes(ms, tz);
+	const l = new Date(ms + off * 60000);
+	const p = { y: l.getUTCFullYear(), m: l.getUTCMonth() + 1, d: l.getUTCDate(), h: l.getUTCHours(), mi: l.getUTCMinutes(), s: l.getUTCSeconds() };
 	const sign = off < 0 ? '-' : '+';
 	const a = Math.abs(off);
 	return `${p.y}-${pad(p.m)}-${pad(p.d)}T${pad(p.h)}:${pad(p.mi)}:${pad(p.s)}${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
