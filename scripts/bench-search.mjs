@@ -7,7 +7,8 @@
 //
 //   npm run bench:search [-- --patients 10000 --rounds 3]
 import { performance } from 'node:perf_hooks';
-import { startSandbox, signAssertion } from '../sandbox/index.mjs';
+import { spawn } from 'node:child_process';
+import { signAssertion } from '../sandbox/jwt.mjs';
 
 const args = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -30,10 +31,33 @@ const sampler = setInterval(() => {
 }, 20);
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
-log(`starting sandbox with ${PATIENTS} patients`);
+log(`starting sandbox with ${PATIENTS} patients (separate process, so its work and GC do not skew either loop)`);
 // eCW profile, rate limit off so both loops run at full speed in the same minute.
-const sandbox = await startSandbox({ profile: 'ecw', patients: PATIENTS, seed: 3, rateLimitPerMinute: null });
-const client = sandbox.clients.find((c) => c.clientId === 'sandbox-rs384');
+const child = spawn(
+	process.execPath,
+	[
+		'--input-type=module',
+		'-e',
+		`import { startSandbox } from ${JSON.stringify(new URL('../sandbox/index.mjs', import.meta.url).href)};
+		const s = await startSandbox({ profile: 'ecw', patients: ${PATIENTS}, seed: 3, rateLimitPerMinute: null, admin: true });
+		const c = s.clients.find((x) => x.clientId === 'sandbox-rs384');
+		console.log(JSON.stringify({ origin: s.origin, baseUrl: s.baseUrl, tokenUrl: s.tokenUrl, client: c }));
+		process.stdin.on('end', () => s.stop().then(() => process.exit(0)));
+		process.stdin.resume();`,
+	],
+	{ stdio: ['pipe', 'pipe', 'inherit'] },
+);
+const sandbox = await new Promise((resolve, reject) => {
+	let buffer = '';
+	child.stdout.on('data', (chunk) => {
+		buffer += chunk;
+		const line = buffer.split('\n').find((l) => l.startsWith('{'));
+		if (line) resolve(JSON.parse(line));
+	});
+	child.on('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
+});
+const client = sandbox.client;
+const tokenRequests = async () => (await (await fetch(`${sandbox.origin}/admin/stats`)).json()).tokenRequests;
 
 // ---------------------------------------------------------------- plain fetch loop
 async function plainToken() {
@@ -115,9 +139,9 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
 	log('warm-up (first token, capability statement, JIT)');
 	await timed('warm-up plain', plainLoop);
-	const tokensBefore = sandbox.stats.tokenRequests;
+	const tokensBefore = await tokenRequests();
 	await timed('warm-up node', () => nodeRun('raw'));
-	const nodeTokens = { first: sandbox.stats.tokenRequests - tokensBefore };
+	const nodeTokens = { first: (await tokenRequests()) - tokensBefore };
 
 	const plain = [];
 	const nodeRaw = [];
@@ -126,12 +150,12 @@ try {
 	for (let round = 1; round <= ROUNDS; round++) {
 		log(`round ${round}/${ROUNDS}`);
 		plain.push((await timed('  plain fetch loop   ', plainLoop)).ms);
-		let t0 = sandbox.stats.tokenRequests;
+		let t0 = await tokenRequests();
 		nodeRaw.push((await timed('  node (Raw output)  ', () => nodeRun('raw'))).ms);
-		nodeTokenRequests += sandbox.stats.tokenRequests - t0;
-		t0 = sandbox.stats.tokenRequests;
+		nodeTokenRequests += (await tokenRequests()) - t0;
+		t0 = await tokenRequests();
 		nodeSimple.push((await timed('  node (Simplified)  ', () => nodeRun('simplified'))).ms);
-		nodeTokenRequests += sandbox.stats.tokenRequests - t0;
+		nodeTokenRequests += (await tokenRequests()) - t0;
 	}
 	const p = median(plain);
 	const r = median(nodeRaw);
@@ -144,6 +168,6 @@ try {
 	console.log(`peak memory: rss ${mb(peakRss)}, heap ${mb(peakHeap)}`);
 } finally {
 	clearInterval(sampler);
-	await sandbox.stop();
+	child.stdin.end();
 	await shutdown();
 }
