@@ -87,6 +87,7 @@ const properties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Filter',
 		default: {},
+		description: 'Narrow the list to one patient, practitioner or location, or to some statuses',
 		options: [
 			{
 				displayName: 'Location ID',
@@ -125,6 +126,7 @@ const properties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
+		description: 'Which related details to add to each appointment (all on by default)',
 		options: [
 			{
 				displayName: 'Include Location Details',

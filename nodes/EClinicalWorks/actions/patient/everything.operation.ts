@@ -26,6 +26,7 @@ const properties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
+		description: 'Narrow the full record by record type or change date',
 		options: [
 			{
 				displayName: 'Changed Since',
