@@ -221,7 +221,7 @@ export class EClinicalWorksApi implements ICredentialType {
 		}
 		const http = httpFunctionFrom(async (options: IHttpRequestOptions) => await this.helpers.httpRequest(options));
 		const clock = { now: () => Date.now(), sleep: async (ms: number) => await sleep(ms) };
-		const paced = pacedHttp(http, pacerFor(settings.baseUrl, settings.rateLimitPerMinute), clock);
+		const paced = pacedHttp(http, pacerFor(settings.baseUrl, settings.rateLimitPerMinute), clock, { waitForNextMinuteOn429: settings.isEcw });
 		const mint = async () => await mintBackendToken(paced, settings);
 		const stored = typeof credentials.accessToken === 'string' ? credentials.accessToken : '';
 		try {

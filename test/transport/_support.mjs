@@ -5,9 +5,13 @@ import { tokenCache } from '../../nodes/EClinicalWorks/fhir/auth/tokenCache.ts';
 import { FhirClient } from '../../nodes/EClinicalWorks/fhir/client.ts';
 import { pacerFor } from '../../nodes/EClinicalWorks/fhir/pacer.ts';
 
+/** Requests on the wire right now (the fake clock does not jump while one is in flight). */
+let inFlight = 0;
+
 /** HttpFunction on fetch: no automatic redirects, lower-case headers, text or stream body. */
 export function fetchHttp({ log } = {}) {
 	return async (req) => {
+		inFlight++;
 		const controller = new AbortController();
 		const timer = req.timeoutMs ? setTimeout(() => controller.abort(), req.timeoutMs) : undefined;
 		try {
@@ -23,6 +27,7 @@ export function fetchHttp({ log } = {}) {
 			err.code = e?.cause?.code ?? e?.code ?? 'ECONNREFUSED';
 			throw err;
 		} finally {
+			inFlight--;
 			if (timer) clearTimeout(timer);
 		}
 	};
@@ -37,6 +42,8 @@ export function fakeClock(start = Date.UTC(2026, 0, 5, 15, 0, 10)) {
 		slept: [],
 		now: () => c.t,
 		sleep: async (ms) => {
+			// real time does not jump while requests are on the wire: let them land first
+			while (inFlight > 0) await new Promise((r) => setTimeout(r, 1));
 			c.slept.push(ms);
 			c.t += Math.max(0, ms);
 			await new Promise((r) => setImmediate(r));
@@ -67,11 +74,14 @@ export function clientFor(data, { clock = realClock, context = {}, log, retry, m
 	const settings = backendSettings(data, context);
 	const http = fetchHttp({ log });
 	const pacer = pacerFor(settings.baseUrl, settings.rateLimitPerMinute);
-	const tokenHttp = pacedHttp(http, pacer, clock);
+	const tokenHttp = pacedHttp(http, pacer, clock, { waitForNextMinuteOn429: settings.isEcw, jitterMs: 10 });
 	let last;
+	const ensureToken = async () => {
+		last = await tokenCache.get(settings.cacheKey, () => mintBackendToken(tokenHttp, settings, clock.now), clock.now);
+	};
 	const transport = {
 		authorized: async (req) => {
-			last = await tokenCache.get(settings.cacheKey, () => mintBackendToken(tokenHttp, settings, clock.now), clock.now);
+			await ensureToken();
 			return await http({ ...req, headers: { ...req.headers, authorization: `Bearer ${last}` } });
 		},
 		anonymous: http,
@@ -79,7 +89,7 @@ export function clientFor(data, { clock = realClock, context = {}, log, retry, m
 		sleep: clock.sleep,
 		now: clock.now,
 	};
-	const client = new FhirClient({ baseUrl: settings.baseUrl, transport, pacer, retry: { jitterMs: 10, baseDelayMs: 20, waitForNextMinuteOn429: settings.isEcw, ...retry }, maxPages });
+	const client = new FhirClient({ baseUrl: settings.baseUrl, transport, pacer, retry: { jitterMs: 10, baseDelayMs: 20, waitForNextMinuteOn429: settings.isEcw, ...retry }, maxPages, prepareAuthorized: ensureToken });
 	client.configuredScopes = settings.scopes;
 	return { client, settings, transport };
 }

@@ -93,6 +93,11 @@ export interface FhirClientOptions {
 	maxPages?: number;
 	/** Per-request timeout passed to the transport. Default 60 s. */
 	requestTimeoutMs?: number;
+	/**
+	 * Called before an authorized request takes its pacing slot (e.g. make sure a fresh token is
+	 * cached), so the slot is taken when the request really goes out, not before a token request.
+	 */
+	prepareAuthorized?: () => Promise<void>;
 }
 
 const FHIR_JSON = 'application/fhir+json';
@@ -214,6 +219,7 @@ export class FhirClient {
 	readonly pacer: Pacer | null;
 	readonly maxPages: number;
 	readonly requestTimeoutMs: number;
+	readonly prepareAuthorized?: () => Promise<void>;
 	/** Scopes configured on the credential, used to name a missing scope after a 403. */
 	configuredScopes?: string;
 
@@ -225,6 +231,7 @@ export class FhirClient {
 		this.pacer = options.pacer ?? null;
 		this.maxPages = options.maxPages ?? 1000;
 		this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+		this.prepareAuthorized = options.prepareAuthorized;
 	}
 
 	private now(): number {
@@ -271,6 +278,7 @@ export class FhirClient {
 
 		for (;;) {
 			const sameOrigin = this.isSameOrigin(url);
+			if (sameOrigin && this.prepareAuthorized) await this.prepareAuthorized();
 			if (sameOrigin && this.pacer) await this.pacer.acquire(this.clock);
 			const send = sameOrigin ? this.transport.authorized : this.transport.anonymous;
 			let response: HttpResponse | undefined;

@@ -16,7 +16,8 @@ export class Pacer {
 	private queue: Promise<void> = Promise.resolve();
 	private blockedUntil = 0;
 
-	constructor(limitPerMinute: number, windowMs = 60_000) {
+	/** 61 s rather than 60 s: the server counts arrival times, a little after our send times. */
+	constructor(limitPerMinute: number, windowMs = 61_000) {
 		this.limitPerMinute = limitPerMinute;
 		this.windowMs = windowMs;
 	}

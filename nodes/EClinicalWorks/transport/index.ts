@@ -84,13 +84,16 @@ const clock = { now: () => Date.now(), sleep: async (ms: number) => await sleep(
 export function backendClient(ctx: FhirContext, settings: BackendSettings): FhirClient {
 	const pacer = pacerFor(settings.baseUrl, settings.rateLimitPerMinute);
 	const anonymous = anonymousHttp(ctx);
-	const tokenHttp = pacedHttp(anonymous, pacer, clock);
+	const tokenHttp = pacedHttp(anonymous, pacer, clock, { waitForNextMinuteOn429: settings.isEcw });
 	const contextHeader = encodeTokenContext({ practiceCode: settings.practiceCode, bulk: settings.bulk });
 	const signed = authorizedHttp(ctx, BACKEND_CREDENTIAL, { [CONTEXT_HEADER_NAME]: contextHeader });
 	let lastToken: string | undefined;
+	const ensureToken = async () => {
+		lastToken = await tokenCache.get(settings.cacheKey, async () => await mintBackendToken(tokenHttp, settings, clock.now), clock.now);
+	};
 	const transport: HttpTransport = {
 		authorized: async (request) => {
-			lastToken = await tokenCache.get(settings.cacheKey, async () => await mintBackendToken(tokenHttp, settings, clock.now), clock.now);
+			await ensureToken();
 			return await signed(request);
 		},
 		anonymous,
@@ -103,6 +106,7 @@ export function backendClient(ctx: FhirContext, settings: BackendSettings): Fhir
 		transport,
 		pacer,
 		retry: { waitForNextMinuteOn429: settings.isEcw },
+		prepareAuthorized: ensureToken,
 	});
 	client.configuredScopes = settings.scopes;
 	return client;

@@ -1,6 +1,9 @@
 import { normalizeBaseUrl } from '../client';
 import { FhirError, InputError } from '../errors';
 import type { HttpFunction } from '../http';
+import { headerValue } from '../http';
+import { rateLimitDelay, retryPolicy } from '../retry';
+import type { RetryPolicy } from '../retry';
 import type { Pacer } from '../pacer';
 import { DEFAULT_ECW_SCOPES, DEFAULT_GENERIC_SCOPES, withBulkScope, withoutBulkScope } from '../scopes';
 import { isSigningAlgorithm } from './assertion';
@@ -170,12 +173,26 @@ export function decodeTokenContext(value: unknown): TokenContext {
 	return context;
 }
 
-/** An HttpFunction that waits for the practice's pacer first (token and discovery calls count on eCW). */
-export function pacedHttp(http: HttpFunction, pacer: Pacer | null, clock: { now: () => number; sleep: (ms: number) => Promise<void> }): HttpFunction {
-	if (!pacer) return http;
+/**
+ * An HttpFunction for token and discovery calls: waits for the practice's pacer first (they count
+ * on eCW) and waits out a 429 like the FHIR client does (Retry-After, else the next minute on eCW).
+ */
+export function pacedHttp(
+	http: HttpFunction,
+	pacer: Pacer | null,
+	clock: { now: () => number; sleep: (ms: number) => Promise<void> },
+	retry?: Partial<RetryPolicy>,
+): HttpFunction {
+	const policy = retryPolicy(retry);
 	return async (request) => {
-		await pacer.acquire(clock);
-		return await http(request);
+		for (let waits = 0; ; waits++) {
+			if (pacer) await pacer.acquire(clock);
+			const response = await http(request);
+			if (response.status !== 429 || waits >= policy.maxRateLimitRetries) return response;
+			const wait = rateLimitDelay(headerValue(response.headers, 'retry-after'), waits + 1, policy, clock.now());
+			if (pacer) pacer.pauseUntil(clock.now() + wait);
+			else await clock.sleep(wait);
+		}
 	};
 }
 
