@@ -198,6 +198,19 @@ export async function pollPractice(poll: PracticePoll): Promise<PracticePollResu
 				now = serverTime(bundle);
 				batch.setCeiling(now);
 				if (sortable && applied(bundle, '_sort') === false) batch.markUnsorted();
+				if (applied(bundle, '_lastUpdated') === false && !source.bounded) {
+					// The server dropped `_lastUpdated` (its self link says so): every poll would read
+					// the whole history. Records older than the cursor would still be dropped here, but
+					// reading them all each minute is not acceptable.
+					throw new FhirError(`This server ignores _lastUpdated on ${source.type} searches, so it cannot list what changed`, {
+						kind: 'protocol',
+						request: `GET ${source.type}`,
+						hint:
+							source.type === 'Patient'
+								? 'Watch appointments instead, or use Bulk Export with _since for patients.'
+								: 'Set the option Visits Within (Days) so each poll reads only the coming days.',
+					});
+				}
 			}
 			const split = splitBundle(bundle, source.type);
 			collectIncluded(included, split.included);

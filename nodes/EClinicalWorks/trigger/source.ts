@@ -15,6 +15,8 @@ export interface WatchedSource {
 	followUp: string[];
 	/** FHIR status codes to emit; undefined = all. */
 	statuses?: string[];
+	/** Whether the search is bounded without `_lastUpdated` (a date window). */
+	bounded: boolean;
 	/** Local re-check of the search filters (servers may ignore parameters). */
 	matches: (resource: Record<string, unknown>) => boolean;
 }
@@ -41,7 +43,7 @@ function optionalId(value: unknown, type: string, field: string): string | undef
  */
 export function watchedSource(caps: CapabilityStatement | undefined, options: SourceOptions): WatchedSource {
 	if (options.event === EVENT_PATIENT) {
-		return { type: 'Patient', query: [], followUp: [], matches: () => true };
+		return { type: 'Patient', query: [], followUp: [], bounded: false, matches: () => true };
 	}
 	const chosen = chooseSource(caps, 'auto');
 	const locationId = optionalId(options.location, 'Location', 'Location ID');
@@ -64,6 +66,7 @@ export function watchedSource(caps: CapabilityStatement | undefined, options: So
 			query: built.query,
 			followUp: options.simple ? built.followUp : [],
 			statuses,
+			bounded: true,
 			matches: (resource) => matchesFilter(resource as never, filter),
 		};
 	}
@@ -76,6 +79,7 @@ export function watchedSource(caps: CapabilityStatement | undefined, options: So
 		query,
 		followUp: options.simple ? ['Patient', 'Practitioner', 'Location'] : [],
 		statuses,
+		bounded: false,
 		matches: () => true,
 	};
 }
