@@ -86,9 +86,12 @@ test('events: created, updated, cancelled with the previous status', () => {
 	const c3 = b2.offer(rec('a', T(3), { status: 'cancelled' }));
 	assert.equal(c3.event, 'cancelled');
 	assert.equal(c3.previousStatus, 'arrived');
-	// versions decide when present
-	assert.equal(classify({ meta: { versionId: '1' } }, { known: true }), 'created');
+	// first sighting: version 1 is created, a later version updated...
+	assert.equal(classify({ meta: { versionId: '1' } }, { known: false }), 'created');
 	assert.equal(classify({ meta: { versionId: '3' } }, { known: false }), 'updated');
+	assert.equal(classify({ meta: { versionId: '1' } }, { known: true }), 'updated');
+	// ...unless the appointment was booked after the cursor (then edited before the poll)
+	assert.equal(classify({ created: T(6), meta: { versionId: '2' } }, { known: false }, T(5)), 'created');
 	// Appointment.created older than the cursor: an update of an old record never seen before
 	assert.equal(classify({ created: T(0) }, { known: false }, T(5)), 'updated');
 	assert.equal(classify({ created: T(6) }, { known: false }, T(5)), 'created');

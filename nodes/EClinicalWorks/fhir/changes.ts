@@ -124,9 +124,11 @@ export function versionKey(resource: TrackedResource): string | undefined {
 /**
  * Classifies a change.
  * - `cancelled`: the status is now `cancelled` and was not known to be `cancelled` before;
- * - `created`: version 1; without versions, a record this trigger has not seen before whose
- *   `created` date (Appointment) is not older than the cursor, or that has no `created` date;
- * - `updated`: everything else.
+ * - `updated`: a record this trigger has seen before;
+ * - otherwise (first sighting): `created` for version 1; else, when the record says when it was
+ *   created (Appointment.created), `created` if that is not older than the cursor (booked, then
+ *   edited before this poll), `updated` if it is; else `updated` when it has a later version, and
+ *   `created` when the server keeps no versions.
  */
 export function classify(
 	resource: TrackedResource,
@@ -135,13 +137,13 @@ export function classify(
 ): ChangeEvent {
 	const status = stringValue(resource.status);
 	if (status === 'cancelled' && previous.status !== 'cancelled') return 'cancelled';
-	const version = stringValue(resource.meta?.versionId);
-	if (version !== undefined) return version === '1' ? 'created' : 'updated';
 	if (previous.known) return 'updated';
+	const version = stringValue(resource.meta?.versionId);
+	if (version === '1') return 'created';
 	const created = toMillis(resource.created);
 	const cursorMs = toMillis(cursor);
-	if (created !== undefined && cursorMs !== undefined && created < cursorMs) return 'updated';
-	return 'created';
+	if (created !== undefined && cursorMs !== undefined) return created < cursorMs ? 'updated' : 'created';
+	return version !== undefined ? 'updated' : 'created';
 }
 
 /** One poll's worth of records for one practice and resource type. */
