@@ -86,6 +86,24 @@ test('smart profile: first activation emits nothing, then created / cancelled it
 	);
 });
 
+test('ten polls through n8n with records added in between: each change exactly once, pages of 2', async () => {
+	const sb = await sandbox({ profile: 'smart' });
+	const t = trigger(sb, { event: 'appointmentChanged', output: 'raw', options: { pageSize: 2 } });
+	assert.equal((await t.poll()).items, null);
+	const expected = [];
+	const emitted = [];
+	for (let i = 0; i < 10; i++) {
+		for (let k = 0; k < i % 4; k++) expected.push(`${sb.admin.createAppointment('demo', {}).id}|1`);
+		if (i === 6) {
+			const id = expected[0].split('|')[0];
+			expected.push(`${sb.admin.updateAppointment('demo', id, { status: 'arrived' }).id}|2`);
+		}
+		const r = await t.poll();
+		emitted.push(...r.json.map((j) => `${j.resource.id}|${j.resource.meta.versionId}`));
+	}
+	assert.deepEqual([...emitted].sort(), [...expected].sort());
+});
+
 test('eCW profile: visits from Encounter, raw output, status and day-window filters', async () => {
 	const sb = await sandbox({ profile: 'ecw' });
 	const t = trigger(sb, {
