@@ -270,7 +270,8 @@ class Sandbox {
 				if (f.retryAfter != null) headers['Retry-After'] = String(f.retryAfter);
 				const block = f.blockRestOfMinute ?? (this.o.profile === 'ecw' && f.retryAfter == null);
 				if (block && practice) this.bucket(practice).blockedUntil = (Math.floor(this.clock() / 60000) + 1) * 60000;
-				if (this.o.profile === 'smart' && f.retryAfter == null && block) headers['Retry-After'] = String(Math.max(1, Math.ceil(((Math.floor(this.clock() / 60000) + 1) * 60000 - this.clock()) / 1000)));
+				// smart servers always say how long to wait: to the minute boundary when blocking, else 1 s
+				if (this.o.profile === 'smart' && f.retryAfter == null) headers['Retry-After'] = block ? String(Math.max(1, Math.ceil(((Math.floor(this.clock() / 60000) + 1) * 60000 - this.clock()) / 1000))) : '1';
 				throw new FhirError(429, 'throttled', f.message ?? 'Injected fault: too many requests', headers);
 			}
 		}

@@ -171,3 +171,19 @@ test('paged manifest (manifestPageSize) links to the next page', () =>
 		assert.equal(p2.json.output.length, 1);
 		assert.equal(p2.json.link, undefined);
 	}));
+
+test('bulkPaddingBytes makes resources bigger; _until bounds lastUpdated (smart)', () =>
+	withSandbox({ profile: 'smart', patients: 8, bulkPaddingBytes: 2000, admin: true }, async (s) => {
+		const t = await token(s);
+		const k = await kickoff(`${s.baseUrl}/$export?_type=Coverage`, t);
+		const { manifest } = await pollToManifest(k.headers.get('content-location'), t);
+		const lines = ndjsonLines((await get(manifest.output[0].url, t)).text);
+		assert.equal(lines.length, 8);
+		assert.ok(lines.every((l) => l.length > 2000));
+		const until = new Date(s.now()).toISOString();
+		await new Promise((r) => setTimeout(r, 5));
+		s.admin.updatePatient('demo', 'pt-1', { active: false });
+		const k2 = await kickoff(`${s.baseUrl}/Patient/$export?_type=Patient&_until=${encodeURIComponent(until)}`, t);
+		const m2 = (await pollToManifest(k2.headers.get('content-location'), t)).manifest;
+		assert.equal(m2.output[0].count, 7);
+	}));

@@ -45,6 +45,10 @@ test('smart rate limit (when set) answers 429 with Retry-After', async () => {
 		assert.equal(r.headers.get('retry-after'), '15');
 		now += 15_000;
 		assert.equal((await get(`${s.baseUrl}/Patient/pt-1`, t)).status, 200);
+		s.inject({ kind: '429' });
+		const inj = await get(`${s.baseUrl}/Patient/pt-1`, t);
+		assert.equal(inj.status, 429);
+		assert.equal(inj.headers.get('retry-after'), '1', 'smart: an injected 429 carries Retry-After');
 	});
 });
 
