@@ -240,6 +240,18 @@ describe('Faults', () => {
 		assert.equal(bad.error.httpCode, '500');
 	});
 
+	test('503 with Retry-After, a slow answer and revoked tokens: retried, re-minted once, complete result', async () => {
+		smart.inject({ kind: '503', path: 'Patient$', retryAfter: 1, count: 1 });
+		smart.inject({ kind: 'slow', path: 'Patient$', delayMs: 300, count: 1 });
+		smart.inject({ kind: 'revoke-tokens', path: 'Patient$', count: 1 });
+		const tokensBefore = smart.stats.tokenRequests;
+		const { json, error } = await run(smart, { resource: 'patient', operation: 'search', criteria: { bornOnOrAfter: '1900-01-01' }, returnAll: true });
+		smart.clearFaults();
+		assert.equal(error, undefined);
+		assert.equal(json.length, 60);
+		assert.equal(smart.stats.tokenRequests - tokensBefore, 1, 'one new token after the revocation');
+	});
+
 	test('missing scope: 403 names the problem', async () => {
 		const { error } = await run(ecw, appointments({ dateRange: 'today' }), { clientId: 'sandbox-patient-only' });
 		assertNodeError(error, /403|scope|Encounter/i);
