@@ -125,3 +125,13 @@ test('a server that ignores _lastUpdated on an unbounded search stops the poll w
 	s.add('x', 4);
 	await assert.rejects(p.poll(), (error) => error instanceof FhirError && /ignores _lastUpdated/.test(error.message));
 });
+
+test('more records at one timestamp than a poll reads: each poll still gets further', async () => {
+	const s = standIn();
+	const p = poller(s, { pageSize: 2, maxPages: 1 });
+	await p.poll();
+	for (let i = 1; i <= 5; i++) s.add(`same${i}`, 4);
+	const seen = [];
+	for (let i = 0; i < 4; i++) seen.push(...ids(await p.poll()));
+	assert.deepEqual(seen, ['same1', 'same2', 'same3', 'same4', 'same5']);
+});

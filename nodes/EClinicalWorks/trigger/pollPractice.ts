@@ -188,6 +188,7 @@ export async function pollPractice(poll: PracticePoll): Promise<PracticePollResu
 	if (sortable) query.push(['_sort', '_lastUpdated']);
 
 	let pages = 0;
+	let freshPages = 0;
 	let complete = false;
 	let now: string | undefined;
 	let failure: unknown;
@@ -214,15 +215,21 @@ export async function pollPractice(poll: PracticePoll): Promise<PracticePollResu
 			}
 			const split = splitBundle(bundle, source.type);
 			collectIncluded(included, split.included);
+			let fresh = false;
 			for (const resource of split.matches) {
 				const change = batch.offer(resource);
-				if (change && wanted(source, change)) changes.push(change);
+				if (!change) continue;
+				fresh = true;
+				if (wanted(source, change)) changes.push(change);
 			}
 			if (!hasNext(bundle)) {
 				complete = true;
 				break;
 			}
-			if (batch.isSorted && pages >= poll.maxPages) break;
+			// Pages of records already handled (many sharing the cursor timestamp) do not count, so
+			// the next poll always gets further than this one.
+			if (fresh) freshPages++;
+			if (batch.isSorted && freshPages >= poll.maxPages) break;
 		}
 	} catch (error) {
 		failure = error;
