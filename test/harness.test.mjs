@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 
-import { runWorkflow, runNode, runPoll, testCredential, binaryItem, engine, n8nWorkflow, reportedErrors, shutdown } from './helpers/n8n.mjs';
+import { runWorkflow, runNode, runPoll, testCredential, binaryItem, createCredentialsStore, engine, n8nWorkflow, reportedErrors, shutdown } from './helpers/n8n.mjs';
 import { FetchNode, EchoNode, PollNode } from './helpers/fixtures/TestNodes.node.mjs';
 import { TokenApi, GenericApi, ClientCredentialsApi } from './helpers/fixtures/TestApi.credentials.mjs';
 
@@ -425,4 +425,20 @@ test('a workflow starting with a poll trigger runs it in manual mode (WorkflowEx
 	assert.deepEqual(result.outputOf('Pass').map((j) => j.id), ['z']);
 	assert.deepEqual(result.staticData, {}, 'manual executions do not persist static data');
 	assert.equal(result.storedCredential('c1').accessToken, 'tok-1');
+});
+
+test('a shared credentials store persists tokens across runNode/runPoll calls like the database', async () => {
+	reset();
+	const store = await createCredentialsStore();
+	const creds = { testTokenApi: tokenCreds() };
+	const a = await runNode({ type: 'test.fetch', parameters: { path: '/data' }, credentials: creds, credentialsStore: store, nodeTypes, credentialTypes });
+	const b = await runNode({ type: 'test.fetch', parameters: { path: '/data' }, credentials: creds, credentialsStore: store, nodeTypes, credentialTypes });
+	assert.equal(a.outputOf('Node')[0].token, 'tok-1');
+	assert.equal(b.outputOf('Node')[0].token, 'tok-1');
+	assert.equal(state.tokenCalls, 1, 'the second run reads the persisted token');
+	state.changes = [];
+	const p = await runPoll({ type: 'test.poll', credentials: creds, credentialsStore: store, nodeTypes, credentialTypes });
+	assert.equal(p.items, null);
+	assert.equal(state.tokenCalls, 1);
+	assert.equal((await store.snapshot())['testTokenApi-id'].data.accessToken, 'tok-1');
 });

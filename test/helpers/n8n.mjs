@@ -27,6 +27,9 @@
  *     Throws the poll's error (error.pollResult = the result) unless throwOnError is false.
  *   testCredential({ type, data, id, name, nodeTypes, credentialTypes })  the editor's "Test" button
  *     -> { status: 'OK' | 'Error', message, storedCredential, credentialsStore, preAuthenticationCalls }
+ *   createCredentialsStore({ [id]: { type, name?, data } }) -> a credential database that persists
+ *     across calls: runWorkflow({ credentials: store }), runNode/runPoll({ credentialsStore: store })
+ *     (their `credentials` then only seed it); store.snapshot() -> decrypted { [id]: { type, name, data } }.
  *   binaryItem(buffer, { fileName, mimeType, json, property }) -> input item with stored binary data
  *   readBinary(binaryData) -> Buffer; engine { binaryDataMode, binaryDataPath, expressionEngine,
  *   userFolder }; reportedErrors; loadErrors; n8nWorkflow / n8nCore (the CJS modules n8n-core uses);
@@ -570,6 +573,16 @@ class CredentialMissingIdError extends UserError {
 	}
 }
 
+/**
+ * A credential "database" that lives across runs: pass it as `credentialsStore` to runNode /
+ * runPoll (or as `credentials` to runWorkflow) and tokens persisted by preAuthentication are seen
+ * by later runs, as with n8n's database. `credentials` given to runNode/runPoll only seed it
+ * (entries already in the store win).
+ */
+export async function createCredentialsStore(credentials = {}) {
+	return await CredentialsStore.from(credentials);
+}
+
 /** In-memory stand-in for CredentialsRepository; rows hold ENCRYPTED data like the DB. */
 export class CredentialsStore {
 	constructor() {
@@ -1069,7 +1082,7 @@ export async function runWorkflow({
 }) {
 	const nodeTypes = await resolveNodeTypes(extraNodeTypes);
 	const credentialTypes = await resolveCredentialTypes(extraCredentialTypes, nodeTypes);
-	const store = await CredentialsStore.from(credentials);
+	const store = credentials instanceof CredentialsStore ? credentials : await CredentialsStore.from(credentials);
 	const credentialsHelper = new CredentialsHelper(credentialTypes, store);
 
 	const workflowNodes = nodes.map((node, index) => ({
@@ -1176,9 +1189,15 @@ export async function runNode({
 	credentialTypes,
 	name = 'Node',
 	settings,
+	credentialsStore,
 }) {
 	const types = await resolveNodeTypes(nodeTypes);
 	const { nodeCredentials, store } = nodeCredentialsFor(credentials);
+	if (credentialsStore) {
+		for (const [id, entry] of Object.entries(store)) {
+			if (!credentialsStore.rows.has(id)) await credentialsStore.put(id, entry);
+		}
+	}
 	const node = {
 		id: 'node-under-test',
 		name,
@@ -1200,7 +1219,7 @@ export async function runNode({
 	const result = await runWorkflow({
 		nodes: [trigger, node],
 		connections: { [trigger.name]: { main: [[{ node: name, type: 'main', index: 0 }]] } },
-		credentials: store,
+		credentials: credentialsStore ?? store,
 		staticData,
 		timezone,
 		inputItems,
@@ -1235,11 +1254,19 @@ export async function runPoll({
 	credentialTypes: extraCredentialTypes,
 	throwOnError = true,
 	name = 'Trigger',
+	credentialsStore,
 }) {
 	const nodeTypes = await resolveNodeTypes(extraNodeTypes);
 	const credentialTypes = await resolveCredentialTypes(extraCredentialTypes, nodeTypes);
 	const { nodeCredentials, store: storeData } = nodeCredentialsFor(credentials);
-	const store = await CredentialsStore.from(storeData);
+	let store = credentialsStore;
+	if (store) {
+		for (const [id, entry] of Object.entries(storeData)) {
+			if (!store.rows.has(id)) await store.put(id, entry);
+		}
+	} else {
+		store = await CredentialsStore.from(storeData);
+	}
 	const credentialsHelper = new CredentialsHelper(credentialTypes, store);
 
 	const node = {
