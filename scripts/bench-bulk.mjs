@@ -1,0 +1,310 @@
+#!/usr/bin/env node
+// Bulk Export benchmark: an export of N bytes of NDJSON from the sandbox (in a child process, so
+// its memory is not counted) downloaded by the node's Download operation in "Files" mode through
+// the in-process n8n harness (filesystem binary data mode), against curl downloading the same files
+// with the same parallelism in the same run; then the Records mode rate.
+//
+//   npm run bench:bulk                 # 100 MB, then 1 GB
+//   npm run bench:bulk -- 250m         # one size (k, m, g suffixes; bytes otherwise)
+//   npm run bench:bulk -- 100m 1g --parallel 3 --rounds 3 [--no-records]
+//
+// Roles (internal): --role sandbox | --role node <json>.
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = path.resolve(path.dirname(SELF), '..');
+const argv = process.argv.slice(2);
+const roleAt = argv.indexOf('--role');
+const role = roleAt >= 0 ? argv[roleAt + 1] : 'main';
+
+const RECORD_BYTES = 4950; // Patient with 4000 bytes of padding, measured
+const PAD = 4000;
+const PER_FILE = 10000; // ~50 MB files
+
+function parseSize(text) {
+	const m = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(text);
+	if (!m) throw new Error(`bad size ${text}`);
+	const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[m[2].toLowerCase()];
+	return Math.round(Number(m[1]) * mult);
+}
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------------------------------------
+if (role === 'sandbox') {
+	const { startSandbox } = await import('../sandbox/index.mjs');
+	const options = JSON.parse(argv[roleAt + 2]);
+	const sb = await startSandbox(options);
+	process.send({ baseUrl: sb.baseUrl, origin: sb.origin, tokenUrl: sb.tokenUrl, practice: sb.practices[0], clients: sb.clients });
+	process.on('disconnect', () => sb.stop().then(() => process.exit(0)));
+} else if (role === 'node') {
+	// the n8n process under test: downloads on request, reports idle RSS (after warm-up) and peak RSS
+	const job = JSON.parse(argv[roleAt + 2]);
+	const { runNode, shutdown, engine } = await import('../test/helpers/n8n.mjs');
+	const c = job.client;
+	const credentials = {
+		eClinicalWorksApi: {
+			environment: 'custom',
+			baseUrl: `${job.origin}/fhir/r4/{practiceCode}`,
+			practiceCode: job.practice,
+			tokenUrl: job.tokenUrl,
+			authMethod: 'clientSecretBasic',
+			clientId: c.clientId,
+			clientSecret: c.clientSecret,
+			scopes: c.scopes,
+		},
+	};
+	const base = { resource: 'bulkExport', operation: 'download', source: 'statusUrl', statusUrl: job.statusUrl, serverRules: 'generic', parallelDownloads: job.parallel };
+	// warm-up: loads n8n, the node, the credential and mints a token
+	await runNode({ parameters: { resource: 'bulkExport', operation: 'checkStatus', statusUrl: job.statusUrl, serverRules: 'generic' }, credentials });
+	global.gc?.();
+	await sleep(300);
+	const idle = process.memoryUsage.rss();
+	process.send({ ready: true, idle, binaryMode: engine.binaryDataMode });
+	process.on('message', async (msg) => {
+		if (msg.cmd === 'exit') {
+			await shutdown();
+			process.exit(0);
+		}
+		global.gc?.();
+		await sleep(200);
+		// process.memoryUsage.rss() is cheap; process.memoryUsage() walks the heap
+		let peak = process.memoryUsage.rss();
+		const sampler = setInterval(() => {
+			peak = Math.max(peak, process.memoryUsage.rss());
+		}, 50);
+		const progress = setInterval(() => process.send({ progress: true, rss: process.memoryUsage.rss(), binaryDir: engine.binaryDataPath }), 2000);
+		let session;
+		if (process.env.BENCH_CPU_PROF) {
+			const inspector = await import('node:inspector/promises');
+			session = new inspector.Session();
+			session.connect();
+			await session.post('Profiler.enable');
+			await session.post('Profiler.start');
+		}
+		const t0 = performance.now();
+		const result = await runNode({ parameters: { ...base, outputMode: msg.mode, recordLimit: 0, ...(msg.extra ?? {}) }, credentials });
+		const seconds = (performance.now() - t0) / 1000;
+		clearInterval(sampler);
+		clearInterval(progress);
+		peak = Math.max(peak, process.memoryUsage.rss());
+		if (session) {
+			const { profile } = await session.post('Profiler.stop');
+			const { writeFileSync } = await import('node:fs');
+			writeFileSync(path.join(process.env.BENCH_CPU_PROF, `download-${msg.mode}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+		}
+		if (result.error) {
+			process.send({ error: `${result.error.message} ${result.error.description ?? ''}` });
+			return;
+		}
+		const items = result.itemsOf('Node');
+		const bytes = msg.mode === 'files' ? items.reduce((n, i) => n + (i.json.bytes ?? 0), 0) : 0;
+		// free the stored files before the next round (the harness removes its folder on exit)
+		if (engine.binaryDataPath) rmSync(engine.binaryDataPath, { recursive: true, force: true });
+		process.send({ done: true, seconds, idle, peak, items: items.length, bytes, binaryMode: engine.binaryDataMode });
+	});
+} else {
+	await main();
+}
+
+// ------------------------------------------------------------------------------------------------
+function startChild(args, extraExecArgv = []) {
+	const child = fork(SELF, args, { execArgv: ['--import', 'tsx', ...extraExecArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT });
+	return child;
+}
+
+async function startSandboxChild(options) {
+	const child = startChild(['--role', 'sandbox', JSON.stringify(options)]);
+	const info = await new Promise((resolve, reject) => {
+		child.once('message', resolve);
+		child.once('exit', (code) => reject(new Error(`sandbox exited ${code}`)));
+	});
+	return { child, info };
+}
+
+async function token(info) {
+	const c = info.clients.find((x) => x.clientId === 'sandbox-secret');
+	const res = await fetch(info.tokenUrl, {
+		method: 'POST',
+		headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}` },
+		body: new URLSearchParams({ grant_type: 'client_credentials', scope: c.scopes }),
+	});
+	return (await res.json()).access_token;
+}
+
+async function exportOnce(info, bearer) {
+	const k = await fetch(`${info.baseUrl}/$export?_type=Patient`, { headers: { authorization: `Bearer ${bearer}`, prefer: 'respond-async', accept: 'application/fhir+json' } });
+	if (k.status !== 202) throw new Error(`kick-off ${k.status}`);
+	const statusUrl = k.headers.get('content-location');
+	for (;;) {
+		const r = await fetch(statusUrl, { headers: { authorization: `Bearer ${bearer}` } });
+		if (r.status === 200) return { statusUrl, manifest: await r.json() };
+		await r.arrayBuffer();
+		await sleep(50);
+	}
+}
+
+function dirBytes(dir) {
+	let n = 0;
+	try {
+		for (const e of readdirSync(dir, { withFileTypes: true })) {
+			const p = path.join(dir, e.name);
+			n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+		}
+	} catch {
+		// racing with writes
+	}
+	return n;
+}
+
+async function curlDownload(manifest, bearer, parallel, total) {
+	const dir = mkdtempSync(path.join(tmpdir(), 'bench-curl-'));
+	const args = ['-s', '-S', '--fail', '--parallel', '--parallel-max', String(parallel), '-H', `Authorization: Bearer ${bearer}`, '-H', 'Accept: application/fhir+ndjson'];
+	manifest.output.forEach((f, i) => args.push('-o', path.join(dir, `${i}.ndjson`), f.url));
+	const t0 = performance.now();
+	const timer = setInterval(() => console.log(`    curl: ${mb(dirBytes(dir))} / ${mb(total)}  ${((performance.now() - t0) / 1000).toFixed(0)} s`), 2000);
+	const code = await new Promise((resolve) => spawn('curl', args, { stdio: ['ignore', 'inherit', 'inherit'] }).on('exit', resolve));
+	clearInterval(timer);
+	const seconds = (performance.now() - t0) / 1000;
+	const bytes = dirBytes(dir);
+	rmSync(dir, { recursive: true, force: true });
+	if (code !== 0) throw new Error(`curl exited ${code}`);
+	return { seconds, bytes };
+}
+
+async function startRunner(info, statusUrl, parallel) {
+	const job = { ...info, client: info.clients.find((x) => x.clientId === 'sandbox-secret'), statusUrl, parallel };
+	delete job.clients;
+	const child = startChild(['--role', 'node', JSON.stringify(job)], ['--expose-gc']);
+	const ready = await new Promise((resolve, reject) => {
+		child.once('message', resolve);
+		child.once('exit', (code) => reject(new Error(`node runner exited ${code}`)));
+	});
+	let current;
+	let t0 = 0;
+	let label = '';
+	let total = 0;
+	child.on('message', (m) => {
+		if (!current) return;
+		if (m.progress) {
+			const written = label === 'files' && m.binaryDir ? dirBytes(m.binaryDir) : undefined;
+			console.log(`    node (${label}): ${written !== undefined ? `${mb(written)} / ${mb(total)}  ` : ''}rss ${mb(m.rss)}  ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+		} else if (m.error) {
+			current.reject(new Error(m.error));
+			current = undefined;
+		} else if (m.done) {
+			current.resolve(m);
+			current = undefined;
+		}
+	});
+	return {
+		idle: ready.idle,
+		binaryMode: ready.binaryMode,
+		download: (mode, expected, extra) =>
+			new Promise((resolve, reject) => {
+				current = { resolve, reject };
+				t0 = performance.now();
+				label = mode;
+				total = expected;
+				child.send({ mode, extra });
+			}),
+		stop: () => {
+			child.send({ cmd: 'exit' });
+		},
+	};
+}
+
+function median(xs) {
+	return [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+}
+
+async function benchSize(target, parallel, rounds) {
+	const records = Math.max(PER_FILE, Math.round(target / RECORD_BYTES));
+	const patients = 1000;
+	const repeat = Math.ceil(records / patients);
+	console.log(`\n=== ${mb(target)} export: ${patients} patients x ${repeat} copies, ~${PER_FILE} records per file, ${parallel} parallel downloads, ${rounds} rounds`);
+	const { child, info } = await startSandboxChild({ port: 0, profile: 'smart', patients, seed: 3, bulkDelayMs: 0, bulkRepeat: repeat, bulkPaddingBytes: PAD, maxResourcesPerFile: PER_FILE, tokenLifetimeSeconds: 3600 });
+	let runner;
+	try {
+		const bearer = await token(info);
+		const { statusUrl, manifest } = await exportOnce(info, bearer);
+		const count = manifest.output.reduce((n, f) => n + f.count, 0);
+		const total = count * RECORD_BYTES;
+		console.log(`    manifest: ${manifest.output.length} files, ${count} records (~${mb(total)})`);
+		runner = await startRunner(info, statusUrl, parallel);
+		console.log(`    n8n runner ready: binary data mode ${runner.binaryMode}, idle RSS ${mb(runner.idle)}`);
+		console.log('  warm-up (curl)');
+		await curlDownload(manifest, bearer, parallel, total);
+		const nodeRuns = [];
+		const curlRuns = [];
+		for (let round = 1; round <= rounds; round++) {
+			console.log(`  round ${round}: node, Output "Files"`);
+			const node = await runner.download('files', total);
+			console.log(`    ${mb(node.bytes)} in ${node.seconds.toFixed(2)} s (${mb(node.bytes / node.seconds)}/s), ${node.items} items, peak RSS ${mb(node.peak)} = ${mb(node.peak - runner.idle)} above idle`);
+			nodeRuns.push(node);
+			console.log(`  round ${round}: curl, same files`);
+			const curl = await curlDownload(manifest, bearer, parallel, total);
+			console.log(`    ${mb(curl.bytes)} in ${curl.seconds.toFixed(2)} s (${mb(curl.bytes / curl.seconds)}/s)`);
+			if (curl.bytes !== node.bytes) console.log(`    WARNING: byte counts differ (node ${node.bytes}, curl ${curl.bytes})`);
+			curlRuns.push(curl);
+		}
+		const nodeSeconds = median(nodeRuns.map((r) => r.seconds));
+		const curlSeconds = median(curlRuns.map((r) => r.seconds));
+		const peakAbove = Math.max(...nodeRuns.map((r) => r.peak)) - runner.idle;
+		return { target, files: manifest.output.length, bytes: nodeRuns[0].bytes, nodeSeconds, curlSeconds, ratio: nodeSeconds / curlSeconds, peakAbove, idle: runner.idle };
+	} finally {
+		runner?.stop();
+		if (child.connected) child.disconnect();
+	}
+}
+
+async function benchRecords(parallel) {
+	// realistic record sizes (no padding): 200,000 Patient records
+	const patients = 1000;
+	const repeat = 200;
+	console.log(`\n=== Records mode: ${patients * repeat} Patient records without padding`);
+	const { child, info } = await startSandboxChild({ port: 0, profile: 'smart', patients, seed: 3, bulkDelayMs: 0, bulkRepeat: repeat, maxResourcesPerFile: 20000, tokenLifetimeSeconds: 3600 });
+	let runner;
+	try {
+		const bearer = await token(info);
+		const { statusUrl, manifest } = await exportOnce(info, bearer);
+		const count = manifest.output.reduce((n, f) => n + f.count, 0);
+		runner = await startRunner(info, statusUrl, parallel);
+		const curl = await curlDownload(manifest, bearer, parallel, count * 960);
+		console.log(`    curl: ${mb(curl.bytes)} (${count} records) in ${curl.seconds.toFixed(2)} s`);
+		const node = await runner.download('records', count * 960);
+		const rate = node.items / node.seconds;
+		console.log(`    node: ${node.items} records in ${node.seconds.toFixed(2)} s = ${Math.round(rate)} records/s (RSS above idle ${mb(node.peak - runner.idle)}: n8n keeps every output item in memory)`);
+		return { records: node.items, seconds: node.seconds, rate, curlSeconds: curl.seconds, bytes: curl.bytes };
+	} finally {
+		runner?.stop();
+		if (child.connected) child.disconnect();
+	}
+}
+
+async function main() {
+	const parallelAt = argv.indexOf('--parallel');
+	const parallel = parallelAt >= 0 ? Number(argv[parallelAt + 1]) : 3;
+	const roundsAt = argv.indexOf('--rounds');
+	const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : 3;
+	const sizes = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--parallel' && argv[i - 1] !== '--rounds').map(parseSize);
+	const targets = sizes.length ? sizes : [100e6, 1e9];
+	const results = [];
+	for (const target of targets) results.push(await benchSize(target, parallel, rounds));
+	const records = argv.includes('--no-records') ? undefined : await benchRecords(parallel);
+
+	console.log('\n=== Summary');
+	console.log(`  machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes compete with the node, not with curl)`);
+	for (const r of results) {
+		console.log(
+			`  ${mb(r.bytes).padStart(10)} in ${r.files} files: node ${r.nodeSeconds.toFixed(2)} s, curl ${r.curlSeconds.toFixed(2)} s (medians), ratio ${r.ratio.toFixed(3)} (target <= 1.1); ` +
+				`node peak RSS ${mb(r.peakAbove)} above idle ${mb(r.idle)} (target < 150 MB)`,
+		);
+	}
+	if (records) console.log(`  Records mode: ${Math.round(records.rate)} records/s (${records.records} records, ${mb(records.bytes)}, in ${records.seconds.toFixed(2)} s; curl fetched the same files in ${records.curlSeconds.toFixed(2)} s)`);
+	process.exit(0);
+}
