@@ -117,6 +117,12 @@ test('eCW: parameters other than _type/_since/_outputFormat and other levels are
 	const badGroup = await run(sb, 'start', { groupId: { __rl: true, mode: 'list', value: 'a b' } });
 	assert.match(nodeErrorText(badGroup), /Group ID/);
 	assert.equal(kickoffs(sb), before);
+
+	// a 401 that survives a fresh token: explained as "token rejected or Group not authorised"
+	sb.inject({ kind: 'revoke-tokens', path: '\\$export$', count: 2 });
+	const refused = await run(sb, 'start');
+	assert.match(nodeErrorText(refused), /not authorised for the app/);
+	assert.match(nodeErrorText(refused), /Bulk\/Backend Apps/);
 });
 
 test('eCW: max total wait returns the status URL; the next run resumes it instead of starting another', async () => {
