@@ -387,10 +387,19 @@ function prepareNodeType(nodeType) {
 	preparedNodeTypes.add(nodeType);
 	const applySpecial = n8nCore.DirectoryLoader?.prototype?.applySpecialNodeParameters;
 	if (typeof applySpecial !== 'function') return nodeType;
+	// once per description: a description object shared between instances must not get the
+	// polling parameters twice
+	const applyOnce = (type) => {
+		const properties = type.description?.properties;
+		if (!properties || preparedNodeTypes.has(properties)) return;
+		preparedNodeTypes.add(properties);
+		applySpecial.call(null, type);
+		if (type.description.properties) preparedNodeTypes.add(type.description.properties);
+	};
 	if (nodeType.nodeVersions) {
-		for (const version of Object.values(nodeType.nodeVersions)) applySpecial.call(null, version);
-	} else if (nodeType.description?.properties) {
-		applySpecial.call(null, nodeType);
+		for (const version of Object.values(nodeType.nodeVersions)) applyOnce(version);
+	} else {
+		applyOnce(nodeType);
 	}
 	return nodeType;
 }
@@ -1157,6 +1166,7 @@ function latestVersion(nodeType) {
 	const instance = instantiate(nodeType);
 	if (instance?.nodeVersions) return instance.currentVersion ?? instance.description?.defaultVersion;
 	const version = instance?.description?.version;
+	if (instance?.description?.defaultVersion !== undefined) return instance.description.defaultVersion;
 	return Array.isArray(version) ? Math.max(...version) : version ?? 1;
 }
 
