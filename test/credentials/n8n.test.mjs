@@ -1,0 +1,143 @@
+// The credentials run the way n8n runs them: the harness reproduces the CLI's preAuthentication /
+// authenticate rules, n8n-core's httpRequestWithAuthentication and the credential test.
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { runNode, testCredential } from '../helpers/n8n.mjs';
+import { startSandbox } from '../../sandbox/index.mjs';
+import { tokenCache } from '../../nodes/EClinicalWorks/fhir/auth/tokenCache.ts';
+import { clearDiscoveryCache } from '../../nodes/EClinicalWorks/fhir/auth/discovery.ts';
+import { clearCapabilitiesCache } from '../../nodes/EClinicalWorks/fhir/client.ts';
+import { resetPacers } from '../../nodes/EClinicalWorks/fhir/pacer.ts';
+import { EClinicalWorksApi } from '../../credentials/EClinicalWorksApi.credentials.ts';
+import { EClinicalWorksOAuth2Api } from '../../credentials/EClinicalWorksOAuth2Api.credentials.ts';
+
+const NODE_TYPE = 'n8n-nodes-eclinicalworks.eClinicalWorks';
+
+function credential(sb, clientId = 'sandbox-rs384', extra = {}) {
+	const c = sb.clients.find((x) => x.clientId === clientId);
+	return {
+		environment: 'custom',
+		baseUrl: sb.baseUrl,
+		clientId: c.clientId,
+		authMethod: { private_key_jwt: 'privateKeyJwt', client_secret_basic: 'clientSecretBasic' }[c.authMethod],
+		privateKey: c.privateKeyPem ?? '',
+		algorithm: c.alg ?? 'RS384',
+		keyId: c.kid ?? '',
+		clientSecret: c.clientSecret ?? '',
+		scopes: 'system/Patient.read system/Encounter.read',
+		customRateLimitPerMinute: 0,
+		accessToken: '',
+		...extra,
+	};
+}
+
+function resetCaches(sb) {
+	tokenCache.clear();
+	clearDiscoveryCache();
+	clearCapabilitiesCache();
+	resetPacers();
+	sb?.clearFaults();
+	sb?.stats.reset();
+}
+
+let sb;
+before(async () => {
+	sb = await startSandbox({ port: 0, profile: 'ecw', patients: 5, rateLimitPerMinute: null });
+});
+after(async () => sb?.stop());
+beforeEach(() => resetCaches(sb));
+
+test('credential descriptions: fields, secrets masked, expirable token, themed icon, test request', () => {
+	const api = new EClinicalWorksApi();
+	const names = api.properties.map((p) => p.name);
+	for (const n of ['environment', 'baseUrl', 'practiceCode', 'tokenUrl', 'clientId', 'authMethod', 'privateKey', 'algorithm', 'keyId', 'jwksUrl', 'clientSecret', 'scopes', 'rateLimitPerMinute', 'accessToken']) {
+		assert.ok(names.includes(n), n);
+	}
+	const byName = Object.fromEntries(api.properties.map((p) => [p.name, p]));
+	assert.equal(byName.privateKey.typeOptions.password, true);
+	assert.equal(byName.clientSecret.typeOptions.password, true);
+	assert.equal(byName.accessToken.type, 'hidden');
+	assert.equal(byName.accessToken.typeOptions.expirable, true);
+	assert.deepEqual(api.icon, { light: 'file:eclinicalworks.svg', dark: 'file:eclinicalworks.dark.svg' });
+	assert.equal(typeof api.authenticate, 'function');
+	assert.match(api.documentationUrl, /#credentials$/);
+	const oauth = new EClinicalWorksOAuth2Api();
+	assert.deepEqual(oauth.extends, ['oAuth2Api']);
+	const o = Object.fromEntries(oauth.properties.map((p) => [p.name, p]));
+	assert.equal(o.grantType.default, 'pkce');
+	assert.match(o.authQueryParameters.default, /aud=/);
+	assert.match(o.scope.default, /^openid fhirUser offline_access user\/Patient\.read/);
+	assert.equal(o.authentication.default, 'header');
+});
+
+test('authenticate only adds the token for the FHIR server origin and strips the context header', async () => {
+	const api = new EClinicalWorksApi();
+	const data = credential(sb, 'sandbox-rs384', { accessToken: 'stored-token' });
+	const same = await api.authenticate(data, { url: `${sb.baseUrl}/metadata`, headers: { 'x-n8n-ecw-token-context': 'default' } });
+	assert.equal(same.headers.Authorization, 'Bearer stored-token');
+	assert.equal(same.headers['x-n8n-ecw-token-context'], undefined);
+	const other = await api.authenticate(data, { url: `${sb.otherOrigin}/file`, headers: {} });
+	assert.equal(other.headers.Authorization, undefined);
+});
+
+test('credential test: OK gets a token and reads /metadata', async () => {
+	const result = await testCredential({ type: 'eClinicalWorksApi', data: credential(sb) });
+	assert.equal(result.status, 'OK', result.message);
+	assert.equal(result.preAuthenticationCalls.length, 1);
+	assert.ok(result.storedCredential?.data?.accessToken || result.credentialsStore, 'token persisted');
+	assert.equal(sb.stats.tokenRequests, 1);
+});
+
+test('credential test failures say which step failed and why', async () => {
+	const cases = [
+		['discovery: unreachable', credential(sb, 'sandbox-rs384', { baseUrl: 'http://127.0.0.1:9/fhir/r4/x' }), /^Discovery failed: the FHIR base URL is unreachable/],
+		['discovery: practice code', credential(sb, 'sandbox-rs384', { environment: 'ecwProduction', baseUrl: `${sb.origin}/fhir/r4/NOPE` }), /^Discovery failed \(400\): the practice code is missing or wrong/],
+		['token: wrong kid', credential(sb, 'sandbox-rs384', { keyId: 'wrong' }), /^Token request failed: the server rejected the client \(invalid_client\).*JWKS URL.*Key ID \(kid\)/],
+		['token: wrong secret', credential(sb, 'sandbox-secret', { clientSecret: 'nope' }), /^Token request failed: the server rejected the client.*Client Secret/],
+		['token: unreachable token URL', credential(sb, 'sandbox-rs384', { tokenUrl: 'http://127.0.0.1:9/token' }), /^Token request failed: the token URL is unreachable/],
+		['settings: bad key', credential(sb, 'sandbox-rs384', { privateKey: 'nope' }), /^Token request failed|Private Key/],
+		['settings: practice code missing', credential(sb, 'sandbox-rs384', { environment: 'ecwProduction', baseUrl: '' }), /Practice Code: is empty/],
+	];
+	for (const [name, data, message] of cases) {
+		resetCaches(sb);
+		const result = await testCredential({ type: 'eClinicalWorksApi', data });
+		assert.equal(result.status, 'Error', name);
+		assert.match(result.message, message, name);
+		assert.ok(!/PRIVATE KEY-----\s*[A-Za-z0-9+/]{16}|eyJ[A-Za-z0-9_-]{10}/.test(result.message), `${name}: no key or token in the message`);
+	}
+});
+
+test('1,000 items over 4 token lifetimes: 4-5 tokens, zero 401 (n8n preAuthentication/authenticate rules)', async () => {
+	const parameters = (resourceId) => ({ authentication: 'backendService', resource: 'fhirResource', operation: 'get', resourceType: 'Encounter', resourceId, output: 'raw' });
+	// 4 s tokens: 1,000 items take about 15-20 s here, so the run spans 4-5 token lifetimes
+	const lifetime = 4;
+	const short = await startSandbox({ port: 0, profile: 'ecw', patients: 5, tokenLifetimeSeconds: lifetime, rateLimitPerMinute: null });
+	try {
+		resetCaches(short);
+		const data = credential(short);
+		const idOnShort = (await runNode({
+			type: NODE_TYPE,
+			parameters: { authentication: 'backendService', resource: 'fhirResource', operation: 'search', resourceType: 'Encounter', returnAll: false, limit: 1, output: 'raw' },
+			credentials: { eClinicalWorksApi: data },
+			inputItems: [{}],
+		})).outputOf('Node')[0].id;
+		resetCaches(short);
+		const items = Array.from({ length: 1000 }, (_, i) => ({ i }));
+		const started = Date.now();
+		const result = await runNode({ type: NODE_TYPE, parameters: parameters(idOnShort), credentials: { eClinicalWorksApi: data }, inputItems: items });
+		const elapsed = (Date.now() - started) / 1000;
+		assert.equal(result.error, undefined, result.error?.message);
+		assert.equal(result.outputOf('Node').length, 1000);
+		const lifetimes = elapsed / lifetime;
+		const tokens = short.stats.tokenRequests;
+		const unauthorized = short.stats.byStatus['401'] ?? 0;
+		process.stdout.write(`# token figures: ${items.length} items in ${elapsed.toFixed(1)} s = ${lifetimes.toFixed(1)} token lifetimes (${lifetime} s tokens): ${tokens} token requests, ${unauthorized} answered 401, ${result.preAuthenticationCalls?.length ?? '?'} preAuthentication call(s)\n`);
+		assert.equal(unauthorized, 0, 'no request answered 401');
+		// refreshed at 80 % of the lifetime: ceil(lifetimes / 0.8) tokens at most
+		assert.ok(tokens <= Math.ceil(lifetimes / 0.8), `${tokens} tokens for ${lifetimes.toFixed(1)} lifetimes`);
+		assert.ok(tokens >= Math.floor(lifetimes), `${tokens} tokens for ${lifetimes.toFixed(1)} lifetimes`);
+	} finally {
+		await short.stop();
+	}
+});
