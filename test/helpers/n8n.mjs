@@ -108,7 +108,7 @@ import { mkdtempSync, readdirSync, existsSync, rmSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const packageRoot = path.resolve(here, '..', '..');
@@ -156,7 +156,6 @@ const {
 	ICredentialsHelper,
 	UnexpectedError,
 	UserError,
-	OperationalError,
 	isExpression,
 	Expression,
 	getCredentialOwnRequestAllowedDomains,
