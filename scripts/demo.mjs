@@ -16,7 +16,7 @@ import path from 'node:path';
 import { CACHE, assertNode24, elapsed, freePort, info, step } from './lib.mjs';
 import { installN8n } from './install-n8n.mjs';
 import { ENCRYPTION_KEY, N8n, buildAndPack, installPackage, n8nEnv } from './n8n.mjs';
-import { EXAMPLES, loadExample, sandboxCredentials, toImport, variant } from './fixtures.mjs';
+import { EXAMPLES, loadExample, prepareFilesDir, sandboxCredentials, toImport, variant } from './fixtures.mjs';
 import { startSandbox } from '../sandbox/index.mjs';
 
 export const DEMO_LOGIN = { email: 'demo@n8n-nodes-eclinicalworks.dev', password: 'Sandbox-Demo-1', firstName: 'Demo', lastName: 'Scheduler' };
@@ -94,7 +94,7 @@ export async function startDemo(opts = {}) {
 
 	const userFolder = path.resolve(opts.userFolder ?? process.env.DEMO_USER_FOLDER ?? path.join(CACHE, 'demo-user'));
 	const filesDir = path.join(userFolder, 'files');
-	mkdirSync(filesDir, { recursive: true });
+	prepareFilesDir(filesDir);
 	step(`install the package into ${userFolder}/.n8n/nodes (as the Community Nodes screen does)`);
 	await installPackage(userFolder, tgz);
 	if (packDir) rmSync(packDir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 // Credentials and workflow variants for the e2e tests and the demo, built from a running sandbox.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './lib.mjs';
 
@@ -10,6 +10,13 @@ export const CREDENTIAL_TYPE = 'eClinicalWorksApi';
 export const EXAMPLES_FILES_DIR = '/home/node/.n8n-files/eclinicalworks';
 /** The credential id the example workflows reference. */
 export const EXAMPLE_CREDENTIAL_ID = 'ecwSandboxRS384';
+
+/** The folders the examples write to (n8n's Read/Write Files node does not create folders). */
+export const EXAMPLE_FOLDERS = ['dispatch', 'intake', 'bulk'];
+export function prepareFilesDir(dir) {
+	for (const f of EXAMPLE_FOLDERS) mkdirSync(path.join(dir, f), { recursive: true });
+	return dir;
+}
 
 export const EXAMPLES = ['tomorrows-appointments-to-dispatch-sheet', 'new-patient-intake-email', 'nightly-incremental-bulk-export'];
 

@@ -90,16 +90,19 @@ export class N8n {
 	async importCredentials(credentials, file) {
 		writeFileSync(file, JSON.stringify(credentials, null, 2));
 		const res = await this.cli(['import:credentials', `--input=${file}`]);
+		const out = `${res.stdout}\n${res.stderr}`;
+		if (!/Successfully imported/i.test(out)) throw new Error(`n8n import:credentials did not confirm the import:\n${out.slice(-2000)}`);
 		return res;
 	}
 
+	/** All workflows in one `n8n import:workflow --separate` (each n8n start-up costs seconds). */
 	async importWorkflows(workflows, dir) {
 		mkdirSync(dir, { recursive: true });
-		for (const wf of workflows) {
-			const file = path.join(dir, `${wf.id}.json`);
-			writeFileSync(file, JSON.stringify(wf, null, 2));
-			await this.cli(['import:workflow', `--input=${file}`]);
-		}
+		for (const wf of workflows) writeFileSync(path.join(dir, `${wf.id}.json`), JSON.stringify(wf, null, 2));
+		const res = await this.cli(['import:workflow', '--separate', `--input=${dir}`]);
+		const out = `${res.stdout}\n${res.stderr}`;
+		if (!/Successfully imported/i.test(out)) throw new Error(`n8n import:workflow did not confirm the import:\n${out.slice(-2000)}`);
+		return res;
 	}
 
 	/** `n8n execute --id=<id> --rawOutput`; returns { code, run, stdout, stderr, seconds }. */
