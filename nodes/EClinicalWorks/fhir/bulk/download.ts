@@ -138,7 +138,15 @@ export async function withFileRetries<T>(
 		const outcome = await settle(
 			(async () => {
 				body = await openFile(client, target, runtime);
-				return await consume(body, attempt);
+				const stream = body;
+				// a cancelled execution stops the transfer at once, not at the end of the file
+				const onAbort = () => destroyStream(stream, cancelledError());
+				runtime.signal?.addEventListener('abort', onAbort, { once: true });
+				try {
+					return await consume(stream, attempt);
+				} finally {
+					runtime.signal?.removeEventListener('abort', onAbort);
+				}
 			})(),
 		);
 		if (outcome.ok) return outcome.value;

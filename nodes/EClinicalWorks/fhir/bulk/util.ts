@@ -102,7 +102,9 @@ export async function errorFromResponse(
 /** Sleep that ends early when the execution is cancelled. */
 export async function pause(runtime: BulkRuntime, ms: number): Promise<void> {
 	if (ms <= 0 || runtime.signal?.aborted) return;
-	await runtime.sleep(ms, runtime.signal);
+	const slept = await settle(runtime.sleep(ms, runtime.signal));
+	// n8n's sleep rejects when the signal fires: the caller checks the signal and stops
+	if (!slept.ok && !runtime.signal?.aborted) throw slept.error;
 }
 
 /** Exponential backoff with jitter: base * 2^attempt, capped. */

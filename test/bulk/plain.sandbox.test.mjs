@@ -1,0 +1,89 @@
+// The plain bulk modules over a real-HTTP FhirClient (fetch) against the sandbox: poll floor,
+// Retry-After and its cap, cancellation while polling and while downloading, the origin rule.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { startSandbox } from '../../sandbox/index.mjs';
+import { clientFor, credentialFor } from '../transport/_support.mjs';
+import { kickoff } from '../../nodes/EClinicalWorks/fhir/bulk/kickoff.ts';
+import { pollUntilDone, checkStatus } from '../../nodes/EClinicalWorks/fhir/bulk/status.ts';
+import { cancelExport } from '../../nodes/EClinicalWorks/fhir/bulk/cancel.ts';
+import { planTargets, withFileRetries } from '../../nodes/EClinicalWorks/fhir/bulk/download.ts';
+import { parseNdjson } from '../../nodes/EClinicalWorks/fhir/bulk/ndjson.ts';
+
+const sandboxes = [];
+after(async () => {
+	for (const sb of sandboxes) await sb.stop();
+});
+
+async function setup(options) {
+	const sb = await startSandbox({ port: 0, patients: 20, seed: 2, ...options });
+	sandboxes.push(sb);
+	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
+	const { client } = clientFor(credentialFor(sb, c), { context: { bulk: true } });
+	return { sb, client };
+}
+
+const runtime = (signal) => ({ sleep: (ms, s) => new Promise((resolve, reject) => {
+	const t = setTimeout(resolve, ms);
+	s?.addEventListener('abort', () => { clearTimeout(t); reject(new Error('aborted')); }, { once: true });
+}), now: () => Date.now(), signal });
+
+test('polling never goes below the floor, follows Retry-After, and caps a single wait', async () => {
+	const { sb, client } = await setup({ profile: 'smart', bulkDelayMs: 1200, pollRetryAfterSeconds: 0 });
+	const { statusUrl } = await kickoff(client, { level: 'system', types: ['Patient'] });
+	const t0 = Date.now();
+	const result = await pollUntilDone(client, statusUrl, runtime(), { floorMs: 400, maxTotalWaitMs: 10000 });
+	assert.equal(result.state, 'complete');
+	assert.ok(result.polls <= 5, `polls ${result.polls}`);
+	assert.ok(Date.now() - t0 >= 1100);
+
+	// Retry-After of an hour, capped at 300 ms per wait
+	const slow = await setup({ profile: 'ecw', bulkDelayMs: 600, pollRetryAfterSeconds: 3600 });
+	const started = await kickoff(slow.client, { ecw: true, level: 'group', groupId: 'grp-1', types: ['Patient'] });
+	assert.equal(started.retryAfterMs, 3600000);
+	const capped = await pollUntilDone(slow.client, started.statusUrl, runtime(), { floorMs: 0, maxSingleWaitMs: 300, initialWaitMs: started.retryAfterMs, maxTotalWaitMs: 10000 });
+	assert.equal(capped.state, 'complete');
+	assert.ok(capped.manifest.output.length >= 1);
+	assert.equal(capped.manifest.requiresAccessToken, true);
+	void sb;
+});
+
+test('max total wait: returns in-progress with progress; a cancelled job then reads as gone', async () => {
+	const { client } = await setup({ profile: 'smart', bulkDelayMs: 60000, pollRetryAfterSeconds: 0 });
+	const { statusUrl } = await kickoff(client, { level: 'patient' });
+	const pending = await pollUntilDone(client, statusUrl, runtime(), { floorMs: 100, maxTotalWaitMs: 350 });
+	assert.equal(pending.timedOut, true);
+	assert.equal(pending.state, 'in-progress');
+	assert.match(pending.progress, /%/);
+	assert.deepEqual(await cancelExport(client, statusUrl), { cancelled: true, alreadyGone: false, httpStatus: 202 });
+	const gone = await checkStatus(client, statusUrl);
+	assert.equal(gone.state, 'failed');
+	assert.equal(gone.gone, true);
+});
+
+test('cancellation stops polling at once and stops a download mid-file', async () => {
+	const { sb, client } = await setup({ profile: 'smart', bulkDelayMs: 60000, pollRetryAfterSeconds: 30 });
+	const { statusUrl } = await kickoff(client, { level: 'system' });
+	const controller = new AbortController();
+	setTimeout(() => controller.abort(), 200);
+	const t0 = Date.now();
+	await assert.rejects(pollUntilDone(client, statusUrl, runtime(controller.signal), { floorMs: 0 }), /cancelled/);
+	assert.ok(Date.now() - t0 < 2000);
+	await cancelExport(client, statusUrl);
+
+	const files = await setup({ profile: 'smart', bulkDelayMs: 0, bulkRepeat: 50, maxResourcesPerFile: 100000 });
+	const job = await kickoff(files.client, { level: 'system', types: ['Patient'] });
+	const done = await pollUntilDone(files.client, job.statusUrl, runtime(), { floorMs: 0 });
+	const [target] = planTargets(done.manifest.output, 'output');
+	const abort = new AbortController();
+	let seen = 0;
+	await assert.rejects(
+		withFileRetries(files.client, target, runtime(abort.signal), {}, async (body) =>
+			await parseNdjson(body, { fileLabel: target.fileName, onRecord: () => { if (++seen === 10) abort.abort(); } }),
+		),
+		/cancelled/,
+	);
+	assert.ok(seen < 1000, `stopped early (${seen} records of ${target.file.count})`);
+	void sb;
+});
