@@ -14,6 +14,8 @@ const TOKEN_PATH = '/oauth/oauth2/token';
 const AUTHORIZE_PATH = '/oauth/oauth2/authorize';
 const FHIR_PREFIX = '/fhir/r4';
 const LOG_CAP = 10_000;
+/** Filtered searches over more records than this omit Bundle.total (counting would scan them all). */
+const TOTAL_SCAN_LIMIT = 50_000;
 
 export const PROFILES = {
 	ecw: {
@@ -558,6 +560,7 @@ class Sandbox {
 		const compiled = compileSearch(type, state.q, { tz: this.o.timeZone, profile: this.o.profile, now: this.clock() });
 		if (state.total === undefined) {
 			if (compiled.used.length === 0) state.total = ds.size(type);
+			else if (!compiled.ids && !compiled.patientRefs && ds.size(type) > TOTAL_SCAN_LIMIT) state.total = null; // too big to count up front: omit total (optional in FHIR)
 			else {
 				let total = 0;
 				for (const i of this.positions(ds, type, compiled, 0)) {
@@ -610,7 +613,7 @@ class Sandbox {
 				}
 			}
 		}
-		const bundle = { resourceType: 'Bundle', id: crypto.randomUUID(), meta: { lastUpdated: new Date(this.clock()).toISOString() }, type: 'searchset', total: state.total, link: links, entry };
+		const bundle = { resourceType: 'Bundle', id: crypto.randomUUID(), meta: { lastUpdated: new Date(this.clock()).toISOString() }, type: 'searchset', ...(state.total !== null ? { total: state.total } : {}), link: links, entry };
 		return sendJson(res, 200, bundle);
 	}
 
