@@ -1,0 +1,80 @@
+import { updateDisplayOptions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import { generateKeyPair } from '../../fhir/auth/keys';
+import type { SigningAlgorithm } from '../../fhir/auth/assertion';
+import { InputError } from '../../fhir/errors';
+
+const properties: INodeProperties[] = [
+	{
+		displayName:
+			'The private key appears in this node\'s output and so in the execution log. Copy it into the credential, then delete this execution (or run it with execution saving turned off).',
+		name: 'keyPairNotice',
+		type: 'notice',
+		default: '',
+	},
+	{
+		displayName: 'Algorithm',
+		name: 'keyAlgorithm',
+		type: 'options',
+		options: [
+			{ name: 'RS384 (RSA, What eClinicalWorks Documents)', value: 'RS384' },
+			{ name: 'ES384 (EC P-384)', value: 'ES384' },
+		],
+		default: 'RS384',
+		description: 'Signing algorithm; set the same one in the credential',
+	},
+	{
+		displayName: 'RSA Key Size',
+		name: 'keySize',
+		type: 'options',
+		options: [
+			{ name: '2048 Bits', value: 2048 },
+			{ name: '3072 Bits', value: 3072 },
+		],
+		default: 2048,
+		displayOptions: { show: { keyAlgorithm: ['RS384'] } },
+	},
+	{
+		displayName: 'Key ID (Kid)',
+		name: 'keyId',
+		type: 'string',
+		default: '',
+		description: 'Leave empty to use the key\'s RFC 7638 thumbprint (the credential uses the same default)',
+	},
+];
+
+const displayOptions = { show: { resource: ['utility'], operation: ['generateKeyPair'] } };
+
+export const description = updateDisplayOptions(displayOptions, properties);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+	const algorithm = this.getNodeParameter('keyAlgorithm', itemIndex, 'RS384') as SigningAlgorithm;
+	if (algorithm !== 'RS384' && algorithm !== 'ES384') {
+		throw new InputError('Algorithm', `"${String(algorithm)}" is not supported`, 'Choose RS384 or ES384.');
+	}
+	const keySize = Number(this.getNodeParameter('keySize', itemIndex, 2048));
+	if (algorithm === 'RS384' && keySize !== 2048 && keySize !== 3072) {
+		throw new InputError('RSA Key Size', 'must be 2048 or 3072', 'Choose 2048 or 3072 bits.');
+	}
+	const kid = String(this.getNodeParameter('keyId', itemIndex, '') ?? '').trim();
+	const pair = generateKeyPair({ algorithm, modulusLength: keySize as 2048 | 3072, kid: kid || undefined });
+	return [
+		{
+			json: {
+				algorithm: pair.algorithm,
+				kid: pair.kid,
+				privateKeyPem: pair.privateKeyPem,
+				jwks: pair.jwks,
+				jwksJson: JSON.stringify(pair.jwks, null, 2),
+				instructions: [
+					'1. Host jwksJson at an HTTPS URL the FHIR server can reach (e.g. https://your-domain/.well-known/jwks.json).',
+					'2. Register that JWKS URL with your app (eClinicalWorks developer portal: your backend app\'s JWKS URL; ask eCW to allow-list it).',
+					`3. In the eClinicalWorks credential: Authentication Method = Private Key JWT, Algorithm = ${pair.algorithm}, Key ID = ${pair.kid} (or leave empty), Private Key = privateKeyPem.`,
+					'4. Save and test the credential. Then delete this execution: it holds the private key.',
+				],
+			},
+			pairedItem: { item: itemIndex },
+		},
+	];
+}

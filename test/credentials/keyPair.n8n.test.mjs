@@ -1,0 +1,70 @@
+// The Key Pair (Setup) operations run in-process in n8n.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+
+import { runNode } from '../helpers/n8n.mjs';
+import { startSandbox } from '../../sandbox/index.mjs';
+import { createClientAssertion } from '../../nodes/EClinicalWorks/fhir/auth/assertion.ts';
+
+const NODE_TYPE = 'n8n-nodes-eclinicalworks.eClinicalWorks';
+
+let sb;
+before(async () => {
+	sb = await startSandbox({ port: 0, profile: 'ecw', patients: 2 });
+});
+after(async () => sb?.stop());
+
+test('Generate Key Pair works without a credential and outputs a usable key and JWKS', async () => {
+	for (const [keyAlgorithm, keySize] of [['RS384', 3072], ['ES384', 2048]]) {
+		const result = await runNode({
+			type: NODE_TYPE,
+			parameters: { authentication: 'backendService', resource: 'utility', operation: 'generateKeyPair', keyAlgorithm, keySize, keyId: '' },
+			credentials: {},
+			inputItems: [{}],
+		});
+		assert.equal(result.error, undefined, result.error?.message);
+		const [out] = result.outputOf('Node');
+		assert.equal(out.algorithm, keyAlgorithm);
+		assert.match(out.privateKeyPem, /^-----BEGIN PRIVATE KEY-----/);
+		assert.equal(out.jwks.keys[0].kid, out.kid);
+		assert.deepEqual(JSON.parse(out.jwksJson), out.jwks);
+		assert.ok(!JSON.stringify(out.jwks).includes('"d"'), 'no private part in the JWKS');
+		const pub = createPublicKey({ key: out.jwks.keys[0], format: 'jwk' });
+		assert.deepEqual(pub.export({ format: 'jwk' }), createPublicKey(createPrivateKey(out.privateKeyPem)).export({ format: 'jwk' }));
+		if (keyAlgorithm === 'RS384') assert.equal(pub.asymmetricKeyDetails.modulusLength, 3072);
+		assert.ok(createClientAssertion({ clientId: 'c', tokenUrl: 'https://t', privateKey: out.privateKeyPem, algorithm: keyAlgorithm, keyId: out.kid }));
+	}
+});
+
+test('Get Public JWKS derives the registered public key from the credential', async () => {
+	const c = sb.clients.find((x) => x.alg === 'ES384');
+	const result = await runNode({
+		type: NODE_TYPE,
+		parameters: { authentication: 'backendService', resource: 'utility', operation: 'getPublicJwks' },
+		credentials: { eClinicalWorksApi: { environment: 'custom', baseUrl: sb.baseUrl, clientId: c.clientId, authMethod: 'privateKeyJwt', privateKey: c.privateKeyPem, algorithm: 'ES384', keyId: c.kid, accessToken: '' } },
+		inputItems: [{}],
+	});
+	assert.equal(result.error, undefined, result.error?.message);
+	const [out] = result.outputOf('Node');
+	assert.equal(out.kid, c.kid);
+	const key = out.jwks.keys[0];
+	assert.equal(key.x, c.publicJwk.x);
+	assert.equal(key.y, c.publicJwk.y);
+	assert.equal(key.alg, 'ES384');
+	assert.equal(sb.stats.requests, 0, 'no request to the server');
+});
+
+test('Get Public JWKS with a mismatched algorithm fails clearly', async () => {
+	const c = sb.clients.find((x) => x.alg === 'RS384');
+	const result = await runNode({
+		type: NODE_TYPE,
+		parameters: { authentication: 'backendService', resource: 'utility', operation: 'getPublicJwks' },
+		credentials: { eClinicalWorksApi: { environment: 'custom', baseUrl: sb.baseUrl, clientId: c.clientId, authMethod: 'privateKeyJwt', privateKey: c.privateKeyPem, algorithm: 'ES384', keyId: '', accessToken: '' } },
+		inputItems: [{}],
+		continueOnFail: true,
+	});
+	const [out] = result.outputOf('Node');
+	assert.match(out.error, /Algorithm: ES384 needs an EC P-384 key/);
+	assert.match(out.description, /RS384/);
+});
