@@ -250,3 +250,19 @@ test('100,000 patients are generated lazily', async () => {
 		await s.stop();
 	}
 });
+
+test('another time zone: offsets and day ranges follow timeZone', async () => {
+	const s = await startSandbox({ profile: 'smart', patients: 20, timeZone: 'Asia/Kolkata', now: () => NOW });
+	try {
+		const t = await token(s);
+		const all = (await searchAll(`${s.baseUrl}/Appointment?_count=100`, t)).matches;
+		assert.ok(all.every((r) => r.start.endsWith('+05:30')));
+		assert.ok(all.some((r) => r.start === '2026-03-07T23:30:00+05:30'));
+		assert.ok(all.some((r) => r.start === '2026-03-08T00:00:00+05:30'));
+		const today = all.filter((r) => r.start.startsWith('2026-03-07'));
+		assert.deepEqual(ids((await searchAll(`${s.baseUrl}/Appointment?date=2026-03-07`, t)).matches), ids(today));
+		assert.deepEqual(ids((await searchAll(`${s.baseUrl}/Appointment?date=ge2026-03-06T18:30:00Z&date=lt2026-03-07T18:30:00Z`, t)).matches), ids(today));
+	} finally {
+		await s.stop();
+	}
+});
