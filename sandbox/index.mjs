@@ -75,8 +75,60 @@ const REQUEST_FAULTS = new Set(['429', '500', '503', 'slow', 'revoke-tokens']);
  */
 
 /**
+ * @typedef {object} SandboxClient
+ * @property {string} clientId
+ * @property {'private_key_jwt'|'client_secret_basic'|'none'} authMethod client_secret_basic clients also accept client_secret_post
+ * @property {'RS384'|'ES384'|null} alg
+ * @property {string|null} kid
+ * @property {string|null} privateKeyPem PKCS#8 PEM
+ * @property {object|null} publicJwk
+ * @property {string|null} clientSecret
+ * @property {string} scopes space-separated scopes granted
+ * @property {string} description
+ * @property {string} [jwksUrl]
+ * @property {string[]} [redirectUris] public client only
+ */
+
+/**
+ * @typedef {object} Fault
+ * @property {'429'|'500'|'503'|'slow'|'reset'|'revoke-tokens'|'malformed-ndjson'|'expired-file-url'|'transient-status'} kind
+ * @property {number} [count=1] how many requests it applies to
+ * @property {RegExp|string} [path] tested against the URL path (no query)
+ * @property {string} [practice] practice code
+ * @property {number} [retryAfter] 429/503: Retry-After seconds
+ * @property {boolean} [blockRestOfMinute] 429: block the practice until the next minute (default: ecw and no retryAfter)
+ * @property {number} [delayMs] slow
+ * @property {number} [afterBytes=1024] reset
+ * @property {number} [line=1] malformed-ndjson (1-based)
+ * @property {number} [status] expired-file-url (410 same origin, 403 other origin), transient-status (500)
+ * @property {string} [message] diagnostics text
+ */
+
+/**
+ * @typedef {object} Sandbox
+ * @property {string} origin
+ * @property {string} otherOrigin second loopback server (bulk files / next links with fileOrigin|nextLinkOrigin 'other')
+ * @property {'ecw'|'smart'} profile
+ * @property {string[]} practices
+ * @property {string} baseUrl FHIR base of the first practice
+ * @property {(code: string) => string} baseUrlFor
+ * @property {string} tokenUrl
+ * @property {string} authorizeUrl
+ * @property {string} timeZone
+ * @property {() => number} now server clock in ms
+ * @property {SandboxClient[]} clients
+ * @property {(idOrAlgOrMethod: string) => SandboxClient|undefined} client
+ * @property {any} stats live counters; stats.reset()
+ * @property {(fault: Fault) => string} inject returns the fault id
+ * @property {() => void} clearFaults
+ * @property {any} admin createPatient, updatePatient, createEncounter, updateEncounter, createAppointment, updateAppointment, cancelAppointment, get, encounterForAppointment, setClockOffset, revokeTokens
+ * @property {() => Promise<void>} stop
+ */
+
+/**
  * Start a sandbox FHIR server.
  * @param {SandboxOptions} [options]
+ * @returns {Promise<Sandbox>}
  */
 export async function startSandbox(options = {}) {
 	const s = new Sandbox(options);
