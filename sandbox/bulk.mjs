@@ -328,6 +328,7 @@ export class BulkExports {
 			return res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>');
 		}
 		ctx.entry.practice = job.practice;
+		this.sb.stats.byPractice[job.practice].requests += 1;
 		const want = crypto.createHmac('sha256', this.fileKey).update(`${m[1]}/${m[2]}`).digest('base64url').slice(0, 32);
 		if (url.searchParams.get('X-Sandbox-Signature') !== want) {
 			res.writeHead(403, { 'Content-Type': 'application/xml' });

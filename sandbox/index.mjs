@@ -536,6 +536,7 @@ class Sandbox {
 			const ds = this.practices.get(m[1]);
 			if (!ds) throw new FhirError(400, 'invalid', 'Invalid practice code');
 			ctx.entry.practice = m[1];
+			this.stats.byPractice[m[1]].requests += 1;
 			await this.requestFaults(path, m[1]);
 			return this.search(res, ds, this.baseUrlFor(m[1]), m[2], [...url.searchParams], null);
 		}
