@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 
 import { buildVisitQuery, chooseSource, matchesFilter, statusCodes } from '../fhir/appointments';
 import type { VisitFilter } from '../fhir/appointments';
+import { supportsInclude } from '../fhir/capabilitySummary';
 import type { CapabilityStatement } from '../fhir/capabilitySummary';
 import { idFromReference } from '../fhir/ids';
 import { EVENT_PATIENT } from './description';
@@ -74,6 +75,14 @@ export function watchedSource(caps: CapabilityStatement | undefined, options: So
 	const query: Array<[string, string]> = [];
 	if (practitionerId) query.push(['practitioner', practitionerId]);
 	if (locationId) query.push(['location', locationId]);
+	if (options.simple) {
+		// Like Get Appointments: `_include` where the server declares it; what it leaves out is read
+		// afterwards (eCW declares `_include` but does not always honour it).
+		for (const target of ['patient', 'practitioner', 'location']) {
+			const spec = `${chosen.type}:${target}`;
+			if (supportsInclude(caps, chosen.type, spec)) query.push(['_include', spec]);
+		}
+	}
 	return {
 		type: chosen.type,
 		query,
