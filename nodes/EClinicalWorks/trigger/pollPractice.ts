@@ -3,6 +3,7 @@ import { ChangeBatch, classify, emptyState, initialState, lastUpdatedQuery, toMi
 import type { Change, ChangeState } from '../fhir/changes';
 import type { Bundle, FhirClient } from '../fhir/client';
 import { FhirError } from '../fhir/errors';
+import { buildLookup } from '../fhir/simplify';
 import type { FhirResource } from '../fhir/simplify';
 import type { WatchedSource } from './source';
 
@@ -62,9 +63,7 @@ function applied(bundle: Bundle, parameter: string): boolean | undefined {
 }
 
 function collectIncluded(target: Map<string, FhirResource>, resources: FhirResource[]): void {
-	for (const resource of resources) {
-		if (resource?.resourceType && resource.id) target.set(`${resource.resourceType}/${resource.id}`, resource);
-	}
+	for (const [key, resource] of buildLookup(resources)) target.set(key, resource);
 }
 
 function wanted(source: WatchedSource, change: Change): boolean {
