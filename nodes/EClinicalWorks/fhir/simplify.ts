@@ -83,10 +83,16 @@ function conceptsText(concepts: unknown): string {
 }
 
 /** The medical record number: identifier typed MR (v2-0203), else one whose type/system says MRN, else the first. */
+function isMr(identifier: any): boolean {
+	return arr(identifier?.type?.coding).some((c) => c?.code === 'MR');
+}
+
+function looksMr(identifier: any): boolean {
+	return /\b(mrn|medical record)/i.test(`${codingText(identifier?.type)} ${str(identifier?.system)}`);
+}
+
 export function findMrn(identifiers: unknown): string {
 	const list = arr(identifiers).filter((i) => str(i?.value));
-	const isMr = (i: any) => arr(i?.type?.coding).some((c) => c?.code === 'MR');
-	const looksMr = (i: any) => /\b(mrn|medical record)/i.test(`${codingText(i?.type)} ${str(i?.system)}`);
 	const found = list.find(isMr) ?? list.find(looksMr) ?? list.find((i) => i?.use === 'usual') ?? list[0];
 	return found ? str(found.value) : '';
 }
