@@ -121,14 +121,14 @@ test('manual mode ("Fetch test event") returns the most recent record and persis
 });
 
 test('several practices: one cursor per base URL, practice code on items, a practice that has not enabled the app fails alone', async () => {
-	const sb = await sandbox({ profile: 'ecw', practices: ['alpha', 'beta', 'closed'], rejectedPractices: ['closed'] });
-	const t = trigger(sb, { event: 'patientChanged', practiceCodes: 'alpha, beta' });
+	const sb = await sandbox({ profile: 'ecw', practices: ['alpha', 'beta', 'gamma', 'closed'], rejectedPractices: ['closed'] });
+	const t = trigger(sb, { event: 'patientChanged', practiceCodes: 'alpha, beta, gamma' });
 	assert.equal((await t.poll()).items, null);
 	const practices = t.staticData['node:Trigger'].practices;
-	assert.deepEqual(Object.keys(practices).sort(), [sb.baseUrlFor('alpha'), sb.baseUrlFor('beta')].sort());
+	assert.deepEqual(Object.keys(practices).sort(), ['alpha', 'beta', 'gamma'].map((code) => sb.baseUrlFor(code)).sort(), 'three practices, three cursors');
 	const b = sb.admin.createPatient('beta', {});
 	const a = sb.admin.createPatient('alpha', {});
-	const r = await t.poll({ practiceCodes: 'alpha,beta,closed' });
+	const r = await t.poll({ practiceCodes: 'alpha,beta,gamma,closed' });
 	assert.equal(r.error, undefined, 'the rejected practice does not hold back the others');
 	assert.deepEqual(r.json.map((j) => [j.practiceCode, j.id, j.event]), [['alpha', a.id, 'created'], ['beta', b.id, 'created']]);
 	const failed = await runPoll({ type: TYPE, parameters: { event: 'patientChanged', practiceCodes: 'closed' }, credentials: credentials(sb, 'alpha'), throwOnError: false });
