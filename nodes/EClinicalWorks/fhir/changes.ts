@@ -38,7 +38,7 @@ export interface ChangeLimits {
 	atCursor: number;
 }
 
-export const DEFAULT_LIMITS: ChangeLimits = { recent: 2000, known: 5000, atCursor: 5000 };
+export const DEFAULT_LIMITS: ChangeLimits = { recent: 1000, known: 3000, atCursor: 5000 };
 
 /** The fields of a FHIR resource this module reads. */
 export interface TrackedResource {
