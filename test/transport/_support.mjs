@@ -89,7 +89,7 @@ export function clientFor(data, { clock = realClock, context = {}, log, retry, m
 		sleep: clock.sleep,
 		now: clock.now,
 	};
-	const client = new FhirClient({ baseUrl: settings.baseUrl, transport, pacer, retry: { jitterMs: 10, baseDelayMs: 20, waitForNextMinuteOn429: settings.isEcw, ...retry }, maxPages, prepareAuthorized: ensureToken });
+	const client = new FhirClient({ baseUrl: settings.baseUrl, transport, pacer, retry: { jitterMs: 10, baseDelayMs: 20, waitForNextMinuteOn429: settings.isEcw, ...retry }, maxPages, prepareAuthorized: ensureToken, practiceCode: settings.practiceCode });
 	client.configuredScopes = settings.scopes;
 	return { client, settings, transport };
 }

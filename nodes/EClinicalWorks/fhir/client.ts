@@ -98,6 +98,8 @@ export interface FhirClientOptions {
 	 * cached), so the slot is taken when the request really goes out, not before a token request.
 	 */
 	prepareAuthorized?: () => Promise<void>;
+	/** eCW practice code of this base URL: named in every error, so one failing practice is easy to spot. */
+	practiceCode?: string;
 }
 
 const FHIR_JSON = 'application/fhir+json';
@@ -220,6 +222,7 @@ export class FhirClient {
 	readonly maxPages: number;
 	readonly requestTimeoutMs: number;
 	readonly prepareAuthorized?: () => Promise<void>;
+	readonly practiceCode?: string;
 	/** Scopes configured on the credential, used to name a missing scope after a 403. */
 	configuredScopes?: string;
 
@@ -232,6 +235,27 @@ export class FhirClient {
 		this.maxPages = options.maxPages ?? 1000;
 		this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
 		this.prepareAuthorized = options.prepareAuthorized;
+		this.practiceCode = options.practiceCode;
+	}
+
+	/** Adds "(practice X)" to an error's message when this client serves one practice of many. */
+	private labelled<E>(error: E): E {
+		if (!this.practiceCode) return error;
+		const suffix = ` (practice ${this.practiceCode})`;
+		if (error instanceof FhirError && !error.message.endsWith(suffix)) {
+			return new FhirError(`${error.message}${suffix}`, {
+				kind: error.kind,
+				status: error.status,
+				outcome: error.outcome,
+				hint: error.hint,
+				request: error.request,
+			}) as unknown as E;
+		}
+		if (error instanceof InputError && !error.message.endsWith(suffix)) {
+			const labelled = new InputError(error.field, `${error.message.slice(error.field.length + 2)}${suffix}`, error.fix);
+			return labelled as unknown as E;
+		}
+		return error;
 	}
 
 	private now(): number {
@@ -266,6 +290,18 @@ export class FhirClient {
 
 	/** One request with retries, pacing, redirects and the origin rule. Non-2xx -> FhirError unless accepted. */
 	async send(request: FhirRequest): Promise<HttpResponse> {
+		let failure: unknown;
+		let response: HttpResponse | undefined;
+		try {
+			response = await this.sendWithRetries(request);
+		} catch (error) {
+			failure = error;
+		}
+		if (response) return response;
+		throw this.labelled(failure);
+	}
+
+	private async sendWithRetries(request: FhirRequest): Promise<HttpResponse> {
 		let url = this.target(request);
 		let method: HttpMethod = request.method;
 		let body = request.body;

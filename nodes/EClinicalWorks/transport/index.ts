@@ -74,6 +74,19 @@ function authenticationOf(ctx: FhirContext, itemIndex: number): string {
 	}
 }
 
+/** The node's optional "Practice Code" field (per item), '' when the node has none. */
+function practiceCodeParameter(ctx: FhirContext, itemIndex: number): string {
+	try {
+		const value =
+			typeof (ctx as IExecuteFunctions).getInputData === 'function'
+				? (ctx as IExecuteFunctions).getNodeParameter('practiceCode', itemIndex, '')
+				: (ctx as ILoadOptionsFunctions).getNodeParameter('practiceCode', '');
+		return typeof value === 'string' || typeof value === 'number' ? String(value).trim() : '';
+	} catch {
+		return '';
+	}
+}
+
 async function credentialData(ctx: FhirContext, type: string, itemIndex: number): Promise<Record<string, unknown>> {
 	return (await (ctx as IExecuteFunctions).getCredentials(type, itemIndex)) as Record<string, unknown>;
 }
@@ -107,6 +120,7 @@ export function backendClient(ctx: FhirContext, settings: BackendSettings): Fhir
 		pacer,
 		retry: { waitForNextMinuteOn429: settings.isEcw },
 		prepareAuthorized: ensureToken,
+		practiceCode: settings.practiceCode,
 	});
 	client.configuredScopes = settings.scopes;
 	return client;
@@ -114,7 +128,7 @@ export function backendClient(ctx: FhirContext, settings: BackendSettings): Fhir
 
 function userLoginClient(ctx: FhirContext, data: Record<string, unknown>, options: FhirClientRequestOptions): FhirClient {
 	const environment = (['ecwProduction', 'ecwSandbox', 'custom'].includes(String(data.environment)) ? data.environment : 'custom') as Environment;
-	const { baseUrl } = resolveBaseUrl(environment, String(data.baseUrl ?? ''), String(data.practiceCode ?? ''), options.practiceCode);
+	const { baseUrl, practiceCode } = resolveBaseUrl(environment, String(data.baseUrl ?? ''), String(data.practiceCode ?? ''), options.practiceCode);
 	const isEcw = environment !== 'custom' || isEcwHost(baseUrl);
 	const rate = Number(data.rateLimitPerMinute ?? (isEcw ? ECW_RATE_LIMIT_PER_MINUTE : 0));
 	const pacer = pacerFor(baseUrl, Number.isFinite(rate) ? rate : 0);
@@ -125,7 +139,7 @@ function userLoginClient(ctx: FhirContext, data: Record<string, unknown>, option
 		sleep: clock.sleep,
 		now: clock.now,
 	};
-	const client = new FhirClient({ baseUrl, transport, pacer, retry: { waitForNextMinuteOn429: isEcw } });
+	const client = new FhirClient({ baseUrl, transport, pacer, retry: { waitForNextMinuteOn429: isEcw }, practiceCode });
 	client.configuredScopes = typeof data.scope === 'string' ? data.scope : undefined;
 	return client;
 }
@@ -140,9 +154,10 @@ export async function getFhirClient(
 	options: FhirClientRequestOptions = {},
 ): Promise<FhirClient> {
 	const authentication = authenticationOf(this, itemIndex);
+	const practiceCode = options.practiceCode?.trim() || practiceCodeParameter(this, itemIndex) || undefined;
 	if (authentication === 'userLogin') {
-		return userLoginClient(this, await credentialData(this, USER_LOGIN_CREDENTIAL, itemIndex), options);
+		return userLoginClient(this, await credentialData(this, USER_LOGIN_CREDENTIAL, itemIndex), { ...options, practiceCode });
 	}
 	const data = await credentialData(this, BACKEND_CREDENTIAL, itemIndex);
-	return backendClient(this, backendSettings(data, { practiceCode: options.practiceCode, bulk: options.bulk }));
+	return backendClient(this, backendSettings(data, { practiceCode, bulk: options.bulk }));
 }

@@ -1,0 +1,76 @@
+// Issue 9 groundwork: one credential with a {practiceCode} base URL serving three practices (one
+// has not enabled the app). Tokens, pacing and capability caches are per practice; a failing
+// practice is named in its error and does not affect the others.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { startSandbox } from '../../sandbox/index.mjs';
+import { runNode } from '../helpers/n8n.mjs';
+import { tokenCache } from '../../nodes/EClinicalWorks/fhir/auth/tokenCache.ts';
+import { clearDiscoveryCache } from '../../nodes/EClinicalWorks/fhir/auth/discovery.ts';
+import { clearCapabilitiesCache } from '../../nodes/EClinicalWorks/fhir/client.ts';
+import { resetPacers } from '../../nodes/EClinicalWorks/fhir/pacer.ts';
+import { credentialFor, clientFor, pickClient } from './_support.mjs';
+
+let sb;
+before(async () => {
+	sb = await startSandbox({ port: 0, profile: 'ecw', patients: 4, practices: ['alpha', 'beta', 'gamma'], rejectedPractices: ['gamma'] });
+});
+after(async () => sb?.stop());
+
+function reset() {
+	tokenCache.clear();
+	clearDiscoveryCache();
+	clearCapabilitiesCache();
+	resetPacers();
+	sb.stats.reset();
+}
+
+test('three practices from one credential: separate tokens, pacers, caches; the rejecting one fails alone, named', async () => {
+	reset();
+	const data = credentialFor(sb, pickClient(sb, 'private_key_jwt', 'RS384'), {
+		environment: 'ecwProduction',
+		baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`,
+		practiceCode: 'alpha',
+		rateLimitPerMinute: 250,
+	});
+	const results = {};
+	const clients = {};
+	for (const practice of ['alpha', 'beta', 'gamma', 'alpha', 'beta', 'gamma']) {
+		const { client, settings } = clientFor(data, { context: { practiceCode: practice } });
+		clients[practice] = { client, settings };
+		try {
+			await client.capabilities();
+			results[practice] = (await client.search('Encounter', [], { limit: 2 })).matches.length;
+		} catch (e) {
+			results[practice] = e;
+		}
+	}
+	assert.equal(results.alpha, 2);
+	assert.equal(results.beta, 2);
+	assert.ok(results.gamma instanceof Error);
+	assert.match(results.gamma.message, /\(practice gamma\)$/);
+	assert.match(results.gamma.hint, /enabled for this practice/);
+	const keys = new Set(Object.values(clients).map((c) => c.settings.cacheKey));
+	assert.equal(keys.size, 3, 'one token cache entry per practice');
+	for (const p of ['alpha', 'beta']) assert.equal(tokenCache.mints.get(clients[p].settings.cacheKey), 1, `${p}: one token for both rounds`);
+	assert.notEqual(clients.alpha.client.pacer, clients.beta.client.pacer, 'one pacer per practice');
+	assert.equal(sb.stats.log.filter((l) => l.path.endsWith('/metadata')).length, 3, 'capabilities cached per practice');
+	assert.equal(sb.stats.log.filter((l) => l.path.endsWith('smart-configuration')).length, 3, 'discovery cached per practice');
+	assert.ok(sb.stats.byPractice.alpha.requests > 0 && sb.stats.byPractice.beta.requests > 0);
+});
+
+test('in n8n: the credential\'s default practice code fills {practiceCode}', async () => {
+	reset();
+	const c = pickClient(sb, 'private_key_jwt', 'RS384');
+	const result = await runNode({
+		type: 'n8n-nodes-eclinicalworks.eClinicalWorks',
+		parameters: { authentication: 'backendService', resource: 'fhirResource', operation: 'search', resourceType: 'Encounter', returnAll: false, limit: 1, output: 'raw' },
+		credentials: { eClinicalWorksApi: { ...credentialFor(sb, c), environment: 'ecwProduction', baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`, practiceCode: 'beta', accessToken: '' } },
+		inputItems: [{}],
+	});
+	assert.equal(result.error, undefined, result.error?.message);
+	assert.equal(result.outputOf('Node').length, 1);
+	assert.ok(sb.stats.byPractice.beta.requests > 0);
+	assert.equal(sb.stats.byPractice.alpha.requests, 0);
+});
