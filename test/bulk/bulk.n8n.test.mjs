@@ -233,6 +233,8 @@ test('Files: reset mid-file retried; token expiring and revoked during downloads
 		JSON.parse(recs.at(-1));
 	}
 	assert.ok(sb.stats.tokenRequests >= 2, 'tokens re-minted during the run');
+	assert.equal(sb.stats.log.filter((e) => /Encounter-1\.ndjson/.test(e.path)).length, 2, 'the reset file was fetched again');
+	assert.ok(sb.stats.log.some((e) => /Patient-2\.ndjson/.test(e.path) && e.status === 401), 'a revoked token was answered 401 and re-minted');
 
 	const limited = await run(sb, 'export', { outputMode: 'records', recordLimit: 7 });
 	assert.equal(limited.outputOf('Node').length, 7);

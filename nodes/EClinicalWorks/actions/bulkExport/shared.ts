@@ -3,6 +3,7 @@ import { sleep } from 'n8n-workflow';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { cancelExport } from '../../fhir/bulk/cancel';
+import { chunkStream } from '../../fhir/bulk/chunks';
 import { planTargets, runPool, withFileRetries } from '../../fhir/bulk/download';
 import type { DownloadTarget } from '../../fhir/bulk/download';
 import type { BulkLevel, KickoffOptions } from '../../fhir/bulk/kickoff';
@@ -219,7 +220,7 @@ export async function downloadManifest(
 		if (settings.mode === 'files') {
 			return await withFileRetries(client, target, runtime, {}, async (body) => {
 				const binary: IBinaryData = await ctx.helpers.prepareBinaryData(
-					body as unknown as PrepareInput,
+					chunkStream(body) as unknown as PrepareInput,
 					target.fileName,
 					'application/fhir+ndjson',
 				);
