@@ -8,7 +8,8 @@
 //        example workflows imported, each run with `n8n execute --id ... --rawOutput`
 //      - demo-browser.test.mjs: `npm start` (scripts/demo.mjs) and the editor in headless Chromium
 //
-// Options: --only <pattern> (node --test-name-pattern), --skip-build, E2E_KEEP=1 keeps temp folders.
+// Options: --suite <file prefix> (workflows | demo-browser), --only <pattern> (node --test-name-pattern),
+// --skip-build, E2E_KEEP=1 keeps temp folders.
 import { mkdtempSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { buildAndPack } from './n8n.mjs';
 import { N8N_VERSION } from './n8n-version.mjs';
 
 const args = process.argv.slice(2);
+const suiteFilter = args.includes('--suite') ? args[args.indexOf('--suite') + 1] : null;
 const started = Date.now();
 
 async function main() {
@@ -39,6 +41,7 @@ async function main() {
 
 	const suites = readdirSync(path.join(ROOT, 'scripts', 'e2e'))
 		.filter((f) => f.endsWith('.test.mjs'))
+		.filter((f) => !suiteFilter || f.startsWith(suiteFilter))
 		.sort()
 		.map((f) => path.join('scripts', 'e2e', f));
 	step(`node --test ${suites.join(' ')}`);

@@ -14,6 +14,10 @@ export function n8nEnv(userFolder, extra = {}) {
 		N8N_DIAGNOSTICS_ENABLED: 'false',
 		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
 		N8N_PERSONALIZATION_ENABLED: 'false',
+		// no calls home from tests and demos (the machine may have no internet)
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_DYNAMIC_BANNERS_ENABLED: 'false',
+		N8N_AI_ENABLED: 'false',
 		N8N_LOG_LEVEL: 'info',
 		N8N_ENCRYPTION_KEY: ENCRYPTION_KEY,
 		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',

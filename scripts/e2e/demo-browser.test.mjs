@@ -1,0 +1,187 @@
+// `npm start` (scripts/demo.mjs) as a user meets it, and n8n's editor in headless Chromium:
+// log in, open an example workflow, open the eClinicalWorks node, check its operations and fields
+// render with the icon, save screenshots to docs/screenshots/. Then Ctrl-C must stop everything,
+// and `npm start -- --check` must come up again on the same (persistent) user folder.
+// The browser part is skipped, with a message, when Chromium is not installed.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT, info } from '../lib.mjs';
+
+const ctxFile = process.env.E2E_CONTEXT;
+if (!ctxFile) throw new Error('run through `npm run test:e2e` (scripts/e2e.mjs)');
+const ctx = JSON.parse(readFileSync(ctxFile, 'utf8'));
+const CHROMIUM = process.env.CHROMIUM_PATH || ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
+const SHOTS = path.join(ROOT, 'docs', 'screenshots');
+
+let userFolder, demo, ready, demoExit;
+const demoOutput = [];
+
+/** Start `node scripts/demo.mjs`; resolve with the DEMO_READY payload. */
+function startDemoProcess(args = []) {
+	const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'demo.mjs'), '--port', '0', ...args], {
+		cwd: ROOT,
+		env: { ...process.env, DEMO_USER_FOLDER: userFolder, DEMO_TGZ: ctx.tgz, DEMO_READY_JSON: '1' },
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+	const readyP = new Promise((resolve, reject) => {
+		let buf = '';
+		const onData = (chunk) => {
+			buf += chunk;
+			const lines = buf.split('\n');
+			buf = lines.pop();
+			for (const line of lines) {
+				demoOutput.push(line);
+				if (line.startsWith('DEMO_READY ')) resolve(JSON.parse(line.slice('DEMO_READY '.length)));
+				else if (/^==>|ready|stopp|failed|error/i.test(line) && !line.includes('n8n|')) info(`demo: ${line.trim()}`);
+			}
+		};
+		child.stdout.on('data', onData);
+		child.stderr.on('data', onData);
+		exited.then(({ code }) => reject(new Error(`demo exited (${code}) before it was ready:\n${demoOutput.slice(-30).join('\n')}`)));
+	});
+	return { child, exited, ready: readyP };
+}
+
+before(async () => {
+	userFolder = mkdtempSync(path.join(os.tmpdir(), 'ecw-e2e-demo-'));
+	const t = Date.now();
+	demo = startDemoProcess();
+	demoExit = demo.exited;
+	ready = await demo.ready;
+	info(`demo ready in ${((Date.now() - t) / 1000).toFixed(1)}s at ${ready.url}`);
+});
+
+after(async () => {
+	if (demo?.child.exitCode === null) {
+		demo.child.kill('SIGTERM');
+		await demoExit;
+	}
+	if (userFolder && !process.env.E2E_KEEP) rmSync(userFolder, { recursive: true, force: true });
+});
+
+async function login(baseUrl) {
+	const res = await fetch(`${baseUrl}/rest/login`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ emailOrLdapLoginId: ready.email, password: ready.password }),
+	});
+	assert.equal(res.status, 200, 'login with the printed credentials');
+	return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+}
+
+describe('npm start (the demo)', () => {
+	test('n8n is up with the owner account, the demo credentials and the example workflows', async () => {
+		const cookie = await login(ready.url);
+		const wf = await (await fetch(`${ready.url}/rest/workflows`, { headers: { cookie } })).json();
+		const names = wf.data.map((w) => w.name).sort();
+		info(`workflows: ${names.join('; ')}`);
+		for (const id of ['ecwDispatchSheet', 'ecwPatientIntake', 'ecwNightlyExport']) assert.ok(wf.data.some((w) => w.id === id), `workflow ${id}`);
+		const cr = await (await fetch(`${ready.url}/rest/credentials`, { headers: { cookie } })).json();
+		const types = cr.data.map((c) => c.type);
+		assert.ok(types.filter((t) => t === 'eClinicalWorksApi').length >= 4, 'the demo credentials');
+		assert.ok(cr.data.some((c) => c.id === 'ecwSandboxRS384'), 'the credential the examples use');
+		const nodeTypes = await fetch(`${ready.url}/types/nodes.json`, { headers: { cookie } });
+		if (nodeTypes.ok) {
+			const list = await nodeTypes.json();
+			assert.ok(list.some((n) => n.name === 'n8n-nodes-eclinicalworks.eClinicalWorks'), 'node type loaded from the community package');
+			assert.ok(list.some((n) => n.name === 'n8n-nodes-eclinicalworks.eClinicalWorksTrigger'), 'trigger type loaded');
+		}
+	});
+
+	test('the editor in headless Chromium: example workflow, eClinicalWorks node, icon, fields', async (t) => {
+		if (!CHROMIUM) {
+			t.skip('Chromium not installed (apt-get install -y chromium); browser test skipped');
+			return;
+		}
+		const { chromium, selectors } = await import('playwright-core');
+		selectors.setTestIdAttribute('data-test-id');
+		const browser = await chromium.launch({
+			executablePath: CHROMIUM,
+			headless: true,
+			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+		});
+		mkdirSync(SHOTS, { recursive: true });
+		const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+		page.setDefaultTimeout(60000);
+		try {
+			// sign in through the form, with the login the demo printed
+			await page.goto(`${ready.url}/signin`);
+			await page.getByTestId('emailOrLdapLoginId').locator('input').fill(ready.email);
+			await page.getByTestId('password').locator('input').fill(ready.password);
+			await page.getByTestId('form-submit-button').click();
+			await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+			info(`signed in, at ${new URL(page.url()).pathname}`);
+
+			// the dispatch-sheet example on the canvas
+			await page.goto(`${ready.url}/workflow/ecwDispatchSheet`);
+			const node = page.locator('[data-test-id="canvas-node"]').filter({ hasText: "Get tomorrow's appointments" }).first();
+			await node.waitFor();
+			await page.keyboard.press('Escape').catch(() => {});
+			await page.waitForTimeout(1500);
+			const canvasIcon = node.locator('img, svg').first();
+			await canvasIcon.waitFor();
+			await page.screenshot({ path: path.join(SHOTS, 'example-dispatch-sheet-workflow.png') });
+
+			// open the eClinicalWorks node
+			await node.dblclick();
+			const ndv = page.getByTestId('ndv');
+			await ndv.waitFor();
+			await page.waitForTimeout(1500);
+			const text = await ndv.innerText();
+			for (const label of ['Resource', 'Operation', 'Date Range', 'Source']) assert.ok(text.includes(label), `field "${label}" rendered`);
+			const resource = await page.getByTestId('parameter-input-resource').locator('input').inputValue();
+			const operation = await page.getByTestId('parameter-input-operation').locator('input').inputValue();
+			info(`NDV: resource "${resource}", operation "${operation}"`);
+			assert.match(resource, /appointment/i);
+			assert.match(operation, /get/i);
+			// the node icon comes from the package (themed SVG served under /icons/n8n-nodes-eclinicalworks/)
+			const iconSrcs = await page.locator('img[src*="eclinicalworks"]').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('src')));
+			info(`icons: ${iconSrcs.length} image(s) from the package, e.g. ${iconSrcs[0] ?? '(none)'}`);
+			assert.ok(iconSrcs.length > 0, 'the package icon is shown');
+			const icon = await fetch(new URL(iconSrcs[0], ready.url));
+			assert.equal(icon.status, 200, 'icon served');
+			assert.match(icon.headers.get('content-type') ?? '', /svg/);
+
+			// operations offered for the Appointment resource
+			await page.getByTestId('parameter-input-operation').click();
+			await page.waitForTimeout(800);
+			const options = await page.locator('.el-select-dropdown__item, [role="option"]').allInnerTexts();
+			info(`operation options: ${options.map((o) => o.split('\n')[0]).join(' | ')}`);
+			assert.ok(options.length >= 1);
+			await page.keyboard.press('Escape');
+			await page.waitForTimeout(500);
+			await page.screenshot({ path: path.join(SHOTS, 'eclinicalworks-node-get-appointments.png') });
+			info(`screenshots in ${path.relative(ROOT, SHOTS)}/`);
+		} catch (e) {
+			await page.screenshot({ path: path.join(os.tmpdir(), 'ecw-e2e-browser-failure.png') }).catch(() => {});
+			info(`failure screenshot: ${path.join(os.tmpdir(), 'ecw-e2e-browser-failure.png')}`);
+			throw e;
+		} finally {
+			await browser.close();
+		}
+	});
+
+	test('Ctrl-C stops n8n and the sandbox', async () => {
+		demo.child.kill('SIGINT');
+		const { code } = await Promise.race([demoExit, new Promise((_, rej) => setTimeout(() => rej(new Error('demo did not stop within 40 s')), 40000))]);
+		assert.equal(code, 0, 'clean exit');
+		await assert.rejects(fetch(`${ready.url}/healthz`), 'n8n is gone');
+		await assert.rejects(fetch(`${ready.baseUrl}/metadata`), 'sandbox is gone');
+	});
+
+	test('npm start -- --check comes up again on the same user folder and exits 0', async () => {
+		const t = Date.now();
+		const again = startDemoProcess(['--check']);
+		demo = again;
+		demoExit = again.exited;
+		await again.ready;
+		const { code } = await again.exited;
+		assert.equal(code, 0);
+		info(`--check: ready and stopped in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+	});
+});
