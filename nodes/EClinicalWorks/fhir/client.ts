@@ -171,7 +171,8 @@ function discard(body: HttpResponse['body']): void {
 }
 
 function networkReason(error: unknown): string {
-	const code = (error as { code?: unknown })?.code;
+	const e = error as { code?: unknown; cause?: { code?: unknown }; httpCode?: unknown } | undefined;
+	const code = [e?.code, e?.cause?.code, e?.httpCode].find((c) => typeof c === 'string' && /^[A-Z_]+$/.test(c));
 	const known: Record<string, string> = {
 		ECONNREFUSED: 'connection refused',
 		ECONNRESET: 'connection reset',
