@@ -16,7 +16,7 @@ const arg = (name, fallback) => {
 	return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 const PATIENTS = arg('patients', 10_000);
-const ROUNDS = arg('rounds', 5);
+const ROUNDS = arg('rounds', 7);
 const PAGE = 100;
 const QUERY = [['birthdate', 'ge1900-01-01'], ['_count', String(PAGE)]];
 
