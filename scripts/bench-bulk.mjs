@@ -86,9 +86,12 @@ if (role === 'sandbox') {
 			await session.post('Profiler.enable');
 			await session.post('Profiler.start');
 		}
+		const cpu0 = process.cpuUsage();
 		const t0 = performance.now();
 		const result = await runNode({ parameters: { ...base, outputMode: msg.mode, recordLimit: 0, ...(msg.extra ?? {}) }, credentials });
 		const seconds = (performance.now() - t0) / 1000;
+		const cpuUsed = process.cpuUsage(cpu0);
+		const cpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
 		clearInterval(sampler);
 		clearInterval(progress);
 		peak = Math.max(peak, process.memoryUsage.rss());
@@ -105,7 +108,7 @@ if (role === 'sandbox') {
 		const bytes = msg.mode === 'files' ? items.reduce((n, i) => n + (i.json.bytes ?? 0), 0) : 0;
 		// free the stored files before the next round (the harness removes its folder on exit)
 		if (engine.binaryDataPath) rmSync(engine.binaryDataPath, { recursive: true, force: true });
-		process.send({ done: true, seconds, idle, peak, items: items.length, bytes, binaryMode: engine.binaryDataMode });
+		process.send({ done: true, seconds, cpuSeconds, idle, peak, items: items.length, bytes, binaryMode: engine.binaryDataMode });
 	});
 } else {
 	await main();
@@ -167,19 +170,26 @@ async function curlDownload(manifest, bearer, parallel, total) {
 	manifest.output.forEach((f, i) => args.push('-o', path.join(dir, `${i}.ndjson`), f.url));
 	const t0 = performance.now();
 	const timer = setInterval(() => console.log(`    curl: ${mb(dirBytes(dir))} / ${mb(total)}  ${((performance.now() - t0) / 1000).toFixed(0)} s`), 2000);
-	const code = await new Promise((resolve) => spawn('curl', args, { stdio: ['ignore', 'inherit', 'inherit'] }).on('exit', resolve));
+	// bash's `time` reports curl's CPU seconds (user + sys) on the last line of stderr
+	let stderr = '';
+	const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+	const child = spawn('bash', ['-c', `TIMEFORMAT='%U %S'; time curl ${quoted}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+	child.stderr.on('data', (d) => (stderr += d));
+	const code = await new Promise((resolve) => child.on('exit', resolve));
 	clearInterval(timer);
 	const seconds = (performance.now() - t0) / 1000;
+	const cpuLine = stderr.trim().split('\n').at(-1).split(' ').map(Number);
+	const cpuSeconds = cpuLine.length === 2 && cpuLine.every(Number.isFinite) ? cpuLine[0] + cpuLine[1] : NaN;
 	const bytes = dirBytes(dir);
 	rmSync(dir, { recursive: true, force: true });
-	if (code !== 0) throw new Error(`curl exited ${code}`);
-	return { seconds, bytes };
+	if (code !== 0) throw new Error(`curl exited ${code}: ${stderr.slice(0, 300)}`);
+	return { seconds, bytes, cpuSeconds };
 }
 
 async function startRunner(info, statusUrl, parallel) {
 	const job = { ...info, client: info.clients.find((x) => x.clientId === 'sandbox-secret'), statusUrl, parallel };
 	delete job.clients;
-	const child = startChild(['--role', 'node', JSON.stringify(job)], ['--expose-gc']);
+	const child = startChild(['--role', 'node', JSON.stringify(job)], ['--expose-gc', ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [])]);
 	const ready = await new Promise((resolve, reject) => {
 		child.once('message', resolve);
 		child.once('exit', (code) => reject(new Error(`node runner exited ${code}`)));
@@ -244,18 +254,20 @@ async function benchSize(target, parallel, rounds) {
 		for (let round = 1; round <= rounds; round++) {
 			console.log(`  round ${round}: node, Output "Files"`);
 			const node = await runner.download('files', total);
-			console.log(`    ${mb(node.bytes)} in ${node.seconds.toFixed(2)} s (${mb(node.bytes / node.seconds)}/s), ${node.items} items, peak RSS ${mb(node.peak)} = ${mb(node.peak - runner.idle)} above idle`);
+			console.log(`    ${mb(node.bytes)} in ${node.seconds.toFixed(2)} s (${mb(node.bytes / node.seconds)}/s), CPU ${node.cpuSeconds.toFixed(2)} s, ${node.items} items, peak RSS ${mb(node.peak)} = ${mb(node.peak - runner.idle)} above idle`);
 			nodeRuns.push(node);
 			console.log(`  round ${round}: curl, same files`);
 			const curl = await curlDownload(manifest, bearer, parallel, total);
-			console.log(`    ${mb(curl.bytes)} in ${curl.seconds.toFixed(2)} s (${mb(curl.bytes / curl.seconds)}/s)`);
+			console.log(`    ${mb(curl.bytes)} in ${curl.seconds.toFixed(2)} s (${mb(curl.bytes / curl.seconds)}/s), CPU ${curl.cpuSeconds.toFixed(2)} s`);
 			if (curl.bytes !== node.bytes) console.log(`    WARNING: byte counts differ (node ${node.bytes}, curl ${curl.bytes})`);
 			curlRuns.push(curl);
 		}
 		const nodeSeconds = median(nodeRuns.map((r) => r.seconds));
 		const curlSeconds = median(curlRuns.map((r) => r.seconds));
 		const peakAbove = Math.max(...nodeRuns.map((r) => r.peak)) - runner.idle;
-		return { target, files: manifest.output.length, bytes: nodeRuns[0].bytes, nodeSeconds, curlSeconds, ratio: nodeSeconds / curlSeconds, peakAbove, idle: runner.idle };
+		const nodeCpu = median(nodeRuns.map((r) => r.cpuSeconds));
+		const curlCpu = median(curlRuns.map((r) => r.cpuSeconds));
+		return { target, files: manifest.output.length, bytes: nodeRuns[0].bytes, nodeSeconds, curlSeconds, ratio: nodeSeconds / curlSeconds, best: Math.min(...nodeRuns.map((r) => r.seconds)) / Math.min(...curlRuns.map((r) => r.seconds)), nodeCpu, curlCpu, peakAbove, idle: runner.idle };
 	} finally {
 		runner?.stop();
 		if (child.connected) child.disconnect();
@@ -302,6 +314,7 @@ async function main() {
 	for (const r of results) {
 		console.log(
 			`  ${mb(r.bytes).padStart(10)} in ${r.files} files: node ${r.nodeSeconds.toFixed(2)} s, curl ${r.curlSeconds.toFixed(2)} s (medians), ratio ${r.ratio.toFixed(3)} (target <= 1.1); ` +
+				`best-of ratio ${r.best.toFixed(3)}; CPU node ${r.nodeCpu.toFixed(2)} s, curl ${r.curlCpu.toFixed(2)} s; ` +
 				`node peak RSS ${mb(r.peakAbove)} above idle ${mb(r.idle)} (target < 150 MB)`,
 		);
 	}

@@ -147,13 +147,22 @@ describe('npm start (the demo)', () => {
 			assert.equal(icon.status, 200, 'icon served');
 			assert.match(icon.headers.get('content-type') ?? '', /svg/);
 
-			// operations offered for the Appointment resource
-			await page.getByTestId('parameter-input-operation').click();
-			await page.waitForTimeout(800);
-			const options = await page.locator('.el-select-dropdown__item, [role="option"]').allInnerTexts();
-			info(`operation options: ${options.map((o) => o.split('\n')[0]).join(' | ')}`);
-			assert.ok(options.length >= 1);
-			await page.keyboard.press('Escape');
+			// the resources and the Appointment operations the dropdowns offer
+			const visibleOptions = async (param) => {
+				await page.getByTestId(`parameter-input-${param}`).click();
+				const list = page.locator('.el-select-dropdown__item:visible, .el-popper:visible [role="option"]');
+				await list.first().waitFor();
+				const texts = (await list.allInnerTexts()).map((o) => o.split('\n')[0].trim()).filter(Boolean);
+				await page.keyboard.press('Escape');
+				await page.waitForTimeout(300);
+				return [...new Set(texts)];
+			};
+			const resources = await visibleOptions('resource');
+			info(`resource options: ${resources.join(' | ')}`);
+			for (const r of ['Patient', 'Appointment', 'Bulk Export']) assert.ok(resources.includes(r), `resource "${r}" offered`);
+			const operations = await visibleOptions('operation');
+			info(`appointment operations: ${operations.join(' | ')}`);
+			assert.ok(operations.some((o) => /get many|get appointments/i.test(o)), 'Get Many offered');
 			await page.waitForTimeout(500);
 			await page.screenshot({ path: path.join(SHOTS, 'eclinicalworks-node-get-appointments.png') });
 			info(`screenshots in ${path.relative(ROOT, SHOTS)}/`);
