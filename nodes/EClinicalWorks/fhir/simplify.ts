@@ -25,19 +25,33 @@ function arr(value: unknown): any[] {
 	return Array.isArray(value) ? value : [];
 }
 
+/**
+ * The best entry of a FHIR list with `use` and `period`: a current one (no period end) before an
+ * ended one, then by `uses` order, then any but `old`, then the first. One pass, no copies.
+ */
 function pickByUse<T extends { use?: string; period?: { end?: string } }>(list: T[], uses: string[]): T | undefined {
-	const current = list.filter((entry) => !entry?.period?.end);
-	const pool = current.length > 0 ? current : list;
-	for (const use of uses) {
-		const found = pool.find((entry) => entry?.use === use);
-		if (found) return found;
+	if (list.length <= 1) return list[0];
+	let best: T | undefined;
+	let bestScore = Number.POSITIVE_INFINITY;
+	for (const entry of list) {
+		const use = entry?.use;
+		const at = use === undefined ? -1 : uses.indexOf(use);
+		const rank = at >= 0 ? at : use === 'old' ? uses.length + 1 : uses.length;
+		const score = (entry?.period?.end ? 1000 : 0) + rank;
+		if (score < bestScore) {
+			best = entry;
+			bestScore = score;
+		}
 	}
-	return pool.find((entry) => entry?.use !== 'old') ?? pool[0];
+	return best;
 }
+
+const NAME_USES = ['official', 'usual'];
+const ADDRESS_USES = ['home', 'temp'];
 
 /** `{ text }` or given + family of the best HumanName (official, usual, then any). */
 export function formatHumanName(names: unknown): { name: string; family: string; given: string } {
-	const best = pickByUse(arr(names), ['official', 'usual']);
+	const best = pickByUse(arr(names), NAME_USES);
 	if (!best) return { name: '', family: '', given: '' };
 	const family = str(best.family);
 	const given = arr(best.given).map(str).filter(Boolean).join(' ');
@@ -54,7 +68,7 @@ export function formatAddress(addresses: unknown): {
 	state: string;
 	postalCode: string;
 } {
-	const best = pickByUse(arr(addresses), ['home', 'temp']);
+	const best = pickByUse(arr(addresses), ADDRESS_USES);
 	if (!best) return { address: '', city: '', state: '', postalCode: '' };
 	const city = str(best.city);
 	const state = str(best.state);
@@ -65,9 +79,14 @@ export function formatAddress(addresses: unknown): {
 	return { address, city, state, postalCode };
 }
 
+const PHONE_USES = ['mobile', 'home', 'work'];
+const EMAIL_USES = ['home', 'work'];
+
 function telecom(resource: FhirResource, system: string): string {
-	const list = arr(resource.telecom).filter((t) => t?.system === system && str(t.value));
-	const best = pickByUse(list, system === 'phone' ? ['mobile', 'home', 'work'] : ['home', 'work']);
+	const all = arr(resource.telecom);
+	const list = [];
+	for (const t of all) if (t?.system === system && typeof t.value === 'string' && t.value !== '') list.push(t);
+	const best = pickByUse(list, system === 'phone' ? PHONE_USES : EMAIL_USES);
 	return best ? str(best.value) : '';
 }
 
@@ -92,8 +111,21 @@ function looksMr(identifier: any): boolean {
 }
 
 export function findMrn(identifiers: unknown): string {
-	const list = arr(identifiers).filter((i) => str(i?.value));
-	const found = list.find(isMr) ?? list.find(looksMr) ?? list.find((i) => i?.use === 'usual') ?? list[0];
+	let typed: any;
+	let named: any;
+	let usual: any;
+	let first: any;
+	for (const identifier of arr(identifiers)) {
+		if (typeof identifier?.value !== 'string' || identifier.value === '') continue;
+		if (isMr(identifier)) {
+			typed = identifier;
+			break;
+		}
+		first ??= identifier;
+		if (!named && looksMr(identifier)) named = identifier;
+		if (!usual && identifier.use === 'usual') usual = identifier;
+	}
+	const found = typed ?? named ?? usual ?? first;
 	return found ? str(found.value) : '';
 }
 
