@@ -3,7 +3,6 @@ import { sleep } from 'n8n-workflow';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { cancelExport } from '../../fhir/bulk/cancel';
-import { chunkStream } from '../../fhir/bulk/chunks';
 import { planTargets, runPool, withFileRetries } from '../../fhir/bulk/download';
 import type { DownloadTarget } from '../../fhir/bulk/download';
 import type { BulkLevel, KickoffOptions } from '../../fhir/bulk/kickoff';
@@ -220,7 +219,7 @@ export async function downloadManifest(
 		if (settings.mode === 'files') {
 			return await withFileRetries(client, target, runtime, {}, async (body) => {
 				const binary: IBinaryData = await ctx.helpers.prepareBinaryData(
-					chunkStream(body) as unknown as PrepareInput,
+					body as unknown as PrepareInput,
 					target.fileName,
 					'application/fhir+ndjson',
 				);
