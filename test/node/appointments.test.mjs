@@ -71,6 +71,13 @@ test('query: date prefixes with offsets, filters, includes only where declared',
 	assert.deepEqual(s.query.filter(([k]) => k === '_include').map(([, v]) => v), ['Appointment:patient', 'Appointment:practitioner', 'Appointment:location']);
 });
 
+test('filters the server does not declare are left to the local check', () => {
+	const q = buildVisitQuery(smartCaps, 'Appointment', { range, patientId: 'pt-1', locationId: 'loc-1' }, { patient: false, practitioner: false, location: false });
+	assert.deepEqual(q.query.map(([k]) => k), ['date', 'date']);
+	const undeclared = buildVisitQuery({ resourceType: 'CapabilityStatement', rest: [{ resource: [{ type: 'Encounter' }] }] }, 'Encounter', { range, patientId: 'pt-1' }, { patient: false, practitioner: false, location: false });
+	assert.deepEqual(undeclared.query.map(([k]) => k), ['date', 'date', 'patient']);
+});
+
 test('status groups map per source', () => {
 	assert.deepEqual(statusCodes(['booked'], 'Encounter'), ['planned']);
 	assert.deepEqual(statusCodes(['booked', 'arrived'], 'Appointment'), ['booked', 'arrived', 'checked-in']);

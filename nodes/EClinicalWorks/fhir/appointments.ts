@@ -160,9 +160,12 @@ export function buildVisitQuery(
 	include: IncludeWish,
 ): VisitQuery {
 	const query: Array<[string, string]> = [...rangeToSearchParams(filter.range, 'date')];
-	if (filter.patientId) query.push(['patient', filter.patientId]);
-	if (filter.practitionerId) query.push(['practitioner', filter.practitionerId]);
-	if (filter.locationId) query.push(['location', filter.locationId]);
+	// A filter the server does not declare is applied here only (some servers reject unknown parameters).
+	const declared = resourceCapability(caps, source)?.searchParams ?? [];
+	const send = (name: string) => declared.length === 0 || declared.includes(name);
+	if (filter.patientId && send('patient')) query.push(['patient', filter.patientId]);
+	if (filter.practitionerId && send('practitioner')) query.push(['practitioner', filter.practitionerId]);
+	if (filter.locationId && send('location')) query.push(['location', filter.locationId]);
 	let statusOnServer = false;
 	if (filter.statuses && filter.statuses.length > 0 && supportsSearchParam(caps, source, 'status')) {
 		query.push(['status', filter.statuses.join(',')]);
