@@ -79,6 +79,12 @@ describe('Appointment > Get Many', () => {
 		assert.ok(utc.json.every((i) => i.timeZone === 'UTC' && i.date === date && i.start.endsWith('Z')));
 	});
 
+	test('an empty Time Zone uses the workflow time zone', async () => {
+		const { json } = await run(ecw, appointments({ dateRange: 'next7Days' }), { timezone: 'Europe/Berlin' });
+		assert.ok(json.length > 0);
+		assert.ok(json.every((i) => i.timeZone === 'Europe/Berlin' && /\+0[12]:00$/.test(i.start)));
+	});
+
 	test('ecw: forcing Source Appointment is a clear error naming the missing resource', async () => {
 		const { error, json } = await run(ecw, appointments({ dateRange: 'today', source: 'appointment' }));
 		assertNodeError(error, /no Appointment resource/);
