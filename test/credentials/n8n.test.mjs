@@ -108,7 +108,7 @@ test('credential test failures say which step failed and why', async () => {
 	}
 });
 
-test('1,000 items over 4 token lifetimes: 4-5 tokens, zero 401 (n8n preAuthentication/authenticate rules)', async () => {
+test('1,000 items over several token lifetimes: a token per 80 % of a lifetime (4-5 for 4 lifetimes), zero 401 (n8n preAuthentication/authenticate rules)', async () => {
 	const parameters = (resourceId) => ({ authentication: 'backendService', resource: 'fhirResource', operation: 'get', resourceType: 'Encounter', resourceId, output: 'raw' });
 	// 4 s tokens: 1,000 items take about 15-20 s here, so the run spans 4-5 token lifetimes
 	const lifetime = 4;

@@ -81,6 +81,23 @@ describe('eCW profile', () => {
 		assert.ok(sb.stats.log.some((l) => l.path === '/fhir/r4/demo/Encounter'), 'practice code kept in the path');
 	});
 
+	test('page cap and paging loop guard stop with a clear error', async () => {
+		const { client } = clientFor(credentialFor(sb, pickClient(sb, 'private_key_jwt', 'RS384')), { maxPages: 2 });
+		await assert.rejects(client.search('Encounter', [], { pageSize: 2 }), (e) => e.kind === 'protocol' && /more than 2 pages/.test(e.message));
+		// a server that answers every next link with the same page (real responses, next link rewritten)
+		const { client: looping, transport } = clientFor(credentialFor(sb, pickClient(sb, 'private_key_jwt', 'RS384')));
+		const authorized = transport.authorized;
+		let first;
+		transport.authorized = async (req) => {
+			const res = await authorized(req);
+			const bundle = JSON.parse(res.body);
+			first ??= bundle.link.find((l) => l.relation === 'next').url;
+			for (const l of bundle.link ?? []) if (l.relation === 'next') l.url = first;
+			return { ...res, body: JSON.stringify(bundle) };
+		};
+		await assert.rejects(looping.search('Encounter', [], { pageSize: 2 }), (e) => e.kind === 'protocol' && /same next-page link twice/.test(e.message));
+	});
+
 	test('read validates ids; 404 and 403 carry hints; 403 names the missing scope', async () => {
 		const { client } = clientFor(credentialFor(sb, pickClient(sb, 'private_key_jwt', 'RS384')));
 		const enc = (await client.search('Encounter', [], { limit: 1 })).matches[0];

@@ -10,6 +10,7 @@ import type { BackendSettings, Environment } from '../fhir/auth/backend';
 import { isEcwHost } from '../fhir/auth/discovery';
 import { tokenCache } from '../fhir/auth/tokenCache';
 import { FhirClient } from '../fhir/client';
+import { FhirError } from '../fhir/errors';
 import type { HttpFunction, HttpTransport } from '../fhir/http';
 import { pacerFor } from '../fhir/pacer';
 import { httpFunctionFrom, toOptions, toResponse } from './n8nHttp';
@@ -39,6 +40,19 @@ function statusOfError(error: unknown): number | undefined {
 	return Number.isInteger(status) && status >= 400 ? status : undefined;
 }
 
+const NETWORK_CODES = /^(E[A-Z_]+|UND_ERR_[A-Z_]+|CERT_[A-Z_]+|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_[A-Z_]+|SELF_SIGNED_CERT_IN_CHAIN)$/;
+
+function isNetworkError(error: unknown): boolean {
+	const e = error as { code?: unknown; cause?: { code?: unknown; cause?: { code?: unknown } } } | undefined;
+	return [e?.code, e?.cause?.code, e?.cause?.cause?.code].some((c) => typeof c === 'string' && NETWORK_CODES.test(c));
+}
+
+function messageOf(error: unknown): string {
+	const text = error instanceof Error ? error.message : String(error);
+	// no query strings (they can carry codes or tokens) and no long text
+	return text.replace(/\?\S*/g, '').replace(/\s+/g, ' ').slice(0, 300);
+}
+
 /** Requests without any credential (other origins, token endpoint, discovery). */
 function anonymousHttp(ctx: FhirContext): HttpFunction {
 	return httpFunctionFrom(async (options) => await ctx.helpers.httpRequest(options));
@@ -59,7 +73,15 @@ function authorizedHttp(ctx: FhirContext, credentialType: string, extraHeaders: 
 		if (raw) return toResponse(raw);
 		const status = statusOfError(failure);
 		if (status !== undefined) return { status, headers: {}, body: '' };
-		throw failure;
+		if (isNetworkError(failure)) throw failure;
+		// n8n refused before sending: e.g. an OAuth2 token that expired and cannot be refreshed
+		throw new FhirError(`Signing in failed: ${messageOf(failure)}`, {
+			kind: 'auth',
+			hint:
+				credentialType === USER_LOGIN_CREDENTIAL
+					? 'Open the credential and reconnect (log in again). Keep offline_access in its scope so n8n can refresh the login.'
+					: 'Check the credential, then test it.',
+		});
 	};
 }
 

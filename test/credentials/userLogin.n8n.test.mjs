@@ -1,0 +1,92 @@
+// User login (eClinicalWorksOAuth2Api) through n8n's OAuth2 handling, against the sandbox's
+// authorization code + PKCE flow.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+
+import { runNode } from '../helpers/n8n.mjs';
+import { startSandbox } from '../../sandbox/index.mjs';
+import { clearCapabilitiesCache } from '../../nodes/EClinicalWorks/fhir/client.ts';
+
+const NODE_TYPE = 'n8n-nodes-eclinicalworks.eClinicalWorks';
+let sb;
+before(async () => {
+	sb = await startSandbox({ port: 0, profile: 'ecw', patients: 3 });
+});
+after(async () => sb?.stop());
+
+/** Logs the sandbox's demo user in: authorize (PKCE S256, aud) then the code exchange. */
+async function userLogin(scope = 'openid fhirUser offline_access user/Patient.read user/Encounter.read') {
+	const verifier = randomBytes(32).toString('base64url');
+	const redirectUri = 'http://127.0.0.1:1/rest/oauth2-credential/callback';
+	const q = new URLSearchParams({
+		response_type: 'code',
+		client_id: 'sandbox-user-pkce',
+		redirect_uri: redirectUri,
+		scope,
+		state: randomBytes(16).toString('hex'),
+		aud: sb.baseUrl,
+		code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+		code_challenge_method: 'S256',
+	});
+	const res = await fetch(`${sb.authorizeUrl}?${q}`, { redirect: 'manual' });
+	const code = new URL(res.headers.get('location')).searchParams.get('code');
+	assert.ok(code, 'authorization code');
+	const token = await fetch(sb.tokenUrl, {
+		method: 'POST',
+		headers: { 'content-type': 'application/x-www-form-urlencoded' },
+		body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, client_id: 'sandbox-user-pkce' }),
+	}).then((r) => r.json());
+	assert.ok(token.access_token, 'access token');
+	return token;
+}
+
+test('User Login: the node reads with the OAuth2 token n8n holds; aud and PKCE presets', async () => {
+	clearCapabilitiesCache();
+	const token = await userLogin();
+	const credential = {
+		environment: 'custom',
+		baseUrl: sb.baseUrl,
+		customAuthUrl: sb.authorizeUrl,
+		customAccessTokenUrl: sb.tokenUrl,
+		clientId: 'sandbox-user-pkce',
+		clientSecret: '',
+		rateLimitPerMinute: 0,
+		oauthTokenData: token,
+	};
+	const result = await runNode({
+		type: NODE_TYPE,
+		parameters: { authentication: 'userLogin', resource: 'fhirResource', operation: 'search', resourceType: 'Encounter', returnAll: false, limit: 2, output: 'raw' },
+		credentials: { eClinicalWorksOAuth2Api: credential },
+		inputItems: [{}],
+	});
+	assert.equal(result.error, undefined, result.error?.message);
+	assert.equal(result.outputOf('Node').length, 2);
+	assert.ok(sb.stats.log.some((l) => l.path.endsWith('/Encounter') && l.authorized));
+});
+
+test('User Login: a rejected token ends in a clear 401 error, not a crash', async () => {
+	clearCapabilitiesCache();
+	const result = await runNode({
+		type: NODE_TYPE,
+		parameters: { authentication: 'userLogin', resource: 'fhirResource', operation: 'search', resourceType: 'Encounter', returnAll: false, limit: 1, output: 'raw' },
+		credentials: {
+			eClinicalWorksOAuth2Api: {
+				environment: 'custom',
+				baseUrl: sb.baseUrl,
+				customAuthUrl: sb.authorizeUrl,
+				customAccessTokenUrl: sb.tokenUrl,
+				clientId: 'sandbox-user-pkce',
+				clientSecret: '',
+				rateLimitPerMinute: 0,
+				oauthTokenData: { access_token: 'not-a-token', token_type: 'Bearer' },
+			},
+		},
+		inputItems: [{}],
+		continueOnFail: true,
+	});
+	const [out] = result.outputOf('Node');
+	assert.match(out.error, /Signing in failed: OAuth access token expired and no refresh token is available/);
+	assert.match(out.description, /reconnect/);
+	assert.ok(!JSON.stringify(out).includes('not-a-token'), 'the token is not echoed');
+});
