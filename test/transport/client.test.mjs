@@ -274,6 +274,17 @@ describe('other origins', () => {
 		}
 	});
 
+	test('withToken: false never sends the token, even to the FHIR origin', async () => {
+		const seen = [];
+		const { client, transport } = clientFor(credentialFor(sb, pickClient(sb, 'private_key_jwt', 'RS384')));
+		const { authorized, anonymous } = transport;
+		transport.authorized = async (req) => (seen.push('authorized'), authorized(req));
+		transport.anonymous = async (req) => (seen.push('anonymous'), anonymous(req));
+		await client.send({ method: 'GET', path: 'metadata', withToken: false });
+		await client.send({ method: 'GET', path: 'metadata' });
+		assert.deepEqual(seen, ['anonymous', 'authorized']);
+	});
+
 	test('redirects to another origin are followed without the token', async () => {
 		const http = fetchHttp();
 		const seen = [];

@@ -66,6 +66,11 @@ export interface FhirRequest {
 	/** Statuses returned to the caller instead of raising a FhirError (e.g. 202 and 404 while polling). */
 	acceptStatus?: number[];
 	timeoutMs?: number;
+	/**
+	 * false = never send the token, even to the FHIR server's own origin (bulk files with
+	 * `requiresAccessToken: false`). The token never goes to another origin whatever this says.
+	 */
+	withToken?: boolean;
 }
 
 export interface SearchOptions {
@@ -315,9 +320,10 @@ export class FhirClient {
 
 		for (;;) {
 			const sameOrigin = this.isSameOrigin(url);
-			if (sameOrigin && this.prepareAuthorized) await this.prepareAuthorized();
+			const withToken = sameOrigin && request.withToken !== false;
+			if (withToken && this.prepareAuthorized) await this.prepareAuthorized();
 			if (sameOrigin && this.pacer) await this.pacer.acquire(this.clock);
-			const send = sameOrigin ? this.transport.authorized : this.transport.anonymous;
+			const send = withToken ? this.transport.authorized : this.transport.anonymous;
 			let response: HttpResponse | undefined;
 			let failure: unknown;
 			try {
@@ -368,7 +374,7 @@ export class FhirClient {
 
 			if ((status >= 200 && status < 300) || request.acceptStatus?.includes(status)) return response;
 
-			if (status === 401 && sameOrigin && !reminted && this.transport.invalidateToken) {
+			if (status === 401 && withToken && !reminted && this.transport.invalidateToken) {
 				discard(response.body);
 				reminted = true;
 				this.transport.invalidateToken();
