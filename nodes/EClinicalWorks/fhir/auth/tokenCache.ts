@@ -83,6 +83,7 @@ export class TokenCache {
 			this.mints.set(key, (this.mints.get(key) ?? 0) + 1);
 			const token = await mint();
 			this.tokens.set(key, token);
+			this.prune(Date.now());
 			return token;
 		})();
 		this.inFlight.set(key, promise);
@@ -109,6 +110,12 @@ export class TokenCache {
 		const cached = this.tokens.get(key);
 		if (!cached) return;
 		if (rejectedToken === undefined || cached.accessToken === rejectedToken) this.tokens.delete(key);
+	}
+
+	/** Drops expired tokens once the cache holds many (long-lived n8n process, many practices). */
+	private prune(now: number): void {
+		if (this.tokens.size <= 200) return;
+		for (const [key, token] of this.tokens) if (token.expiresAt <= now) this.tokens.delete(key);
 	}
 
 	clear(): void {
