@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 
-import { runNode } from '../helpers/n8n.mjs';
+import { runNode, testCredential } from '../helpers/n8n.mjs';
 import { startSandbox } from '../../sandbox/index.mjs';
 import { clearCapabilitiesCache } from '../../nodes/EClinicalWorks/fhir/client.ts';
 
@@ -89,4 +89,35 @@ test('User Login: a rejected token ends in a clear 401 error, not a crash', asyn
 	assert.match(out.error, /Signing in failed: OAuth access token expired and no refresh token is available/);
 	assert.match(out.description, /reconnect/);
 	assert.ok(!JSON.stringify(out).includes('not-a-token'), 'the token is not echoed');
+});
+
+test('User Login credential: preset URLs and aud resolve for each environment', async () => {
+	const { EClinicalWorksOAuth2Api } = await import('../../credentials/EClinicalWorksOAuth2Api.credentials.ts');
+	const props = Object.fromEntries(new EClinicalWorksOAuth2Api().properties.map((p) => [p.name, p.default]));
+	// n8n evaluates `={{ ... }}` as JavaScript with $self = the credential's data
+	const evaluate = (expr, self) => new Function('$self', '$credentials', `return (${expr.replace(/^=\{\{/, '').replace(/\}\}$/, '')});`)(self, self);
+	const prod = { environment: 'ecwProduction', baseUrl: '', practiceCode: 'ABC' };
+	assert.equal(evaluate(props.authUrl, prod), 'https://oauthserver.eclinicalworks.com/oauth/oauth2/authorize');
+	assert.equal(evaluate(props.accessTokenUrl, prod), 'https://oauthserver.eclinicalworks.com/oauth/oauth2/token');
+	assert.equal(evaluate(props.authQueryParameters, prod), `aud=${encodeURIComponent('https://fhir4.eclinicalworks.com/fhir/r4/ABC')}`);
+	const sandbox = { environment: 'ecwSandbox', baseUrl: '', practiceCode: 'XYZ' };
+	assert.equal(evaluate(props.accessTokenUrl, sandbox), 'https://staging-oauthserver.ecwcloud.com/oauth/oauth2/token');
+	assert.equal(evaluate(props.authQueryParameters, sandbox), `aud=${encodeURIComponent('https://staging-fhir.ecwcloud.com/fhir/r4/XYZ')}`);
+	const other = { environment: 'custom', baseUrl: 'https://ehr.example/fhir/r4/', customAuthUrl: 'https://ehr.example/auth', customAccessTokenUrl: 'https://ehr.example/token' };
+	assert.equal(evaluate(props.authUrl, other), 'https://ehr.example/auth');
+	assert.equal(evaluate(props.accessTokenUrl, other), 'https://ehr.example/token');
+	assert.equal(evaluate(props.authQueryParameters, other), `aud=${encodeURIComponent('https://ehr.example/fhir/r4')}`);
+	const { EClinicalWorksApi } = await import('../../credentials/EClinicalWorksApi.credentials.ts');
+	const testUrl = new EClinicalWorksApi().test.request.url;
+	assert.equal(evaluate(testUrl, prod), 'https://fhir4.eclinicalworks.com/fhir/r4/ABC/metadata');
+	assert.equal(evaluate(testUrl, { ...other, practiceCode: '' }), 'https://ehr.example/fhir/r4/metadata');
+});
+
+test('User Login credential test reads /metadata through n8n', async () => {
+	const token = await userLogin();
+	const result = await testCredential({
+		type: 'eClinicalWorksOAuth2Api',
+		data: { environment: 'custom', baseUrl: sb.baseUrl, customAuthUrl: sb.authorizeUrl, customAccessTokenUrl: sb.tokenUrl, clientId: 'sandbox-user-pkce', clientSecret: '', oauthTokenData: token },
+	});
+	assert.equal(result.status, 'OK', result.message);
 });
