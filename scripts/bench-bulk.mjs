@@ -277,7 +277,7 @@ async function benchSize(target, parallel, rounds) {
 async function benchRecords(parallel) {
 	// realistic record sizes (no padding): 200,000 Patient records
 	const patients = 1000;
-	const repeat = 200;
+	const repeat = Number(process.env.BENCH_RECORDS_REPEAT ?? 200);
 	console.log(`\n=== Records mode: ${patients * repeat} Patient records without padding`);
 	const { child, info } = await startSandboxChild({ port: 0, profile: 'smart', patients, seed: 3, bulkDelayMs: 0, bulkRepeat: repeat, maxResourcesPerFile: 20000, tokenLifetimeSeconds: 3600 });
 	let runner;
@@ -306,8 +306,11 @@ async function main() {
 	const sizes = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--parallel' && argv[i - 1] !== '--rounds').map(parseSize);
 	const targets = sizes.length ? sizes : [100e6, 1e9];
 	const results = [];
-	for (const target of targets) results.push(await benchSize(target, parallel, rounds));
+	if (!argv.includes('--records-only')) for (const target of targets) results.push(await benchSize(target, parallel, rounds));
 	const records = argv.includes('--no-records') ? undefined : await benchRecords(parallel);
+	if (argv.includes('--records-only')) {
+		process.exit(0);
+	}
 
 	console.log('\n=== Summary');
 	console.log(`  machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes compete with the node, not with curl)`);
