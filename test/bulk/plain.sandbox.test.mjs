@@ -87,3 +87,32 @@ test('cancellation stops polling at once and stops a download mid-file', async (
 	assert.ok(seen < 1000, `stopped early (${seen} records of ${target.file.count})`);
 	void sb;
 });
+
+test('origin rule: no Authorization header when requiresAccessToken is false, refusal for a token to another origin', async () => {
+	const sb = await startSandbox({ port: 0, patients: 10, seed: 2, profile: 'smart', bulkDelayMs: 0 });
+	sandboxes.push(sb);
+	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
+	const log = [];
+	const { client } = clientFor(credentialFor(sb, c), { context: { bulk: true }, log });
+	const job = await kickoff(client, { level: 'system', types: ['Patient'] });
+	const done = await pollUntilDone(client, job.statusUrl, runtime(), { floorMs: 0 });
+	const file = done.manifest.output[0];
+	assert.ok(log.some((e) => e.url === job.statusUrl && e.authorization), 'the status URL gets the token');
+
+	// the same file, as if the manifest said requiresAccessToken: false (pre-signed): no header at all
+	const [unsigned] = planTargets([{ ...file, requiresAccessToken: false }], 'output');
+	await assert.rejects(withFileRetries(client, unsigned, runtime(), { maxAttempts: 1 }, async (body) => await parseNdjson(body, { fileLabel: 'x', onRecord: () => {} })));
+	const sent = log.filter((e) => e.url === file.url);
+	assert.ok(sent.length >= 1);
+	assert.ok(sent.every((e) => !e.authorization), 'no Authorization header');
+
+	// a file on another origin that would need the token: refused before any request
+	const other = { ...file, url: file.url.replace(sb.origin, sb.otherOrigin), requiresAccessToken: true };
+	const before = log.length;
+	await assert.rejects(
+		withFileRetries(client, planTargets([other], 'output')[0], runtime(), {}, async () => 0),
+		(e) => e.kind === 'origin' && /refusing to send it there/.test(e.message),
+	);
+	assert.equal(log.length, before);
+	assert.equal(sb.stats.authHeaderSeenOnOtherOrigin, 0);
+});
