@@ -57,7 +57,7 @@ async function n8nRun() {
 	} finally {
 		await sb.stop();
 	}
-	const lifetime = Math.max(1, Math.round(perRun / 4));
+	const lifetime = Math.max(0.5, Math.round((perRun / 4) * 10) / 10);
 	sb = await startSandbox({ port: 0, profile: 'ecw', patients: 3, tokenLifetimeSeconds: lifetime, rateLimitPerMinute: null });
 	try {
 		reset();

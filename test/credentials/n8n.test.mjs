@@ -110,8 +110,13 @@ test('credential test failures say which step failed and why', async () => {
 
 test('1,000 items over several token lifetimes: a token per 80 % of a lifetime (4-5 for 4 lifetimes), zero 401 (n8n preAuthentication/authenticate rules)', async () => {
 	const parameters = (resourceId) => ({ authentication: 'backendService', resource: 'fhirResource', operation: 'get', resourceType: 'Encounter', resourceId, output: 'raw' });
-	// 4 s tokens: 1,000 items take about 15-20 s here, so the run spans 4-5 token lifetimes
-	const lifetime = 4;
+	// calibrate on this machine (its speed varies a lot with load): time 300 items after a warm-up,
+	// then choose a token lifetime so that 1,000 items span about 4 lifetimes
+	const warm = credential(sb, 'sandbox-rs384', { scopes: 'system/Encounter.read' });
+	await runNode({ type: NODE_TYPE, parameters: parameters('en-1'), credentials: { eClinicalWorksApi: warm }, inputItems: Array.from({ length: 100 }, () => ({})) });
+	const t0 = Date.now();
+	await runNode({ type: NODE_TYPE, parameters: parameters('en-1'), credentials: { eClinicalWorksApi: warm }, inputItems: Array.from({ length: 300 }, () => ({})) });
+	const lifetime = Math.max(0.5, Math.round(((Date.now() - t0) / 300) * 1000 / 4 / 100) / 10);
 	const short = await startSandbox({ port: 0, profile: 'ecw', patients: 5, tokenLifetimeSeconds: lifetime, rateLimitPerMinute: null });
 	try {
 		resetCaches(short);
