@@ -8,13 +8,14 @@
 //        example workflows imported, each run with `n8n execute --id ... --rawOutput`
 //      - demo-browser.test.mjs: `npm start` (scripts/demo.mjs) and the editor in headless Chromium
 //
+// N8N_E2E_VERSION=1.123.81 N8N_E2E_NODE=/usr/bin/node: the same suites on another n8n / Node.
 // Options: --suite <file prefix> (workflows | demo-browser), --only <pattern> (node --test-name-pattern),
 // --skip-build, E2E_KEEP=1 keeps temp folders.
 import { mkdtempSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, run, step, info, elapsed, assertNode24 } from './lib.mjs';
-import { installN8n } from './install-n8n.mjs';
+import { installN8n, n8nBin } from './install-n8n.mjs';
 import { buildAndPack } from './n8n.mjs';
 import { N8N_VERSION } from './n8n-version.mjs';
 
@@ -26,7 +27,18 @@ async function main() {
 	assertNode24();
 	step(`n8n ${N8N_VERSION} (cached in .cache/n8n-${N8N_VERSION})`);
 	const t1 = Date.now();
-	const n8n = await installN8n();
+	// N8N_E2E_NODE: run n8n on another Node (e.g. n8n 1.x on the system's Node 20); the installer
+	// then runs on that Node too, so native modules are built for it.
+	const n8nNode = process.env.N8N_E2E_NODE || process.execPath;
+	let n8n;
+	if (n8nNode !== process.execPath) {
+		await run(n8nNode, [path.join(ROOT, 'scripts', 'install-n8n.mjs'), '--version', N8N_VERSION], { prefix: '' });
+		n8n = { bin: n8nBin(N8N_VERSION), version: N8N_VERSION, cached: true };
+		const v = await run(n8nNode, ['--version'], { capture: true });
+		info(`n8n runs on Node ${v.stdout.trim()} (${n8nNode})`);
+	} else {
+		n8n = await installN8n();
+	}
 	info(`n8n ready (${n8n.cached ? 'cached' : 'installed now'}, ${elapsed(t1)})`);
 
 	step('build and pack the package');
@@ -35,7 +47,7 @@ async function main() {
 	const tgz = await buildAndPack(path.join(work, 'pack'), { skipBuild: args.includes('--skip-build') });
 	info(`built and packed (${elapsed(t2)})`);
 
-	const context = { n8nBin: n8n.bin, n8nVersion: n8n.version, tgz, work };
+	const context = { n8nBin: n8n.bin, n8nVersion: n8n.version, n8nNode, tgz, work };
 	const contextFile = path.join(work, 'context.json');
 	writeFileSync(contextFile, JSON.stringify(context, null, 2));
 

@@ -143,7 +143,12 @@ export async function installN8n({ version = N8N_VERSION, force = false } = {}) 
 	try {
 		mkdirSync(dir, { recursive: true });
 		if (!existsSync(path.join(dir, 'package.json'))) {
-			writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `n8n-cache-${version}`, private: true }, null, 2) + '\n');
+			const pkg = { name: `n8n-cache-${version}`, private: true };
+			// n8n 1.x depends on xlsx as a tarball from cdn.sheetjs.com, which machines limited to the
+			// npm registry cannot fetch: use the registry's last xlsx instead (only the spreadsheet
+			// nodes use it; the e2e tests of this package do not).
+			if (version.startsWith('1.')) pkg.overrides = { xlsx: '0.18.5' };
+			writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
 		}
 		step(`[1/3] npm install --ignore-scripts n8n@${version} into ${path.relative(ROOT, dir)} (Node ${process.versions.node}; a few minutes, ~2.8 GB)`);
 		const nm = path.join(dir, 'node_modules');
@@ -229,6 +234,7 @@ async function buildNative(modDir, nd, name) {
 			});
 		} catch (e) {
 			console.log(tail.map((l) => `    ${name}| ${l}`).join('\n'));
+			e.message += `\n${name} is built from source: it needs python3, make and a C++ compiler (Debian: apt-get install -y python3 make g++)`;
 			throw e;
 		}
 		return;

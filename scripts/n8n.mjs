@@ -75,15 +75,16 @@ export async function installPackage(userFolder, tgz) {
 }
 
 export class N8n {
-	constructor({ bin, userFolder, env = {} }) {
+	constructor({ bin, userFolder, env = {}, node = process.execPath }) {
 		this.bin = bin;
+		this.node = node;
 		this.userFolder = userFolder;
 		this.extraEnv = env;
 	}
 
 	async cli(args, { capture = true, allowFail = false, env = {} } = {}) {
 		const brokerPort = env.N8N_RUNNERS_BROKER_PORT || this.extraEnv.N8N_RUNNERS_BROKER_PORT;
-		return run(process.execPath, [this.bin, ...args], {
+		return run(this.node, [this.bin, ...args], {
 			cwd: this.userFolder,
 			env: n8nEnv(this.userFolder, { ...this.extraEnv, ...env, ...(brokerPort ? { N8N_RUNNERS_BROKER_PORT: String(brokerPort) } : {}) }),
 			capture,

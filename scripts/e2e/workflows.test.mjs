@@ -85,6 +85,7 @@ before(async () => {
 
 	n8n = new N8n({
 		bin: ctx.n8nBin,
+		node: ctx.n8nNode,
 		userFolder,
 		env: { N8N_RUNNERS_BROKER_PORT: String(await freePort()), N8N_RESTRICT_FILE_ACCESS_TO: filesDir, GENERIC_TIMEZONE: TZ, TZ },
 	});
