@@ -41,6 +41,34 @@ if (role === 'sandbox') {
 	const sb = await startSandbox(options);
 	process.send({ baseUrl: sb.baseUrl, origin: sb.origin, tokenUrl: sb.tokenUrl, practice: sb.practices[0], clients: sb.clients });
 	process.on('disconnect', () => sb.stop().then(() => process.exit(0)));
+} else if (role === 'bare') {
+	// baseline: what n8n does under the hood (axios stream -> fs.promises.writeFile), in a bare Node process
+	const job = JSON.parse(argv[roleAt + 2]);
+	const { createRequire } = await import('node:module');
+	const requireFrom = createRequire(path.join(ROOT, 'node_modules/@n8n/backend-network/package.json'));
+	const axios = requireFrom('axios');
+	const fs = await import('node:fs');
+	const dir = mkdtempSync(path.join(tmpdir(), 'bench-bare-'));
+	const cpu0 = process.cpuUsage();
+	const t0 = performance.now();
+	let next = 0;
+	let bytes = 0;
+	await Promise.all(
+		Array.from({ length: job.parallel }, async () => {
+			while (next < job.urls.length) {
+				const i = next++;
+				const res = await axios.request({ url: job.urls[i], responseType: 'stream', headers: { authorization: `Bearer ${job.bearer}`, accept: 'application/fhir+ndjson' }, maxRedirects: 0 });
+				const file = path.join(dir, `${i}.ndjson`);
+				await fs.promises.writeFile(file, res.data);
+				bytes += statSync(file).size;
+			}
+		}),
+	);
+	const seconds = (performance.now() - t0) / 1000;
+	const cpu = process.cpuUsage(cpu0);
+	rmSync(dir, { recursive: true, force: true });
+	process.send({ seconds, bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+	process.disconnect();
 } else if (role === 'node') {
 	// the n8n process under test: downloads on request, reports idle RSS (after warm-up) and peak RSS
 	const job = JSON.parse(argv[roleAt + 2]);
@@ -228,6 +256,14 @@ async function startRunner(info, statusUrl, parallel) {
 	};
 }
 
+async function bareDownload(manifest, bearer, parallel) {
+	const child = startChild(['--role', 'bare', JSON.stringify({ urls: manifest.output.map((f) => f.url), bearer, parallel })]);
+	return await new Promise((resolve, reject) => {
+		child.once('message', resolve);
+		child.once('exit', (code) => code && reject(new Error(`bare runner exited ${code}`)));
+	});
+}
+
 function median(xs) {
 	return [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 }
@@ -251,6 +287,7 @@ async function benchSize(target, parallel, rounds) {
 		await curlDownload(manifest, bearer, parallel, total);
 		const nodeRuns = [];
 		const curlRuns = [];
+		const bareRuns = [];
 		for (let round = 1; round <= rounds; round++) {
 			console.log(`  round ${round}: node, Output "Files"`);
 			const node = await runner.download('files', total);
@@ -261,13 +298,19 @@ async function benchSize(target, parallel, rounds) {
 			console.log(`    ${mb(curl.bytes)} in ${curl.seconds.toFixed(2)} s (${mb(curl.bytes / curl.seconds)}/s), CPU ${curl.cpuSeconds.toFixed(2)} s`);
 			if (curl.bytes !== node.bytes) console.log(`    WARNING: byte counts differ (node ${node.bytes}, curl ${curl.bytes})`);
 			curlRuns.push(curl);
+			console.log(`  round ${round}: bare Node (axios stream -> fs.promises.writeFile, what n8n's filesystem mode does), same files`);
+			const bare = await bareDownload(manifest, bearer, parallel);
+			console.log(`    ${mb(bare.bytes)} in ${bare.seconds.toFixed(2)} s (${mb(bare.bytes / bare.seconds)}/s), CPU ${bare.cpuSeconds.toFixed(2)} s`);
+			bareRuns.push(bare);
 		}
 		const nodeSeconds = median(nodeRuns.map((r) => r.seconds));
 		const curlSeconds = median(curlRuns.map((r) => r.seconds));
 		const peakAbove = Math.max(...nodeRuns.map((r) => r.peak)) - runner.idle;
 		const nodeCpu = median(nodeRuns.map((r) => r.cpuSeconds));
 		const curlCpu = median(curlRuns.map((r) => r.cpuSeconds));
-		return { target, files: manifest.output.length, bytes: nodeRuns[0].bytes, nodeSeconds, curlSeconds, ratio: nodeSeconds / curlSeconds, best: Math.min(...nodeRuns.map((r) => r.seconds)) / Math.min(...curlRuns.map((r) => r.seconds)), nodeCpu, curlCpu, peakAbove, idle: runner.idle };
+		const bareSeconds = median(bareRuns.map((r) => r.seconds));
+		const bareCpu = median(bareRuns.map((r) => r.cpuSeconds));
+		return { bareSeconds, bareCpu, target, files: manifest.output.length, bytes: nodeRuns[0].bytes, nodeSeconds, curlSeconds, ratio: nodeSeconds / curlSeconds, best: Math.min(...nodeRuns.map((r) => r.seconds)) / Math.min(...curlRuns.map((r) => r.seconds)), nodeCpu, curlCpu, peakAbove, idle: runner.idle };
 	} finally {
 		runner?.stop();
 		if (child.connected) child.disconnect();
@@ -318,6 +361,7 @@ async function main() {
 		console.log(
 			`  ${mb(r.bytes).padStart(10)} in ${r.files} files: node ${r.nodeSeconds.toFixed(2)} s, curl ${r.curlSeconds.toFixed(2)} s (medians), ratio ${r.ratio.toFixed(3)} (target <= 1.1); ` +
 				`best-of ratio ${r.best.toFixed(3)}; CPU node ${r.nodeCpu.toFixed(2)} s, curl ${r.curlCpu.toFixed(2)} s; ` +
+				`bare Node baseline ${r.bareSeconds.toFixed(2)} s (CPU ${r.bareCpu.toFixed(2)} s), node/bare ratio ${(r.nodeSeconds / r.bareSeconds).toFixed(3)}; ` +
 				`node peak RSS ${mb(r.peakAbove)} above idle ${mb(r.idle)} (target < 150 MB)`,
 		);
 	}
