@@ -85,12 +85,16 @@ describe('npm start (the demo)', () => {
 		const types = cr.data.map((c) => c.type);
 		assert.ok(types.filter((t) => t === 'eClinicalWorksApi').length >= 4, 'the demo credentials');
 		assert.ok(cr.data.some((c) => c.id === 'ecwSandboxRS384'), 'the credential the examples use');
+		// what the editor loads: the package's node and credential types, with the package prefix
 		const nodeTypes = await fetch(`${ready.url}/types/nodes.json`, { headers: { cookie } });
-		if (nodeTypes.ok) {
-			const list = await nodeTypes.json();
-			assert.ok(list.some((n) => n.name === 'n8n-nodes-eclinicalworks.eClinicalWorks'), 'node type loaded from the community package');
-			assert.ok(list.some((n) => n.name === 'n8n-nodes-eclinicalworks.eClinicalWorksTrigger'), 'trigger type loaded');
-		}
+		assert.equal(nodeTypes.status, 200);
+		const list = await nodeTypes.json();
+		const ours = list.filter((n) => n.name.startsWith('n8n-nodes-eclinicalworks.'));
+		info(`node types from the package: ${[...new Set(ours.map((n) => n.name))].join(', ')}`);
+		assert.ok(ours.some((n) => n.name === 'n8n-nodes-eclinicalworks.eClinicalWorks'), 'node type loaded from the community package');
+		assert.ok(ours.some((n) => n.name === 'n8n-nodes-eclinicalworks.eClinicalWorksTrigger'), 'trigger type loaded');
+		const credTypes = await (await fetch(`${ready.url}/types/credentials.json`, { headers: { cookie } })).json();
+		for (const name of ['eClinicalWorksApi', 'eClinicalWorksOAuth2Api']) assert.ok(credTypes.some((c) => c.name === name), `credential type ${name}`);
 	});
 
 	test('the editor in headless Chromium: example workflow, eClinicalWorks node, icon, fields', async (t) => {
