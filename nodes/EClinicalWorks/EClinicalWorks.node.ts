@@ -4,6 +4,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { resources } from './actions/resources';
 import { router } from './actions/router';
 import { methods } from './methods';
+import { practiceCodeField } from './transport/practiceCode';
 
 export class EClinicalWorks implements INodeType {
 	description: INodeTypeDescription = {
@@ -23,12 +24,12 @@ export class EClinicalWorks implements INodeType {
 			{
 				name: 'eClinicalWorksApi',
 				required: true,
-				displayOptions: { show: { authentication: ['backendService'] } },
+				displayOptions: { show: { authentication: ['backendService'] }, hide: { operation: ['generateKeyPair'] } },
 			},
 			{
 				name: 'eClinicalWorksOAuth2Api',
 				required: true,
-				displayOptions: { show: { authentication: ['userLogin'] } },
+				displayOptions: { show: { authentication: ['userLogin'] }, hide: { operation: ['generateKeyPair'] } },
 			},
 		],
 		properties: [
@@ -59,6 +60,7 @@ export class EClinicalWorks implements INodeType {
 				default: 'patient',
 			},
 			...resources.flatMap((r) => r.properties),
+			practiceCodeField,
 		],
 	};
 

@@ -74,3 +74,48 @@ test('in n8n: the credential\'s default practice code fills {practiceCode}', asy
 	assert.ok(sb.stats.byPractice.beta.requests > 0);
 	assert.equal(sb.stats.byPractice.alpha.requests, 0);
 });
+
+test('in n8n: one workflow over items for three practices (Practice Code per item); the rejecting practice fails alone', async () => {
+	reset();
+	const c = pickClient(sb, 'private_key_jwt', 'RS384');
+	const result = await runNode({
+		type: 'n8n-nodes-eclinicalworks.eClinicalWorks',
+		parameters: {
+			authentication: 'backendService',
+			resource: 'appointment',
+			operation: 'getMany',
+			dateRange: 'tomorrow',
+			practiceCode: '={{ $json.practice }}',
+		},
+		credentials: {
+			eClinicalWorksApi: { ...credentialFor(sb, c), environment: 'ecwProduction', baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`, practiceCode: 'alpha', accessToken: '' },
+		},
+		inputItems: [{ practice: 'alpha' }, { practice: 'beta' }, { practice: 'gamma' }, { practice: 'beta' }, { practice: 'bad code!' }],
+		continueOnFail: true,
+	});
+	assert.equal(result.error, undefined, result.error?.message);
+	const items = result.itemsOf('Node');
+	const byInput = new Map();
+	for (const item of items) {
+		const i = item.pairedItem.item;
+		byInput.set(i, [...(byInput.get(i) ?? []), item.json]);
+	}
+	for (const i of [0, 1, 3]) {
+		const rows = byInput.get(i) ?? [];
+		assert.ok(rows.length > 0, `item ${i}: visits for tomorrow`);
+		assert.ok(rows.every((r) => r.error === undefined), `item ${i}: no error`);
+	}
+	const [gamma] = byInput.get(2);
+	assert.match(gamma.error, /gamma/, 'the rejecting practice is named');
+	const [bad] = byInput.get(4);
+	assert.match(bad.error, /Practice Code/i, 'a malformed code names the field');
+	// Distinct data per practice: alpha's and beta's visits differ.
+	const ids = (i) => new Set(byInput.get(i).map((r) => `${r.patientName}|${r.start}`));
+	assert.notDeepEqual([...ids(0)].sort(), [...ids(1)].sort());
+	// Requests counted per practice by the server; the malformed code never reached it.
+	assert.ok(sb.stats.byPractice.alpha.requests > 0 && sb.stats.byPractice.beta.requests > 0);
+	assert.equal(Object.keys(sb.stats.byPractice).some((p) => p.includes('bad')), false);
+	// Beta served twice from one token: tokens are per practice, and reused within it.
+	const betaKeys = [...tokenCache.mints.entries()].filter(([key]) => key.includes('beta'));
+	assert.ok(betaKeys.length <= 1);
+});
