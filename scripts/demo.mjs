@@ -6,6 +6,7 @@
 //   npm start -- --profile smart      a standard SMART server (Appointment, all export levels)
 //   npm start -- --port 5679          n8n's port (default 5678, or any free port if taken)
 //   npm start -- --check              exit 0 once everything is ready (also DEMO_EXIT_AFTER_READY=1)
+//   npm start -- --reset              start over: new user folder, examples imported again
 //
 // Environment: DEMO_USER_FOLDER (default .cache/demo-user), DEMO_TGZ (use this packed tarball,
 // skip build and pack), DEMO_READY_JSON=1 (print one `DEMO_READY {...}` line for scripts).
@@ -31,6 +32,7 @@ function parseArgs(argv) {
 		else if (a === '--port') o.port = Number(argv[++i]);
 		else if (a === '--patients') o.patients = Number(argv[++i]);
 		else if (a === '--check') o.check = true;
+		else if (a === '--reset') o.reset = true;
 		else if (a === '--help' || a === '-h') o.help = true;
 	}
 	if (!['ecw', 'smart'].includes(o.profile)) throw new Error(`--profile must be ecw or smart, not ${o.profile}`);
@@ -93,6 +95,10 @@ export async function startDemo(opts = {}) {
 	}
 
 	const userFolder = path.resolve(opts.userFolder ?? process.env.DEMO_USER_FOLDER ?? path.join(CACHE, 'demo-user'));
+	if (opts.reset) {
+		info(`--reset: removing ${userFolder}`);
+		rmSync(userFolder, { recursive: true, force: true });
+	}
 	const filesDir = path.join(userFolder, 'files');
 	prepareFilesDir(filesDir);
 	step(`install the package into ${userFolder}/.n8n/nodes (as the Community Nodes screen does)`);
@@ -123,9 +129,16 @@ export async function startDemo(opts = {}) {
 		}
 		return wf;
 	});
-	await n8n.importWorkflows(workflows, wfDir);
-	rmSync(wfDir, { recursive: true, force: true });
-	info(`${workflows.length} workflows: ${workflows.map((w) => w.name).join('; ')}`);
+	// examples are imported on the first start only, so edits made in the editor survive restarts
+	const marker = path.join(userFolder, 'demo-examples-imported.json');
+	if (!existsSync(marker)) {
+		await n8n.importWorkflows(workflows, wfDir);
+		rmSync(wfDir, { recursive: true, force: true });
+		writeFileSync(marker, JSON.stringify({ profile, workflows: workflows.map((w) => w.id), at: new Date().toISOString() }, null, 2));
+		info(`${workflows.length} workflows: ${workflows.map((w) => w.name).join('; ')}`);
+	} else {
+		info('example workflows already imported (start over with `npm start -- --reset`)');
+	}
 
 	step(`start n8n on port ${port}`);
 	const child = spawn(process.execPath, [n8nInstall.bin, 'start'], {
@@ -175,10 +188,10 @@ export async function startDemo(opts = {}) {
 async function main() {
 	const o = parseArgs(process.argv.slice(2));
 	if (o.help) {
-		console.log('usage: npm start [-- --profile ecw|smart] [--port 5678] [--patients 200] [--check]');
+		console.log('usage: npm start [-- --profile ecw|smart] [--port 5678] [--patients 200] [--reset] [--check]');
 		return;
 	}
-	const demo = await startDemo({ profile: o.profile, port: o.port, patients: o.patients, quietN8n: true });
+	const demo = await startDemo({ profile: o.profile, port: o.port, patients: o.patients, reset: o.reset, quietN8n: true });
 	const line = '─'.repeat(66);
 	console.log(`\n${line}`);
 	console.log(`  n8n with n8n-nodes-eclinicalworks is ready (${demo.seconds.toFixed(0)} s)`);
