@@ -254,4 +254,12 @@ test('files on another origin get no token; 429 and transient errors while polli
 	assert.equal(sb.stats.authHeaderSeenOnOtherOrigin, 0);
 	const statusCalls = sb.stats.log.filter((e) => /bulkstatus/.test(e.path));
 	assert.ok(statusCalls.some((e) => e.status === 429));
+
+	// an expired pre-signed URL: a clear error, not a retry loop, no token offered
+	sb.inject({ kind: 'expired-file-url', path: 'Patient-1\\.ndjson', count: 5 });
+	const expired = await run(sb, 'export', { resourceTypes: ['Patient'] });
+	assert.match(nodeErrorText(expired), /Patient-1\.ndjson could not be downloaded \(HTTP 403\)/);
+	assert.match(nodeErrorText(expired), /expired/);
+	assert.doesNotMatch(nodeErrorText(expired), /Signature/);
+	assert.equal(sb.stats.authHeaderSeenOnOtherOrigin, 0);
 });

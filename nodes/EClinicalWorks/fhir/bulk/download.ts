@@ -85,13 +85,15 @@ class RetryableFileError extends Error {
 export async function openFile(client: BulkClient, target: DownloadTarget, runtime: BulkRuntime): Promise<BodyStream> {
 	const { withToken } = tokenRule(client.baseUrl, target.file);
 	const url = target.file.url;
+	const elsewhere = !sameOrigin(url, client.baseUrl);
 	const response: HttpResponse = await client.send({
 		method: 'GET',
 		url,
 		headers: { Accept: 'application/fhir+ndjson' },
 		stream: true,
 		withToken,
-		acceptStatus: FILE_ACCEPT,
+		// a pre-signed URL on another host answers 401/403 when it has expired
+		acceptStatus: elsewhere ? [...FILE_ACCEPT, 401, 403] : FILE_ACCEPT,
 	});
 	const { status } = response;
 	if (status === 200) {
@@ -111,7 +113,9 @@ export async function openFile(client: BulkClient, target: DownloadTarget, runti
 		url,
 		status === 404 || status === 410
 			? 'The file URL has expired or was removed (servers keep bulk files for a limited time): run the export again.'
-			: undefined,
+			: status === 401 || status === 403
+				? 'The file host refused the pre-signed file URL: it has probably expired (they are valid for a limited time). Run the export again and download it soon after it completes.'
+				: undefined,
 	);
 }
 
