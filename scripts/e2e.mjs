@@ -36,6 +36,11 @@ async function main() {
 		n8n = { bin: n8nBin(N8N_VERSION), version: N8N_VERSION, cached: true };
 		const v = await run(n8nNode, ['--version'], { capture: true });
 		info(`n8n runs on Node ${v.stdout.trim()} (${n8nNode})`);
+		if (N8N_VERSION.startsWith('1.') && Number(v.stdout.trim().slice(1).split('.')[0]) < 22 && !process.env.N8N_EXPRESSION_ENGINE) {
+			// n8n 1.123.x's default 'vm' expression engine needs isolated-vm 6, which needs Node >= 22
+			process.env.N8N_EXPRESSION_ENGINE = 'legacy';
+			info('N8N_EXPRESSION_ENGINE=legacy (n8n 1.123.x on Node < 22)');
+		}
 	} else {
 		n8n = await installN8n();
 	}

@@ -182,12 +182,26 @@ export async function installN8n({ version = N8N_VERSION, force = false } = {}) 
 				info(`${rel}: binary present and loads`);
 				continue;
 			}
+			const engines = JSON.parse(readFileSync(path.join(modDir, 'package.json'), 'utf8')).engines?.node ?? '';
+			const minMajor = Number(/>=\s*(\d+)/.exec(engines)?.[1] ?? 0);
+			if (name === 'isolated-vm' && minMajor > Number(process.versions.node.split('.')[0])) {
+				// n8n 1.123.x pins isolated-vm 6 (Node >= 22): on Node 20 run n8n with N8N_EXPRESSION_ENGINE=legacy
+				info(`${rel}: needs Node ${engines}, this is ${process.versions.node}: not built (run n8n with N8N_EXPRESSION_ENGINE=legacy)`);
+				continue;
+			}
 			info(`${rel}: ${built ? `binary does not load (${status})` : 'no binary'}; building from source`);
 			const t = Date.now();
-			await buildNative(modDir, nd, name);
-			const after = await loadsNative(path.dirname(path.dirname(modDir)), name);
-			if (after !== 'ok') throw new Error(`${name} still does not load after rebuild: ${after}`);
-			info(`${rel}: built and loads (${elapsed(t)})`);
+			try {
+				await buildNative(modDir, nd, name);
+				const after = await loadsNative(path.dirname(path.dirname(modDir)), name);
+				if (after !== 'ok') throw new Error(`${name} still does not load after rebuild: ${after}`);
+				info(`${rel}: built and loads (${elapsed(t)})`);
+			} catch (e) {
+				// isolated-vm (expression sandbox) is loaded on demand; n8n 1.x pins a release that
+				// does not compile on Node 20. Go on; the smoke check and the e2e tests decide.
+				if (name !== 'isolated-vm') throw e;
+				info(`WARNING ${rel}: could not be built for Node ${process.versions.node} (${e.message.split('\n')[0].slice(0, 120)}); continuing without it`);
+			}
 		}
 
 		step('[3/3] smoke check: n8n --version');
