@@ -1,6 +1,6 @@
 // `npm start` (scripts/demo.mjs) as a user meets it, and n8n's editor in headless Chromium:
 // log in, open an example workflow, open the eClinicalWorks node, check its operations and fields
-// render with the icon, save screenshots to docs/screenshots/. Then Ctrl-C must stop everything,
+// render with the icon, save screenshots (docs/screenshots/ with E2E_UPDATE_SCREENSHOTS=1). Then Ctrl-C must stop everything,
 // and `npm start -- --check` must come up again on the same (persistent) user folder.
 // The browser part is skipped, with a message, when Chromium is not installed.
 import { after, before, describe, test } from 'node:test';
@@ -15,7 +15,9 @@ const ctxFile = process.env.E2E_CONTEXT;
 if (!ctxFile) throw new Error('run through `npm run test:e2e` (scripts/e2e.mjs)');
 const ctx = JSON.parse(readFileSync(ctxFile, 'utf8'));
 const CHROMIUM = process.env.CHROMIUM_PATH || ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
-const SHOTS = path.join(ROOT, 'docs', 'screenshots');
+// docs/screenshots/ holds the committed screenshots (the README shows them): refreshed with
+// E2E_UPDATE_SCREENSHOTS=1; otherwise they go to test-results/ (ignored by git).
+const SHOTS = process.env.E2E_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : path.join(ROOT, 'test-results', 'screenshots');
 
 let userFolder, demo, ready, demoExit;
 const demoOutput = [];
