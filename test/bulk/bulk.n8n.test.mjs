@@ -263,3 +263,24 @@ test('files on another origin get no token; 429 and transient errors while polli
 	assert.doesNotMatch(nodeErrorText(expired), /Signature/);
 	assert.equal(sb.stats.authHeaderSeenOnOtherOrigin, 0);
 });
+
+test('Group list for the Group field, read with the bulk token (list search method)', async () => {
+	const sb = await sandbox({ profile: 'ecw' });
+	const { methods } = await import('../../nodes/EClinicalWorks/methods/index.ts');
+	const { EClinicalWorks } = await import('../../nodes/EClinicalWorks/EClinicalWorks.node.ts');
+	const real = new EClinicalWorks().description;
+	// a probe node with the real node's credentials and Authentication field runs the list search
+	class GroupsProbe {
+		description = { ...real, name: 'groupsProbe', displayName: 'Groups probe', properties: real.properties.filter((p) => p.name === 'authentication') };
+		async execute() {
+			const all = await methods.listSearch.searchBulkGroups.call(this);
+			const filtered = await methods.listSearch.searchBulkGroups.call(this, 'cohort');
+			return [[{ json: { all: all.results, filtered: filtered.results } }]];
+		}
+	}
+	const result = await runNode({ type: 'groupsProbe', nodeTypes: { groupsProbe: GroupsProbe }, parameters: { authentication: 'backendService' }, credentials: credentials(sb) });
+	assert.equal(result.error, undefined, nodeErrorText(result));
+	const { all, filtered } = result.outputOf('Node')[0];
+	assert.ok(all.some((g) => g.value === 'grp-1' && /All active patients/.test(g.name)), JSON.stringify(all));
+	assert.ok(filtered.length >= 1 && filtered.every((g) => /cohort/i.test(g.name)), JSON.stringify(filtered));
+});
