@@ -145,3 +145,14 @@ test('download: token only to the FHIR origin and only when required; names; poo
 	assert.deepEqual(out, [2, 4, 6, 8, 10, 12, 14]);
 	assert.equal(peak, 3);
 });
+
+test('Since from the date picker: the workflow time zone, or the offset the value carries', async () => {
+	const { toInstant } = await import('../../nodes/EClinicalWorks/actions/bulkExport/shared.ts');
+	assert.equal(toInstant('2025-01-06T00:00:00', 'America/New_York'), '2025-01-06T00:00:00-05:00');
+	assert.equal(toInstant('2025-07-06T08:30:00', 'America/New_York'), '2025-07-06T08:30:00-04:00');
+	assert.equal(toInstant('2025-01-06T00:00:00Z', 'America/New_York'), '2025-01-06T00:00:00Z');
+	assert.equal(toInstant('2025-01-06T00:00:00+01:00', 'America/New_York'), '2025-01-06T00:00:00+01:00');
+	assert.throws(() => toInstant('yesterday', 'UTC'), (e) => e instanceof InputError && e.field === 'Changed Since');
+	assert.throws(() => toInstant('', 'UTC'), InputError);
+	assert.doesNotThrow(() => validateKickoff({ level: 'system', since: toInstant('2025-01-06T00:00:00', 'Europe/Berlin') }));
+});
