@@ -104,6 +104,12 @@ test('eCW: Export in one node (Files), incremental since the last successful exp
 	const out = started.outputOf('Node')[0];
 	assert.equal(out.since, entry.lastTransactionTime);
 	assert.match(out.statusUrl, /\$export-poll-location\?job_id=/);
+	assert.deepEqual(started.data.data.resultData.runData.Node[0].hints ?? [], []);
+
+	// eCW exports every Practitioner of the EMR: said as a hint
+	const wide = await run(sb, 'start', { resourceTypes: ['Patient', 'Practitioner'] });
+	const hints = wide.data.data.resultData.runData.Node[0].hints ?? [];
+	assert.ok(hints.some((h) => /every Practitioner in the EMR/.test(h.message)), JSON.stringify(hints));
 });
 
 test('eCW: parameters other than _type/_since/_outputFormat and other levels are refused before any request', async () => {

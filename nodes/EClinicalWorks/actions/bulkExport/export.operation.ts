@@ -20,6 +20,7 @@ import {
 	applySince,
 	bulkSetup,
 	cancelOnAbort,
+	ecwTypeNotes,
 	downloadManifest,
 	readDownloadSettings,
 	readExportRequest,
@@ -53,6 +54,7 @@ export const description = updateDisplayOptions(displayOptions, properties);
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const setup = await bulkSetup(this, itemIndex);
 	const request = readExportRequest(this, itemIndex, setup);
+	ecwTypeNotes(this, setup, request);
 	const settings = readDownloadSettings(this, itemIndex);
 	const floorMs = Math.max(0, Number(this.getNodeParameter('pollFloorSeconds', itemIndex, 30))) * 1000;
 	const maxTotalWaitMs = Math.max(0, Number(this.getNodeParameter('maxWaitMinutes', itemIndex, 60))) * 60000;

@@ -109,6 +109,20 @@ export function toInstant(raw: unknown, zone: string): string {
 	return value.toISO({ suppressMilliseconds: true }) as string;
 }
 
+/** eClinicalWorks notes about what some types export (shown as hints, never blocking). */
+export function ecwTypeNotes(ctx: IExecuteFunctions, setup: BulkSetup, request: ExportRequest): void {
+	if (!setup.ecw) return;
+	const types = request.options.types ?? [];
+	const all = types.length === 0;
+	const notes: string[] = [];
+	const wide = ['Practitioner', 'Location'].filter((t) => all || types.includes(t));
+	if (wide.length > 0) {
+		notes.push(`eClinicalWorks exports every ${wide.join(' and ')} in the EMR, not only those linked to the Group's patients`);
+	}
+	if (types.includes('DocumentReference')) notes.push('eClinicalWorks DocumentReference exports also pull the documents (Binary): expect large files');
+	for (const note of notes) addHint(ctx, `${note}.`, 'info');
+}
+
 /** Applies "since last successful export" from workflow static data. */
 export function applySince(ctx: IExecuteFunctions, request: ExportRequest): void {
 	if (request.sinceMode !== 'lastSuccess') return;
@@ -145,11 +159,15 @@ export interface DownloadOutcome {
 	errorIssues: number;
 }
 
-function addWarning(ctx: IExecuteFunctions, message: string): void {
+function addHint(ctx: IExecuteFunctions, message: string, type: 'info' | 'warning'): void {
 	const withHints = ctx as IExecuteFunctions & { addExecutionHints?: IExecuteFunctions['addExecutionHints'] };
 	if (typeof withHints.addExecutionHints === 'function') {
-		withHints.addExecutionHints({ message, type: 'warning', location: 'outputPane' });
+		withHints.addExecutionHints({ message, type, location: 'outputPane' });
 	}
+}
+
+function addWarning(ctx: IExecuteFunctions, message: string): void {
+	addHint(ctx, message, 'warning');
 }
 
 function issueCodes(outcome: Record<string, unknown>): string[] {

@@ -4,7 +4,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { kickoff } from '../../fhir/bulk/kickoff';
 import { recordStarted } from '../../fhir/bulk/state';
 import { advancedParametersField, groupField, levelField, resourceTypesField, serverRulesField, sinceFields } from './fields';
-import { applySince, bulkSetup, readExportRequest } from './shared';
+import { applySince, bulkSetup, ecwTypeNotes, readExportRequest } from './shared';
 
 const properties: INodeProperties[] = [
 	levelField,
@@ -22,6 +22,7 @@ export const description = updateDisplayOptions(displayOptions, properties);
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const setup = await bulkSetup(this, itemIndex);
 	const request = readExportRequest(this, itemIndex, setup);
+	ecwTypeNotes(this, setup, request);
 	applySince(this, request);
 	const started = await kickoff(setup.client, request.options);
 	const now = new Date();
