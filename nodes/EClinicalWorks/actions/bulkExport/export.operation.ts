@@ -62,83 +62,88 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const staticData = this.getWorkflowStaticData('node');
 
 	let statusUrl: string | undefined;
-	cancelOnAbort(this, setup, () => statusUrl);
+	const stopWatching = cancelOnAbort(this, setup, () => statusUrl);
+	try {
 
-	const start = async (): Promise<{ url: string; initialWaitMs: number }> => {
-		applySince(this, request);
-		const started = await kickoff(setup.client, request.options);
-		recordStarted(staticData, request.key, started.statusUrl, new Date(), request.options.since);
-		return { url: started.statusUrl, initialWaitMs: started.retryAfterMs ?? floorMs };
-	};
+		const start = async (): Promise<{ url: string; initialWaitMs: number }> => {
+			applySince(this, request);
+			const started = await kickoff(setup.client, request.options);
+			recordStarted(staticData, request.key, started.statusUrl, new Date(), request.options.since);
+			return { url: started.statusUrl, initialWaitMs: started.retryAfterMs ?? floorMs };
+		};
 
-	let autoResumed = false;
-	let initialWaitMs = 0;
-	if (explicitResume !== '') {
-		statusUrl = explicitResume;
-	} else {
-		const inFlight = readState(staticData, request.key).inFlight;
-		if (inFlight) {
-			statusUrl = inFlight.statusUrl;
-			autoResumed = true;
+		let autoResumed = false;
+		let initialWaitMs = 0;
+		if (explicitResume !== '') {
+			statusUrl = explicitResume;
 		} else {
+			const inFlight = readState(staticData, request.key).inFlight;
+			if (inFlight) {
+				statusUrl = inFlight.statusUrl;
+				autoResumed = true;
+			} else {
+				const started = await start();
+				statusUrl = started.url;
+				initialWaitMs = started.initialWaitMs;
+			}
+		}
+
+		const poll = async (url: string, wait: number): Promise<PollResult> =>
+			await pollUntilDone(setup.client, url, setup.runtime, {
+				floorMs,
+				maxTotalWaitMs,
+				initialWaitMs: wait,
+				ecw: setup.ecw,
+			});
+
+		let result = await poll(statusUrl, initialWaitMs);
+		if (result.state === 'failed' && result.gone && autoResumed) {
+			// the export this workflow left running is gone (expired or cancelled): start a fresh one
+			clearInFlight(staticData, request.key, statusUrl);
 			const started = await start();
 			statusUrl = started.url;
-			initialWaitMs = started.initialWaitMs;
+			result = await poll(statusUrl, started.initialWaitMs);
 		}
-	}
 
-	const poll = async (url: string, wait: number): Promise<PollResult> =>
-		await pollUntilDone(setup.client, url, setup.runtime, {
-			floorMs,
-			maxTotalWaitMs,
-			initialWaitMs: wait,
-			ecw: setup.ecw,
-		});
+		if (result.state === 'failed') {
+			clearInFlight(staticData, request.key, statusUrl);
+			throw new FhirError(result.error ?? 'The bulk export failed', {
+				kind: 'http',
+				status: result.httpStatus || undefined,
+				hint: result.gone
+					? 'Start a new export (clear Resume From Status URL).'
+					: 'The server could not complete the export. Try again later or with fewer resource types.',
+				request: 'GET bulk export status',
+			});
+		}
 
-	let result = await poll(statusUrl, initialWaitMs);
-	if (result.state === 'failed' && result.gone && autoResumed) {
-		// the export this workflow left running is gone (expired or cancelled): start a fresh one
-		clearInFlight(staticData, request.key, statusUrl);
-		const started = await start();
-		statusUrl = started.url;
-		result = await poll(statusUrl, started.initialWaitMs);
-	}
-
-	if (result.state === 'failed') {
-		clearInFlight(staticData, request.key, statusUrl);
-		throw new FhirError(result.error ?? 'The bulk export failed', {
-			kind: 'http',
-			status: result.httpStatus || undefined,
-			hint: result.gone
-				? 'Start a new export (clear Resume From Status URL).'
-				: 'The server could not complete the export. Try again later or with fewer resource types.',
-			request: 'GET bulk export status',
-		});
-	}
-
-	if (result.timedOut || result.state !== 'complete' || !result.manifest) {
-		if (explicitResume !== '') recordStarted(staticData, request.key, statusUrl, new Date(), request.options.since);
-		return [
-			{
-				json: {
-					state: 'in-progress',
-					timedOut: true,
-					statusUrl,
-					progress: result.progress,
-					waitedSeconds: Math.round(result.waitedMs / 1000),
-					polls: result.polls,
-					message:
-						'The export is still running. Run this node again to resume it (it remembers the status URL), or use Check Status / Download with this status URL. Do not start another export: eClinicalWorks rejects a duplicate while one runs.',
+		if (result.timedOut || result.state !== 'complete' || !result.manifest) {
+			if (explicitResume !== '') recordStarted(staticData, request.key, statusUrl, new Date(), request.options.since);
+			return [
+				{
+					json: {
+						state: 'in-progress',
+						timedOut: true,
+						statusUrl,
+						progress: result.progress,
+						waitedSeconds: Math.round(result.waitedMs / 1000),
+						polls: result.polls,
+						message:
+							'The export is still running. Run this node again to resume it (it remembers the status URL), or use Check Status / Download with this status URL. Do not start another export: eClinicalWorks rejects a duplicate while one runs.',
+					},
+					pairedItem: { item: itemIndex },
 				},
-				pairedItem: { item: itemIndex },
-			},
-		];
-	}
+			];
+		}
 
-	const manifest = result.manifest;
-	// make sure a completed download is recorded even when the status URL came from elsewhere
-	recordStarted(staticData, request.key, statusUrl, new Date(), request.options.since);
-	const outcome = await downloadManifest(this, itemIndex, setup, manifest, settings, statusUrl);
-	if (outcome.items.length === 0) return [summaryItem(itemIndex, manifest, outcome, statusUrl)];
-	return outcome.items;
+		const manifest = result.manifest;
+		// make sure a completed download is recorded even when the status URL came from elsewhere
+		recordStarted(staticData, request.key, statusUrl, new Date(), request.options.since);
+		const outcome = await downloadManifest(this, itemIndex, setup, manifest, settings, statusUrl);
+		if (outcome.items.length === 0) return [summaryItem(itemIndex, manifest, outcome, statusUrl)];
+		return outcome.items;
+	} finally {
+		// done waiting and downloading: stopping the workflow later must not delete the export
+		stopWatching();
+	}
 }

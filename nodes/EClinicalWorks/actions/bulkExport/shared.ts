@@ -41,13 +41,21 @@ export async function bulkSetup(ctx: IExecuteFunctions, itemIndex: number): Prom
 	return { client, runtime, ecw };
 }
 
-/** Best-effort DELETE of the export when the execution is cancelled (where n8n lets the node notice). */
-export function cancelOnAbort(ctx: IExecuteFunctions, setup: BulkSetup, statusUrl: () => string | undefined): void {
-	if (typeof ctx.onExecutionCancellation !== 'function') return;
-	ctx.onExecutionCancellation(() => {
-		const url = statusUrl();
-		if (url) void cancelExport(setup.client, url).catch(() => undefined);
-	});
+/**
+ * Best-effort DELETE of the export when the execution is cancelled while this node waits for it or
+ * downloads it (where n8n lets the node notice). Returns the function that ends that watch.
+ */
+export function cancelOnAbort(ctx: IExecuteFunctions, setup: BulkSetup, statusUrl: () => string | undefined): () => void {
+	let watching = true;
+	if (typeof ctx.onExecutionCancellation === 'function') {
+		ctx.onExecutionCancellation(() => {
+			const url = statusUrl();
+			if (watching && url) void cancelExport(setup.client, url).catch(() => undefined);
+		});
+	}
+	return () => {
+		watching = false;
+	};
 }
 
 function splitList(value: unknown): string[] {
