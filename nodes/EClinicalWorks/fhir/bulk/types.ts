@@ -1,25 +1,13 @@
-import type { HttpMethod, HttpResponse } from '../http';
+import type { FhirRequest } from '../client';
+import type { HttpResponse } from '../http';
+
+/** The request shape of `FhirClient.send`, which the bulk modules use. */
+export type BulkSendRequest = FhirRequest;
 
 /**
  * What the bulk modules need from the FHIR client (`../client.ts` FhirClient satisfies it).
  * Kept structural so the bulk modules can be tested against any client.
  */
-export interface BulkSendRequest {
-	method: HttpMethod;
-	/** Relative to the base URL. */
-	path?: string;
-	/** Absolute URL (status URL, file URL, next link). */
-	url?: string;
-	query?: Array<[string, string]>;
-	headers?: Record<string, string>;
-	body?: string;
-	stream?: boolean;
-	/** Statuses returned to the caller instead of thrown as FhirError. */
-	acceptStatus?: number[];
-	/** `false`: send no Authorization header even to the FHIR server's own origin. */
-	withToken?: boolean;
-}
-
 export interface BulkClient {
 	readonly baseUrl: string;
 	send(request: BulkSendRequest): Promise<HttpResponse>;
