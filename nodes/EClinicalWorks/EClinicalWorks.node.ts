@@ -1,6 +1,7 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
+import { authenticationField } from './actions/common/fields';
 import { resources } from './actions/resources';
 import { router } from './actions/router';
 import { methods } from './methods';
@@ -33,24 +34,7 @@ export class EClinicalWorks implements INodeType {
 			},
 		],
 		properties: [
-			{
-				displayName: 'Authentication',
-				name: 'authentication',
-				type: 'options',
-				options: [
-					{
-						name: 'Backend Service (System Access)',
-						value: 'backendService',
-						description: 'A registered backend app signs in on its own; no person logs in',
-					},
-					{
-						name: 'User Login',
-						value: 'userLogin',
-						description: 'A person logs in to eClinicalWorks once; n8n keeps the session',
-					},
-				],
-				default: 'backendService',
-			},
+			authenticationField,
 			{
 				displayName: 'Resource',
 				name: 'resource',

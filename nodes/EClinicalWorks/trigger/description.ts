@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { outputField, timeZoneField } from '../actions/common/fields';
+import { authenticationField, outputField, timeZoneField } from '../actions/common/fields';
 import { STATUS_GROUPS } from '../fhir/appointments';
 
 /** Values of the `event` parameter. */
@@ -8,24 +8,7 @@ export const EVENT_APPOINTMENT = 'appointmentChanged';
 export const EVENT_PATIENT = 'patientChanged';
 
 export const triggerProperties: INodeProperties[] = [
-	{
-		displayName: 'Authentication',
-		name: 'authentication',
-		type: 'options',
-		options: [
-			{
-				name: 'Backend Service (System Access)',
-				value: 'backendService',
-				description: 'A registered backend app signs in on its own; no person logs in',
-			},
-			{
-				name: 'User Login',
-				value: 'userLogin',
-				description: 'A person logs in to eClinicalWorks once; n8n keeps the session',
-			},
-		],
-		default: 'backendService',
-	},
+	authenticationField,
 	{
 		displayName: 'Trigger On',
 		name: 'event',

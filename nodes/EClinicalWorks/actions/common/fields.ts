@@ -66,3 +66,23 @@ export function resourceTypeField(): INodeProperties {
 			'FHIR resource type to read, e.g. Practitioner, Location, Encounter, Coverage. The list comes from the server\'s CapabilityStatement. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 	};
 }
+
+/** How the node signs in: picks the credential (shared by the action node and the trigger). */
+export const authenticationField: INodeProperties = {
+	displayName: 'Authentication',
+	name: 'authentication',
+	type: 'options',
+	options: [
+		{
+			name: 'Backend Service (System Access)',
+			value: 'backendService',
+			description: 'A registered backend app signs in on its own; no person logs in',
+		},
+		{
+			name: 'User Login',
+			value: 'userLogin',
+			description: 'A person logs in to eClinicalWorks once; n8n keeps the session',
+		},
+	],
+	default: 'backendService',
+};
