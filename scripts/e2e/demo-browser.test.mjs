@@ -14,7 +14,8 @@ import { ROOT, info } from '../lib.mjs';
 const ctxFile = process.env.E2E_CONTEXT;
 if (!ctxFile) throw new Error('run through `npm run test:e2e` (scripts/e2e.mjs)');
 const ctx = JSON.parse(readFileSync(ctxFile, 'utf8'));
-const CHROMIUM = process.env.CHROMIUM_PATH || ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
+// E2E_NO_BROWSER=1 skips the browser test; CHROMIUM_PATH points at another Chromium build
+const CHROMIUM = process.env.E2E_NO_BROWSER === '1' ? undefined : [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => p && existsSync(p));
 // docs/screenshots/ holds the committed screenshots (the README shows them): refreshed with
 // E2E_UPDATE_SCREENSHOTS=1; otherwise they go to test-results/ (ignored by git).
 const SHOTS = process.env.E2E_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : path.join(ROOT, 'test-results', 'screenshots');
