@@ -17,7 +17,7 @@ import path from 'node:path';
 import { CACHE, assertNode24, elapsed, freePort, info, step } from './lib.mjs';
 import { installN8n } from './install-n8n.mjs';
 import { ENCRYPTION_KEY, N8n, buildAndPack, installPackage, n8nEnv } from './n8n.mjs';
-import { EXAMPLES, loadExample, prepareFilesDir, sandboxCredentials, toImport, variant } from './fixtures.mjs';
+import { DEMO_PRACTICES, EXAMPLES, loadExample, practiceTemplateCredential, prepareFilesDir, sandboxCredentials, toImport, variant, writePracticeSheet } from './fixtures.mjs';
 import { startSandbox } from '../sandbox/index.mjs';
 
 export const DEMO_LOGIN = { email: 'demo@n8n-nodes-eclinicalworks.dev', password: 'Sandbox-Demo-1', firstName: 'Demo', lastName: 'Scheduler' };
@@ -106,7 +106,9 @@ export async function startDemo(opts = {}) {
 	if (packDir) rmSync(packDir, { recursive: true, force: true });
 
 	step(`start the FHIR sandbox (${profile} profile, ${opts.patients ?? 200} patients)`);
-	const sandbox = await startSandbox({ profile, patients: opts.patients ?? 200, seed: opts.seed ?? 1, timeZone: TZ, admin: true, bulkDelayMs: 1500, pollRetryAfterSeconds: 2 });
+	// "demo" first (the base URL of the single-practice credentials), then the many-practices example's practices
+	const practices = ['demo', ...DEMO_PRACTICES];
+	const sandbox = await startSandbox({ profile, patients: opts.patients ?? 200, seed: opts.seed ?? 1, timeZone: TZ, admin: true, bulkDelayMs: 1500, pollRetryAfterSeconds: 2, practices, rejectedPractices: ['closed'] });
 	info(`FHIR base URL ${sandbox.baseUrl}`);
 	info(`token URL     ${sandbox.tokenUrl}`);
 
@@ -116,7 +118,8 @@ export async function startDemo(opts = {}) {
 	const n8n = new N8n({ bin: n8nInstall.bin, userFolder, env });
 
 	step('import the demo credentials and the example workflows');
-	const creds = sandboxCredentials(sandbox, { tag: 'ecwSandbox', label: `eClinicalWorks sandbox` });
+	const creds = [...sandboxCredentials(sandbox, { tag: 'ecwSandbox', label: `eClinicalWorks sandbox` }), practiceTemplateCredential(sandbox)];
+	writePracticeSheet(filesDir);
 	await n8n.importCredentials(toImport(creds), path.join(userFolder, 'demo-credentials.json'));
 	rmSync(path.join(userFolder, 'demo-credentials.json'), { force: true });
 	info(`${creds.length} credentials: ${creds.map((c) => c.name).join('; ')}`);

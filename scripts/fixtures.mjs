@@ -1,5 +1,5 @@
 // Credentials and workflow variants for the e2e tests and the demo, built from a running sandbox.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './lib.mjs';
 
@@ -18,7 +18,24 @@ export function prepareFilesDir(dir) {
 	return dir;
 }
 
-export const EXAMPLES = ['tomorrows-appointments-to-dispatch-sheet', 'new-patient-intake-email', 'nightly-incremental-bulk-export'];
+export const EXAMPLES = ['tomorrows-appointments-to-dispatch-sheet', 'new-patient-intake-email', 'nightly-incremental-bulk-export', 'many-practices-dispatch-sheet'];
+
+/** Practices the demo and the e2e tests serve for the many-practices example; "closed" has not enabled the app. */
+export const DEMO_PRACTICES = ['north', 'south', 'closed'];
+
+/** The many-practices example's credential: one app, `{practiceCode}` in the base URL, token URL discovered per practice. */
+export function practiceTemplateCredential(sandbox, { id = 'ecwSandboxManyPractices', name = 'eClinicalWorks sandbox (practice code template)', defaultPractice = 'north' } = {}) {
+	const client = sandbox.clients.find((c) => c.alg === 'RS384' && c.scopes.includes('Group'));
+	const data = credentialData(sandbox, client, { baseUrl: `${sandbox.origin}/fhir/r4/{practiceCode}`, practiceCode: defaultPractice, tokenUrl: '' });
+	return { key: 'template', id, name, type: CREDENTIAL_TYPE, data };
+}
+
+/** The practice sheet the many-practices example reads. */
+export function writePracticeSheet(dir, practices = DEMO_PRACTICES) {
+	mkdirSync(dir, { recursive: true });
+	const rows = practices.map((p) => `${p},${p[0].toUpperCase()}${p.slice(1)} Clinic`);
+	writeFileSync(path.join(dir, 'practices.csv'), `practiceCode,practiceName\n${rows.join('\n')}\n`);
+}
 
 export function loadExample(name) {
 	return JSON.parse(readFileSync(path.join(ROOT, 'examples', `${name}.json`), 'utf8'));
@@ -81,7 +98,9 @@ export function variant(workflow, { id, name, credential, filesDir, params = {},
 	if (name) wf.name = name;
 	for (const node of wf.nodes) {
 		if (node.type === NODE_TYPE && credential) node.credentials = { [CREDENTIAL_TYPE]: { id: credential.id, name: credential.name } };
-		if (filesDir && typeof node.parameters?.fileName === 'string') node.parameters.fileName = node.parameters.fileName.replaceAll(EXAMPLES_FILES_DIR, filesDir);
+		for (const field of ['fileName', 'fileSelector']) {
+			if (filesDir && typeof node.parameters?.[field] === 'string') node.parameters[field] = node.parameters[field].replaceAll(EXAMPLES_FILES_DIR, filesDir);
+		}
 		if (params[node.name]) Object.assign(node.parameters, params[node.name]);
 	}
 	if (nodes) nodes(wf);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { startSandbox } from '../../sandbox/index.mjs';
 import { freePort, info } from '../lib.mjs';
 import { N8n, installPackage, listFiles, nodeItems } from '../n8n.mjs';
-import { NODE_TYPE, loadExample, prepareFilesDir, sandboxCredentials, toImport, variant, webhookToManual } from '../fixtures.mjs';
+import { DEMO_PRACTICES, NODE_TYPE, loadExample, practiceTemplateCredential, writePracticeSheet, prepareFilesDir, sandboxCredentials, toImport, variant, webhookToManual } from '../fixtures.mjs';
 
 const ctxFile = process.env.E2E_CONTEXT;
 if (!ctxFile) throw new Error('run through `npm run test:e2e` (scripts/e2e.mjs): it installs n8n and packs the package first');
@@ -19,7 +19,7 @@ const ctx = JSON.parse(readFileSync(ctxFile, 'utf8'));
 const TZ = 'America/New_York';
 const PRACTICE = 'demo';
 
-let userFolder, filesDir, n8n, ecw, smart, creds;
+let userFolder, filesDir, n8n, ecw, smart, multi, creds;
 const runs = new Map();
 
 function runOf(id) {
@@ -76,12 +76,20 @@ before(async () => {
 	info(`package installed in .n8n/nodes (${((Date.now() - t) / 1000).toFixed(1)}s)`);
 
 	const common = { patients: 60, seed: 7, timeZone: TZ, bulkDelayMs: 300, pollRetryAfterSeconds: 1, practices: [PRACTICE] };
-	[ecw, smart] = await Promise.all([startSandbox({ ...common, profile: 'ecw' }), startSandbox({ ...common, profile: 'smart' })]);
-	info(`sandboxes: ecw ${ecw.origin}, smart ${smart.origin}`);
+	[ecw, smart, multi] = await Promise.all([
+		startSandbox({ ...common, profile: 'ecw' }),
+		startSandbox({ ...common, profile: 'smart' }),
+		// three practices behind one eCW-like server; "closed" has not enabled the app
+		startSandbox({ ...common, profile: 'ecw', practices: DEMO_PRACTICES, rejectedPractices: ['closed'] }),
+	]);
+	info(`sandboxes: ecw ${ecw.origin}, smart ${smart.origin}, practices ${multi.origin}`);
 	creds = {
 		ecw: sandboxCredentials(ecw, { tag: 'e2eEcw', label: 'e2e ecw', broken: true }),
 		smart: sandboxCredentials(smart, { tag: 'e2eSmart', label: 'e2e smart' }),
+		multi: [practiceTemplateCredential(multi, { id: 'e2eManyPractices', name: 'e2e practices (practice code template)' })],
 	};
+	prepareFilesDir(path.join(filesDir, 'multi'));
+	writePracticeSheet(path.join(filesDir, 'multi'));
 
 	n8n = new N8n({
 		bin: ctx.n8nBin,
@@ -90,8 +98,8 @@ before(async () => {
 		env: { N8N_RUNNERS_BROKER_PORT: String(await freePort()), N8N_RESTRICT_FILE_ACCESS_TO: filesDir, GENERIC_TIMEZONE: TZ, TZ },
 	});
 	const t2 = Date.now();
-	await n8n.importCredentials(toImport([...creds.ecw, ...creds.smart]), path.join(userFolder, 'credentials.json'));
-	info(`imported ${creds.ecw.length + creds.smart.length} credentials (${((Date.now() - t2) / 1000).toFixed(1)}s)`);
+	await n8n.importCredentials(toImport([...creds.ecw, ...creds.smart, ...creds.multi]), path.join(userFolder, 'credentials.json'));
+	info(`imported ${creds.ecw.length + creds.smart.length + creds.multi.length} credentials (${((Date.now() - t2) / 1000).toFixed(1)}s)`);
 
 	// --- workflows ---
 	const pt = ecw.admin.get(PRACTICE, 'Patient', 'pt-3');
@@ -127,13 +135,14 @@ before(async () => {
 			params: { 'Bulk export since last run': { level: 'system', sinceMode: 'none', resourceTypes: ['Patient', 'Appointment'], pollFloorSeconds: 1, maxWaitMinutes: 3 } },
 		}),
 	);
+	wfs.push(variant(loadExample('many-practices-dispatch-sheet'), { id: 'e2eManyPractice0', name: 'e2e: many practices', credential: creds.multi[0], filesDir: path.join(filesDir, 'multi') }));
 	const t3 = Date.now();
 	await n8n.importWorkflows(wfs, path.join(userFolder, 'workflows'));
 	info(`imported ${wfs.length} workflows (${((Date.now() - t3) / 1000).toFixed(1)}s)`);
 });
 
 after(async () => {
-	await Promise.all([ecw?.stop(), smart?.stop()]);
+	await Promise.all([ecw?.stop(), smart?.stop(), multi?.stop()]);
 	if (userFolder && !process.env.E2E_KEEP) rmSync(userFolder, { recursive: true, force: true });
 });
 
@@ -243,5 +252,29 @@ describe(`n8n ${ctx.n8nVersion} with the packed package`, () => {
 		assert.ok(types.has('Patient') && types.has('Appointment'), `Patient and Appointment files (${[...types]})`);
 		const written = listFiles(path.join(filesDir, 'smart', 'bulk'));
 		assert.equal(written.length, items.length);
+	});
+	test('example "many practices, one dispatch sheet": Practice Code per item, the practice without the app fails alone', async () => {
+		const res = await execute('e2eManyPractice0');
+		assert.equal(res.code, 0);
+		const perItem = nodeItems(res.run, "Tomorrow's appointments per practice");
+		assert.ok(perItem?.length > 0, 'visits and error items');
+		const failed = perItem.filter((i) => i.error);
+		assert.equal(failed.length, 1, 'only the practice without the app fails');
+		assert.match(String(failed[0].error), /closed/, 'the error names the practice');
+		for (const practice of ['north', 'south']) assert.ok(multi.stats.byPractice[practice].requests > 0, `${practice} was asked`);
+		const dir = path.join(filesDir, 'multi', 'dispatch');
+		const combined = listFiles(dir).filter((f) => path.basename(f).startsWith('all-practices-'));
+		const failures = listFiles(dir).filter((f) => path.basename(f).startsWith('failed-practices-'));
+		assert.equal(combined.length, 1, 'one combined dispatch sheet');
+		assert.equal(failures.length, 1, 'one failed-practices sheet');
+		const rows = readFileSync(combined[0], 'utf8').trim().split('\n');
+		assert.match(rows[0], /Practice.*Date.*Time.*Patient.*MRN/);
+		const practices = new Set(rows.slice(1).map((r) => r.split(',')[0].replace(/"/g, '')));
+		assert.deepEqual([...practices].sort(), ['north', 'south'], 'rows from both practices that answered, labelled');
+		assert.equal(rows.length - 1, perItem.length - failed.length, 'one row per visit');
+		const failedText = readFileSync(failures[0], 'utf8');
+		assert.match(failedText, /^"?closed"?,/m, 'the closed practice is listed with its error');
+		assert.doesNotMatch(failedText, /^"?(north|south)"?,/m, 'practices that answered are not listed as failed');
+		info(`many practices: ${rows.length - 1} visits from north and south in one sheet; closed reported as failed`);
 	});
 });
