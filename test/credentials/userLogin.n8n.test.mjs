@@ -121,3 +121,40 @@ test('User Login credential test reads /metadata through n8n', async () => {
 	});
 	assert.equal(result.status, 'OK', result.message);
 });
+
+test('User Login: an expired access token is refreshed by n8n with the single-use refresh token, and the new one is stored', async () => {
+	clearCapabilitiesCache();
+	const token = await userLogin();
+	assert.ok(token.refresh_token, 'offline_access gives a refresh token');
+	sb.inject({ kind: 'revoke-tokens' }); // the access token n8n holds is now rejected (401)
+	const result = await runNode({
+		type: NODE_TYPE,
+		parameters: { authentication: 'userLogin', resource: 'fhirResource', operation: 'search', resourceType: 'Encounter', returnAll: false, limit: 1, output: 'raw' },
+		credentials: {
+			eClinicalWorksOAuth2Api: {
+				environment: 'custom',
+				baseUrl: sb.baseUrl,
+				customAuthUrl: sb.authorizeUrl,
+				customAccessTokenUrl: sb.tokenUrl,
+				clientId: 'sandbox-user-pkce',
+				clientSecret: '',
+				rateLimitPerMinute: 0,
+				oauthTokenData: token,
+			},
+		},
+		inputItems: [{}],
+	});
+	assert.equal(result.error, undefined, result.error?.message);
+	assert.equal(result.outputOf('Node').length, 1, 'the read succeeded after the refresh');
+	const stored = result.storedCredential('eClinicalWorksOAuth2Api').oauthTokenData;
+	assert.ok(stored.refresh_token && stored.refresh_token !== token.refresh_token, 'the new (single-use) refresh token is stored');
+	assert.notEqual(stored.access_token, token.access_token);
+	// eCW refresh tokens are single use: the old one is now refused, the stored one works
+	const reuse = await fetch(sb.tokenUrl, {
+		method: 'POST',
+		headers: { 'content-type': 'application/x-www-form-urlencoded' },
+		body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token.refresh_token, client_id: 'sandbox-user-pkce' }),
+	});
+	assert.equal(reuse.status, 400);
+	assert.equal((await reuse.json()).error, 'invalid_grant');
+});
