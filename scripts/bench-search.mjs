@@ -75,7 +75,7 @@ async function plainToken() {
 	return (await res.json()).access_token;
 }
 
-async function plainLoop() {
+async function plainLoop({ firstPageOnly = false } = {}) {
 	const token = await plainToken();
 	const headers = { authorization: `Bearer ${token}`, accept: 'application/fhir+json' };
 	let url = `${sandbox.baseUrl}/Patient?${new URLSearchParams(QUERY)}`;
@@ -87,7 +87,7 @@ async function plainLoop() {
 		const bundle = await res.json();
 		pages++;
 		for (const e of bundle.entry ?? []) if (e.search?.mode !== 'include') out.push(e.resource);
-		url = bundle.link?.find((l) => l.relation === 'next')?.url;
+		url = firstPageOnly ? undefined : bundle.link?.find((l) => l.relation === 'next')?.url;
 	}
 	return { count: out.length, pages };
 }
@@ -110,7 +110,7 @@ const credentials = {
 	},
 };
 
-async function nodeRun(output) {
+async function nodeRun(output, limit) {
 	const result = await runNode({
 		type: 'n8n-nodes-eclinicalworks.eClinicalWorks',
 		parameters: {
@@ -118,7 +118,8 @@ async function nodeRun(output) {
 			resource: 'patient',
 			operation: 'search',
 			criteria: { bornOnOrAfter: '1900-01-01' },
-			returnAll: true,
+			returnAll: limit === undefined,
+			limit,
 			output,
 		},
 		credentials,
@@ -148,6 +149,9 @@ try {
 	const plain = [];
 	const nodeRaw = [];
 	const nodeSimple = [];
+	// one page each: what an execution costs besides paging (n8n's workflow set-up, expression isolate, token, one request)
+	const plainOnePage = [];
+	const nodeOnePage = [];
 	const ratiosRaw = [];
 	const ratiosSimple = [];
 	let nodeTokenRequests = 0;
@@ -158,12 +162,14 @@ try {
 			['plain', async () => plain.push((await timed('  plain fetch loop   ', plainLoop)).ms)],
 			['raw', async () => nodeRaw.push((await timed('  node (Raw output)  ', () => nodeRun('raw'))).ms)],
 			['simplified', async () => nodeSimple.push((await timed('  node (Simplified)  ', () => nodeRun('simplified'))).ms)],
+			['plain1', async () => plainOnePage.push((await timed('  plain, one page    ', () => plainLoop({ firstPageOnly: true }))).ms)],
+			['node1', async () => nodeOnePage.push((await timed('  node, one page     ', () => nodeRun('raw', PAGE))).ms)],
 		];
 		if (round % 2 === 0) steps.reverse();
 		for (const [name, step] of steps) {
 			await resetStats();
 			await step();
-			if (name !== 'plain') nodeTokenRequests += await tokenRequests();
+			if (!name.startsWith('plain')) nodeTokenRequests += await tokenRequests();
 		}
 		ratiosRaw.push(nodeRaw.at(-1) / plain.at(-1));
 		ratiosSimple.push(nodeSimple.at(-1) / plain.at(-1));
@@ -178,7 +184,12 @@ try {
 	console.log(`node, Raw output       median ${r.toFixed(0)} ms   median per-round ratio ${rr.toFixed(2)}x  (target <= 1.2x) ${rr <= 1.2 ? 'OK' : 'ABOVE TARGET'}`);
 	console.log(`node, Simplified       median ${s.toFixed(0)} ms   median per-round ratio ${rs.toFixed(2)}x`);
 	console.log(`per-round ratios (raw): ${ratiosRaw.map((x) => x.toFixed(2)).join(' ')}`);
-	console.log(`token requests by the node: ${firstRunTokens} for its first run, ${nodeTokenRequests} for the ${ROUNDS * 2} timed runs (target: 1 in total)`);
+	const p1 = median(plainOnePage);
+	const n1 = median(nodeOnePage);
+	const marginal = (r - n1) / (p - p1);
+	console.log(`one page: plain ${p1.toFixed(0)} ms, node ${n1.toFixed(0)} ms (n8n's per-execution cost: workflow set-up, expression isolate)`);
+	console.log(`paging only (all pages minus one page), node / plain: ${marginal.toFixed(2)}x  (${((r - n1) / (Math.ceil(PATIENTS / PAGE) - 1)).toFixed(2)} vs ${((p - p1) / (Math.ceil(PATIENTS / PAGE) - 1)).toFixed(2)} ms per further page)`);
+	console.log(`token requests by the node: ${firstRunTokens} for its first run, ${nodeTokenRequests} for the ${ROUNDS * 3} timed runs (target: 1 in total)`);
 	console.log(`peak memory of this process (n8n + node + plain loop; the sandbox runs in its own process): rss ${mb(peakRss)}, heap ${mb(peakHeap)}`);
 } finally {
 	clearInterval(sampler);
