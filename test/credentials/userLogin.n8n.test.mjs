@@ -41,10 +41,9 @@ async function userLogin(scope = 'openid fhirUser offline_access user/Patient.re
 	return token;
 }
 
-test('User Login: the node reads with the OAuth2 token n8n holds; aud and PKCE presets', async () => {
-	clearCapabilitiesCache();
-	const token = await userLogin();
-	const credential = {
+/** The user-login credential as n8n stores it after a login, against the sandbox's public PKCE client. */
+function userLoginCredential(oauthTokenData) {
+	return {
 		environment: 'custom',
 		baseUrl: sb.baseUrl,
 		customAuthUrl: sb.authorizeUrl,
@@ -52,8 +51,14 @@ test('User Login: the node reads with the OAuth2 token n8n holds; aud and PKCE p
 		clientId: 'sandbox-user-pkce',
 		clientSecret: '',
 		rateLimitPerMinute: 0,
-		oauthTokenData: token,
+		oauthTokenData,
 	};
+}
+
+test('User Login: the node reads with the OAuth2 token n8n holds; aud and PKCE presets', async () => {
+	clearCapabilitiesCache();
+	const token = await userLogin();
+	const credential = userLoginCredential(token);
 	const result = await runNode({
 		type: NODE_TYPE,
 		parameters: { authentication: 'userLogin', resource: 'fhirResource', operation: 'search', resourceType: 'Encounter', returnAll: false, limit: 2, output: 'raw' },
@@ -71,16 +76,7 @@ test('User Login: a rejected token ends in a clear 401 error, not a crash', asyn
 		type: NODE_TYPE,
 		parameters: { authentication: 'userLogin', resource: 'fhirResource', operation: 'search', resourceType: 'Encounter', returnAll: false, limit: 1, output: 'raw' },
 		credentials: {
-			eClinicalWorksOAuth2Api: {
-				environment: 'custom',
-				baseUrl: sb.baseUrl,
-				customAuthUrl: sb.authorizeUrl,
-				customAccessTokenUrl: sb.tokenUrl,
-				clientId: 'sandbox-user-pkce',
-				clientSecret: '',
-				rateLimitPerMinute: 0,
-				oauthTokenData: { access_token: 'not-a-token', token_type: 'Bearer' },
-			},
+			eClinicalWorksOAuth2Api: userLoginCredential({ access_token: 'not-a-token', token_type: 'Bearer' }),
 		},
 		inputItems: [{}],
 		continueOnFail: true,
@@ -117,7 +113,7 @@ test('User Login credential test reads /metadata through n8n', async () => {
 	const token = await userLogin();
 	const result = await testCredential({
 		type: 'eClinicalWorksOAuth2Api',
-		data: { environment: 'custom', baseUrl: sb.baseUrl, customAuthUrl: sb.authorizeUrl, customAccessTokenUrl: sb.tokenUrl, clientId: 'sandbox-user-pkce', clientSecret: '', oauthTokenData: token },
+		data: userLoginCredential(token),
 	});
 	assert.equal(result.status, 'OK', result.message);
 });
@@ -131,16 +127,7 @@ test('User Login: an expired access token is refreshed by n8n with the single-us
 		type: NODE_TYPE,
 		parameters: { authentication: 'userLogin', resource: 'fhirResource', operation: 'search', resourceType: 'Encounter', returnAll: false, limit: 1, output: 'raw' },
 		credentials: {
-			eClinicalWorksOAuth2Api: {
-				environment: 'custom',
-				baseUrl: sb.baseUrl,
-				customAuthUrl: sb.authorizeUrl,
-				customAccessTokenUrl: sb.tokenUrl,
-				clientId: 'sandbox-user-pkce',
-				clientSecret: '',
-				rateLimitPerMinute: 0,
-				oauthTokenData: token,
-			},
+			eClinicalWorksOAuth2Api: userLoginCredential(token),
 		},
 		inputItems: [{}],
 	});

@@ -1,27 +1,13 @@
 // Shared setup for the node's workflow tests: sandbox credentials and small helpers.
 import { runNode } from '../helpers/n8n.mjs';
+import { credentialFor } from '../transport/_support.mjs';
 
 export const NODE_TYPE = 'n8n-nodes-eclinicalworks.eClinicalWorks';
 
 /** Credential data for a sandbox backend client, as stored in n8n (field names of credentials/EClinicalWorksApi). */
 export function backendCredential(sandbox, clientId = 'sandbox-rs384', extra = {}) {
 	const client = sandbox.clients.find((c) => c.clientId === clientId);
-	return {
-		eClinicalWorksApi: {
-			environment: 'custom',
-			baseUrl: sandbox.baseUrl,
-			tokenUrl: sandbox.tokenUrl,
-			clientId: client.clientId,
-			authMethod: { private_key_jwt: 'privateKeyJwt', client_secret_basic: 'clientSecretBasic', client_secret_post: 'clientSecretPost' }[client.authMethod],
-			privateKey: client.privateKeyPem ?? '',
-			algorithm: client.alg ?? 'RS384',
-			keyId: client.kid ?? '',
-			clientSecret: client.clientSecret ?? '',
-			scopes: client.scopes ?? '',
-			customRateLimitPerMinute: 0,
-			...extra,
-		},
-	};
+	return { eClinicalWorksApi: credentialFor(sandbox, client, { tokenUrl: sandbox.tokenUrl, ...extra }) };
 }
 
 /** Runs the node once against the sandbox and returns the harness result plus convenience fields. */
