@@ -10,7 +10,7 @@ import { tokenCache } from '../../nodes/EClinicalWorks/fhir/auth/tokenCache.ts';
 import { clearDiscoveryCache } from '../../nodes/EClinicalWorks/fhir/auth/discovery.ts';
 import { clearCapabilitiesCache } from '../../nodes/EClinicalWorks/fhir/client.ts';
 import { resetPacers } from '../../nodes/EClinicalWorks/fhir/pacer.ts';
-import { credentialFor, clientFor, pickClient } from './_support.mjs';
+import { credentialFor, clientFor, pickClient, fakeClock } from './_support.mjs';
 
 let sb;
 before(async () => {
@@ -118,4 +118,30 @@ test('in n8n: one workflow over items for three practices (Practice Code per ite
 	// Beta served twice from one token: tokens are per practice, and reused within it.
 	const betaKeys = [...tokenCache.mints.entries()].filter(([key]) => key.includes('beta'));
 	assert.ok(betaKeys.length <= 1);
+});
+
+test('pacing is per practice: a practice at its per-minute limit makes its own next request wait, not the other practice\'s', async () => {
+	reset();
+	// the fake clock starts at the server's time, so the signed assertions are current
+	const clock = fakeClock(Date.now());
+	const data = credentialFor(sb, pickClient(sb, 'private_key_jwt', 'RS384'), {
+		environment: 'ecwProduction',
+		baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`,
+		practiceCode: 'alpha',
+		rateLimitPerMinute: 6,
+	});
+	const alpha = clientFor(data, { clock, context: { practiceCode: 'alpha' } }).client;
+	const beta = clientFor(data, { clock, context: { practiceCode: 'beta' } }).client;
+	// alpha spends its whole window: discovery + token + 4 reads = 6 requests (token calls count)
+	for (let i = 0; i < 4; i++) await alpha.read('Patient', 'pt-1');
+	assert.equal(alpha.pacer.inWindow(clock.now()), 6, 'alpha used its 6 requests of the minute');
+	clock.slept.length = 0;
+	// beta is untouched by alpha's window: its discovery, token and read go through without waiting
+	await beta.read('Patient', 'pt-1');
+	assert.deepEqual(clock.slept, [], 'beta did not wait for alpha');
+	assert.equal(beta.pacer.inWindow(clock.now()), 3);
+	// alpha's next request waits for its window to open again
+	await alpha.read('Patient', 'pt-2');
+	assert.ok(clock.slept.reduce((a, b) => a + b, 0) >= 50_000, `alpha waited for its window (${clock.slept})`);
+	assert.equal(sb.stats.byStatus[429] ?? 0, 0, 'no request was refused');
 });
