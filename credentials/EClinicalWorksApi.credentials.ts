@@ -17,6 +17,7 @@ import {
 	decodeTokenContext,
 	ECW_BASE_URL_TEMPLATES,
 	ECW_RATE_LIMIT_PER_MINUTE,
+	ENVIRONMENT_OPTIONS,
 	mintBackendToken,
 	pacedHttp,
 } from '../nodes/EClinicalWorks/fhir/auth/backend';
@@ -59,11 +60,7 @@ export class EClinicalWorksApi implements ICredentialType {
 			displayName: 'Environment',
 			name: 'environment',
 			type: 'options',
-			options: [
-				{ name: 'eClinicalWorks Production', value: 'ecwProduction' },
-				{ name: 'eClinicalWorks Sandbox (Staging)', value: 'ecwSandbox' },
-				{ name: 'Other SMART on FHIR Server', value: 'custom' },
-			],
+			options: ENVIRONMENT_OPTIONS,
 			default: 'ecwProduction',
 			description:
 				'eClinicalWorks presets the FHIR base URL, token discovery and the 250 requests/minute pacing. Choose "Other" for Epic, Oracle Health, athenahealth or any SMART Backend Services server.',

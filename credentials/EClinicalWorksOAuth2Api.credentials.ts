@@ -1,6 +1,6 @@
 import type { ICredentialTestRequest, ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
 
-import { ECW_BASE_URL_TEMPLATES, ECW_RATE_LIMIT_PER_MINUTE } from '../nodes/EClinicalWorks/fhir/auth/backend';
+import { ECW_BASE_URL_TEMPLATES, ECW_RATE_LIMIT_PER_MINUTE, ENVIRONMENT_OPTIONS } from '../nodes/EClinicalWorks/fhir/auth/backend';
 import { DEFAULT_USER_SCOPES } from '../nodes/EClinicalWorks/fhir/scopes';
 
 const ECW_OAUTH = {
@@ -44,11 +44,7 @@ export class EClinicalWorksOAuth2Api implements ICredentialType {
 			displayName: 'Environment',
 			name: 'environment',
 			type: 'options',
-			options: [
-				{ name: 'eClinicalWorks Production', value: 'ecwProduction' },
-				{ name: 'eClinicalWorks Sandbox (Staging)', value: 'ecwSandbox' },
-				{ name: 'Other SMART on FHIR Server', value: 'custom' },
-			],
+			options: ENVIRONMENT_OPTIONS,
 			default: 'ecwProduction',
 		},
 		{

@@ -5,8 +5,8 @@ import type {
 	IPollFunctions,
 } from 'n8n-workflow';
 
-import { backendSettings, encodeTokenContext, mintBackendToken, pacedHttp, resolveBaseUrl, CONTEXT_HEADER_NAME, ECW_RATE_LIMIT_PER_MINUTE } from '../fhir/auth/backend';
-import type { BackendSettings, Environment } from '../fhir/auth/backend';
+import { backendSettings, encodeTokenContext, environmentOf, mintBackendToken, pacedHttp, resolveBaseUrl, CONTEXT_HEADER_NAME, ECW_RATE_LIMIT_PER_MINUTE } from '../fhir/auth/backend';
+import type { BackendSettings } from '../fhir/auth/backend';
 import { isEcwHost } from '../fhir/auth/discovery';
 import { tokenCache } from '../fhir/auth/tokenCache';
 import { FhirClient } from '../fhir/client';
@@ -149,7 +149,7 @@ export function backendClient(ctx: FhirContext, settings: BackendSettings): Fhir
 }
 
 function userLoginClient(ctx: FhirContext, data: Record<string, unknown>, options: FhirClientRequestOptions): FhirClient {
-	const environment = (['ecwProduction', 'ecwSandbox', 'custom'].includes(String(data.environment)) ? data.environment : 'custom') as Environment;
+	const environment = environmentOf(data.environment);
 	const { baseUrl, practiceCode } = resolveBaseUrl(environment, String(data.baseUrl ?? ''), String(data.practiceCode ?? ''), options.practiceCode);
 	const isEcw = environment !== 'custom' || isEcwHost(baseUrl);
 	const rate = Number(data.rateLimitPerMinute ?? (isEcw ? ECW_RATE_LIMIT_PER_MINUTE : 0));

@@ -97,7 +97,15 @@ export function resolveBaseUrl(environment: Environment, rawBaseUrl: string, def
 	return { baseUrl, practiceCode: code };
 }
 
-function environmentOf(value: unknown): Environment {
+/** The Environment choices of both credentials (the presets above apply to the eCW ones). */
+export const ENVIRONMENT_OPTIONS: Array<{ name: string; value: Environment }> = [
+	{ name: 'eClinicalWorks Production', value: 'ecwProduction' },
+	{ name: 'eClinicalWorks Sandbox (Staging)', value: 'ecwSandbox' },
+	{ name: 'Other SMART on FHIR Server', value: 'custom' },
+];
+
+/** A stored Environment value; anything unknown is treated as another SMART server. */
+export function environmentOf(value: unknown): Environment {
 	return value === 'ecwSandbox' || value === 'custom' ? value : value === 'ecwProduction' ? 'ecwProduction' : 'custom';
 }
 
