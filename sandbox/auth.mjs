@@ -31,11 +31,12 @@ const RESOURCE_SCOPE_RE = /^(system|patient|user)\/(\*|[A-Z][A-Za-z]+)\.(read|wr
 const OTHER_SCOPES = new Set(['launch', 'launch/patient', 'launch/encounter', 'openid', 'fhirUser', 'profile', 'offline_access', 'online_access']);
 
 /** Parse one scope; null if malformed. */
-export function parseScope(s) {
+export function parseScope(s, { readImpliesSearch = false } = {}) {
 	if (OTHER_SCOPES.has(s)) return { raw: s, other: true };
 	const m = RESOURCE_SCOPE_RE.exec(s);
 	if (!m || m[3] === '') return null;
-	const perms = m[3] === 'read' ? 'rs' : m[3] === 'write' ? 'cud' : m[3] === '*' ? 'cruds' : m[3];
+	let perms = m[3] === 'read' ? 'rs' : m[3] === 'write' ? 'cud' : m[3] === '*' ? 'cruds' : m[3];
+	if (readImpliesSearch && perms === 'r') perms = 'rs';
 	return { raw: s, context: m[1], type: m[2], perms, query: m[4] };
 }
 
@@ -50,11 +51,12 @@ function covered(r, granted) {
  */
 export class AuthServer {
 	/**
-	 * @param {{ profile: string, resources: string[], clock: () => number, tokenLifetimeSeconds: number,
+	 * @param {{ contract: any, clock: () => number, tokenLifetimeSeconds: number,
 	 *   userTokenLifetimeSeconds: number, redirectUris: string[], seed: number }} o
 	 */
 	constructor(o) {
 		this.o = o;
+		this.contract = o.contract;
 		this.tokens = new Map();
 		this.jtis = new Map();
 		this.codes = new Map();
@@ -62,21 +64,24 @@ export class AuthServer {
 		this.revokedBefore = 0; // tokens issued with gen < this are revoked
 		this.gen = 0;
 		const k = keys();
-		const backendScopes = [...o.resources.map((t) => `system/${t}.read`)].join(' ');
+		const { backend: backendScopes, user: userScopes, es384Client } = o.contract.clientScopes;
 		const secret = crypto.createHash('sha256').update(`sandbox-secret-${o.seed}`).digest('base64url').slice(0, 32);
+		const rsaClient = (clientId, pair, scopes, description) => ({ clientId, description, authMethod: 'private_key_jwt', alg: 'RS384', kid: `${clientId}-key-1`, privateKeyPem: pair.privateKeyPem, publicJwk: { ...pair.publicJwk, kid: `${clientId}-key-1`, alg: 'RS384', use: 'sig' }, publicKey: pair.publicKey, clientSecret: null, scopes });
 		/** @type {any[]} */
 		this.clients = [
-			{ clientId: 'sandbox-rs384', description: 'backend services, private_key_jwt RS384, all read scopes incl. Group', authMethod: 'private_key_jwt', alg: 'RS384', kid: 'sandbox-rs384-key-1', privateKeyPem: k.rsa.privateKeyPem, publicJwk: { ...k.rsa.publicJwk, kid: 'sandbox-rs384-key-1', alg: 'RS384', use: 'sig' }, publicKey: k.rsa.publicKey, clientSecret: null, scopes: backendScopes },
-			{ clientId: 'sandbox-es384', description: 'backend services, private_key_jwt ES384, all read scopes incl. Group', authMethod: 'private_key_jwt', alg: 'ES384', kid: 'sandbox-es384-key-1', privateKeyPem: k.ec.privateKeyPem, publicJwk: { ...k.ec.publicJwk, kid: 'sandbox-es384-key-1', alg: 'ES384', use: 'sig' }, publicKey: k.ec.publicKey, clientSecret: null, scopes: backendScopes },
+			rsaClient('sandbox-rs384', k.rsa, backendScopes, 'backend services, private_key_jwt RS384, all read scopes incl. Group'),
+			// eCW documents RS384 only: its profile has no ES384 client
+			...(es384Client ? [{ clientId: 'sandbox-es384', description: 'backend services, private_key_jwt ES384, all read scopes incl. Group', authMethod: 'private_key_jwt', alg: 'ES384', kid: 'sandbox-es384-key-1', privateKeyPem: k.ec.privateKeyPem, publicJwk: { ...k.ec.publicJwk, kid: 'sandbox-es384-key-1', alg: 'ES384', use: 'sig' }, publicKey: k.ec.publicKey, clientSecret: null, scopes: backendScopes }] : []),
 			{ clientId: 'sandbox-secret', description: 'backend services, client_secret_basic (client_secret_post also accepted), all read scopes incl. Group', authMethod: 'client_secret_basic', alg: null, kid: null, privateKeyPem: null, publicJwk: null, clientSecret: secret, scopes: backendScopes },
-			{ clientId: 'sandbox-patient-only', description: 'backend services, private_key_jwt RS384, LIMITED: only system/Patient.read (for 403 tests)', authMethod: 'private_key_jwt', alg: 'RS384', kid: 'sandbox-patient-only-key-1', privateKeyPem: k.rsa2.privateKeyPem, publicJwk: { ...k.rsa2.publicJwk, kid: 'sandbox-patient-only-key-1', alg: 'RS384', use: 'sig' }, publicKey: k.rsa2.publicKey, clientSecret: null, scopes: 'system/Patient.read' },
-			{ clientId: 'sandbox-user-pkce', description: 'public client, authorization code + PKCE S256 (auto-approved demo user)', authMethod: 'none', alg: null, kid: null, privateKeyPem: null, publicJwk: null, clientSecret: null, scopes: `launch/patient openid fhirUser offline_access online_access ${o.resources.map((t) => `user/${t}.read`).join(' ')} patient/*.read user/*.read`, redirectUris: o.redirectUris },
+			rsaClient('sandbox-patient-only', k.rsa2, 'system/Patient.read', 'backend services, private_key_jwt RS384, LIMITED: only system/Patient.read (for 403 tests)'),
+			{ clientId: 'sandbox-user-pkce', description: 'public client, authorization code + PKCE S256 (auto-approved demo user)', authMethod: 'none', alg: null, kid: null, privateKeyPem: null, publicJwk: null, clientSecret: null, scopes: userScopes, redirectUris: o.redirectUris },
 		];
 		this.byId = new Map(this.clients.map((c) => [c.clientId, c]));
+		const parseOpts = { readImpliesSearch: o.contract.scopes.readImpliesSearch };
 		for (const c of this.clients) {
-			c.granted = c.scopes.split(' ').map(parseScope);
-			// wildcard requests (system/*.read, system/*.rs) are accepted for the full backend clients
-			if (c.scopes === backendScopes) c.granted.push(parseScope('system/*.read'));
+			c.granted = c.scopes.split(' ').map((s) => parseScope(s, parseOpts));
+			// wildcard requests (system/*.read, system/*.rs) are accepted for the full backend clients of a standard server
+			if (c.scopes === backendScopes && o.contract.name === 'smart') c.granted.push(parseScope('system/*.read'));
 		}
 	}
 
@@ -114,7 +119,7 @@ export class AuthServer {
 
 	issue(clientId, scope, lifetime, extra = {}) {
 		const token = randomToken(32);
-		this.tokens.set(token, { clientId, scope, granted: scope.split(' ').map(parseScope).filter(Boolean), exp: this.now() + lifetime * 1000, gen: this.gen, ...extra });
+		this.tokens.set(token, { clientId, scope, granted: scope.split(' ').map((x) => parseScope(x, { readImpliesSearch: this.contract.scopes.readImpliesSearch })).filter(Boolean), exp: this.now() + lifetime * 1000, gen: this.gen, ...extra });
 		if (this.tokens.size > 50_000) {
 			const t = this.now();
 			for (const [k, v] of this.tokens) if (v.exp < t) this.tokens.delete(k);
@@ -138,7 +143,9 @@ export class AuthServer {
 		const ok = token.granted.some((g) => !g.other && (g.type === '*' || g.type === type) && g.perms.includes(perm));
 		if (ok) return null;
 		const ctx = token.granted.find((g) => !g.other)?.context ?? 'system';
-		return `${ctx}/${type}.read`;
+		// name a scope the server offers (eCW lists Coverage only as .r)
+		const supported = this.contract.scopes.supported;
+		return [`${ctx}/${type}.read`, `${ctx}/${type}.rs`, `${ctx}/${type}.r`].find((s) => !supported || supported.has(s)) ?? `${ctx}/${type}.read`;
 	}
 
 	// ---------- token endpoint ----------
@@ -205,14 +212,21 @@ export class AuthServer {
 		return body;
 	}
 
+	/**
+	 * Every requested scope must be well formed, offered by the server (eCW: listed in its
+	 * scopes_supported, else invalid_grant) and registered for the client.
+	 */
 	validateScopes(client, scopeStr, backend) {
-		if (!scopeStr || !scopeStr.trim()) throw new OAuthError(400, 'invalid_scope', 'scope is required');
+		const rules = this.contract.scopes;
+		if (!scopeStr || !scopeStr.trim()) throw new OAuthError(400, rules.refusalError, 'scope is required');
 		const list = scopeStr.trim().split(/\s+/);
 		for (const s of list) {
-			const p = parseScope(s);
+			const p = parseScope(s, { readImpliesSearch: rules.readImpliesSearch });
 			if (!p) throw new OAuthError(400, 'invalid_grant', `Malformed scope: ${s}`);
-			if (backend && (p.other || p.context !== 'system')) throw new OAuthError(400, 'invalid_scope', `Scope ${s} is not available to backend services (use system/ scopes)`);
-			if (!covered(p, client.granted)) throw new OAuthError(400, 'invalid_scope', `Scope ${s} is not granted to client ${client.clientId}`);
+			if (rules.refuseUnsupported && !rules.supported.has(s)) throw new OAuthError(400, 'invalid_grant', `The requested scope is not supported: ${s}`);
+			if (backend && (p.other || p.context !== 'system')) throw new OAuthError(400, rules.refusalError, `Scope ${s} is not available to backend services (use system/ scopes)`);
+			if (!p.other && p.type !== '*' && !this.contract.dataTypes.includes(p.type) && !this.contract.declared.has(p.type)) throw new OAuthError(400, rules.refusalError, `Scope ${s} names a resource type this server does not have`);
+			if (!covered(p, client.granted)) throw new OAuthError(400, rules.refusalError, `Scope ${s} is not granted to client ${client.clientId}`);
 		}
 		return list.join(' ');
 	}
@@ -250,7 +264,10 @@ export class AuthServer {
 		if (!c || !c.clientSecret) throw new OAuthError(401, 'invalid_client', 'Unknown client or client has no secret');
 		const a = Buffer.from(String(secret));
 		const b = Buffer.from(c.clientSecret);
-		if (a.length !== b.length || !crypto.timingSafeEqual(a, b)) throw new OAuthError(401, 'invalid_client', 'Invalid client secret');
+		if (a.length !== b.length || !crypto.timingSafeEqual(a, b)) {
+			if (this.contract.quirks?.secretErrorInvalidRequest) throw new OAuthError(400, 'invalid_request', 'Bad client credentials');
+			throw new OAuthError(401, 'invalid_client', 'Invalid client secret');
+		}
 		return c;
 	}
 
@@ -273,6 +290,7 @@ export class AuthServer {
 		if (c.authMethod !== 'private_key_jwt') fail(`Client ${c.clientId} is not registered for private_key_jwt`);
 		if (!header.kid) fail('kid header is required');
 		if (header.kid !== c.kid) fail('unknown kid');
+		if (!this.contract.signingAlgorithms.includes(header.alg)) fail(`alg ${header.alg} is not supported; this server accepts ${this.contract.signingAlgorithms.join(', ')}`);
 		if (header.alg !== c.alg) fail(`alg ${header.alg} does not match the registered key (${c.alg})`);
 		if (header.jku !== undefined && header.jku !== `${this.origin}/sandbox/clients/${c.clientId}/jwks.json`) fail('jku does not match the registered JWKS URL');
 		if (!verifySignature(d, c.alg, c.publicKey)) fail('Invalid client_assertion signature');

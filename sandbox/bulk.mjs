@@ -24,7 +24,7 @@ export class BulkExports {
 	}
 
 	get ecw() {
-		return this.sb.o.profile === 'ecw';
+		return this.sb.contract.name === 'ecw';
 	}
 
 	/** Handle bulk routes under a practice base; returns false when the path is not a bulk route. */
@@ -99,7 +99,7 @@ export class BulkExports {
 		const get = (k) => params.filter(([n]) => n === k).map(([, v]) => v);
 		const fmt = get('_outputFormat')[0];
 		if (fmt !== undefined && !OUTPUT_FORMATS.has(fmt)) throw new FhirError(400, 'not-supported', `Unsupported _outputFormat: ${fmt}`);
-		const served = sb.P.bulkTypes;
+		const served = sb.contract.bulkTypes;
 		let types;
 		const typeParam = get('_type').flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
 		if (typeParam.length) {
@@ -132,7 +132,7 @@ export class BulkExports {
 			const q = tf.indexOf('?');
 			const t = q < 0 ? tf : tf.slice(0, q);
 			if (!served.includes(t)) throw new FhirError(400, 'invalid', `_typeFilter names an unknown type: ${t}`);
-			const compiled = compileSearch(t, [...new URLSearchParams(q < 0 ? '' : tf.slice(q + 1))], { tz: sb.o.timeZone, profile: sb.o.profile, now: sb.clock() });
+			const compiled = compileSearch(t, [...new URLSearchParams(q < 0 ? '' : tf.slice(q + 1))], { tz: sb.o.timeZone, profile: sb.contract.name, now: sb.clock() });
 			if (!typeFilters.has(t)) typeFilters.set(t, []);
 			typeFilters.get(t).push(compiled);
 		}
@@ -177,7 +177,7 @@ export class BulkExports {
 		this.jobs.set(id, job);
 		const statusUrl = this.ecw ? `${base}/$export-poll-location?job_id=${id}` : `${base}/bulkstatus/${id}`;
 		job.statusUrl = statusUrl;
-		return sendJson(res, 202, operationOutcome('informational', 'Export request accepted; poll the Content-Location URL', 'information'), { 'Content-Location': statusUrl, ...(this.ecw ? { 'Retry-After': String(sb.o.pollRetryAfterSeconds) } : {}) });
+		return sendJson(res, 202, operationOutcome('informational', 'Export request accepted; poll the Content-Location URL', 'information'), { 'Content-Location': statusUrl, ...(this.ecw ? { 'Retry-After': sb.retryAfter(sb.o.pollRetryAfterSeconds) } : {}) });
 	}
 
 	done(job) {
@@ -195,13 +195,13 @@ export class BulkExports {
 			return sendJson(res, 202, operationOutcome('informational', 'Export job deleted', 'information'));
 		}
 		if (req.method !== 'GET') throw new FhirError(405, 'not-supported', 'Use GET or DELETE');
-		const fault = this.sb.takeFault(new Set(['transient-status']), path, ds.code);
+		const fault = this.sb.faults.take(new Set(['transient-status']), path, ds.code);
 		if (fault) throw new FhirError(fault.status ?? 500, 'transient', fault.message ?? 'Injected fault: transient error while checking export status; retry');
 		const elapsed = performance.now() - job.startedAt;
 		const delay = this.sb.o.bulkDelayMs;
 		if (elapsed < delay) {
 			const pct = Math.min(99, Math.floor((elapsed / delay) * 100));
-			res.writeHead(202, { 'X-Progress': `${pct}% Completed`, 'Retry-After': String(this.sb.o.pollRetryAfterSeconds), 'Content-Length': 0 });
+			res.writeHead(202, { 'X-Progress': `${pct}% Completed`, 'Retry-After': this.sb.retryAfter(this.sb.o.pollRetryAfterSeconds), 'Content-Length': 0 });
 			return res.end();
 		}
 		if (!job.manifest) job.manifest = this.plan(job, ds, base);
@@ -334,7 +334,7 @@ export class BulkExports {
 			res.writeHead(403, { 'Content-Type': 'application/xml' });
 			return res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>');
 		}
-		await this.sb.requestFaults(path, job.practice);
+		await this.sb.faults.beforeRequest(path, job.practice);
 		return this.serveFile(ctx, job, m[2]);
 	}
 
@@ -342,7 +342,7 @@ export class BulkExports {
 		const spec = job.files.get(name);
 		if (!spec) throw new FhirError(404, 'not-found', 'Unknown export file');
 		const ds = this.sb.practices.get(job.practice);
-		const fault = this.sb.takeFault(FILE_FAULTS, path, job.practice);
+		const fault = this.sb.faults.take(FILE_FAULTS, path, job.practice);
 		if (fault?.kind === 'expired-file-url') {
 			if (otherOrigin) {
 				res.writeHead(fault.status ?? 403, { 'Content-Type': 'application/xml' });

@@ -18,6 +18,8 @@ const HELP = `Usage: npm run sandbox -- [options]
   --token-lifetime <s>    access token lifetime in seconds (ecw 300, smart 3600)
   --rate-limit <n|off>    requests per minute per practice (ecw 250, smart off)
   --bulk-delay <ms>       how long an export stays in progress (default 1500)
+  --fast-bulk             ecw: bulk kick-off and status say Retry-After: 1 instead of eCW's 120 (demo, tests)
+  --quirk <name[=value]>  smart: switch on a real server's behaviour (repeatable; see sandbox/contracts/smart.mjs)
   --file-origin <same|other>       bulk file URLs on the FHIR origin (token) or a second origin (no token)
   --next-link-origin <same|other>  paging links on the FHIR origin or the second origin
   --bulk-repeat <n>       emit each exported resource n times (benchmarks)
@@ -40,6 +42,8 @@ try {
 			'token-lifetime': { type: 'string' },
 			'rate-limit': { type: 'string' },
 			'bulk-delay': { type: 'string' },
+			'fast-bulk': { type: 'boolean' },
+			quirk: { type: 'string', multiple: true },
 			'file-origin': { type: 'string' },
 			'next-link-origin': { type: 'string' },
 			'bulk-repeat': { type: 'string' },
@@ -69,23 +73,40 @@ const num = (v, name) => {
 };
 const list = (v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
 
-const sb = await startSandbox({
-	port: num(args.port, 'port') ?? 0,
-	host: args.host ?? '127.0.0.1',
-	profile: args.profile ?? 'ecw',
-	patients: num(args.patients, 'patients') ?? 50,
-	seed: num(args.seed, 'seed') ?? 1,
-	practices: list(args.practices),
-	rejectedPractices: list(args.rejected),
-	timeZone: args['time-zone'],
-	tokenLifetimeSeconds: num(args['token-lifetime'], 'token-lifetime'),
-	rateLimitPerMinute: args['rate-limit'] === 'off' ? null : num(args['rate-limit'], 'rate-limit'),
-	bulkDelayMs: num(args['bulk-delay'], 'bulk-delay'),
-	fileOrigin: args['file-origin'],
-	nextLinkOrigin: args['next-link-origin'],
-	bulkRepeat: num(args['bulk-repeat'], 'bulk-repeat'),
-	admin: !!args.admin,
-});
+/** `--quirk typedReferencesOnly --quirk epochRetryAfter=ms --quirk omitTypes=Location,Coverage` */
+const quirks = args.quirk?.length
+	? Object.fromEntries(args.quirk.map((q) => {
+		const [name, value] = q.split('=');
+		if (value === undefined) return [name, true];
+		return [name, name === 'omitTypes' ? value.split(',') : value];
+	}))
+	: undefined;
+
+let sb;
+try {
+	sb = await startSandbox({
+		port: num(args.port, 'port') ?? 0,
+		host: args.host ?? '127.0.0.1',
+		profile: args.profile ?? 'ecw',
+		patients: num(args.patients, 'patients') ?? 50,
+		seed: num(args.seed, 'seed') ?? 1,
+		practices: list(args.practices),
+		rejectedPractices: list(args.rejected),
+		timeZone: args['time-zone'],
+		tokenLifetimeSeconds: num(args['token-lifetime'], 'token-lifetime'),
+		rateLimitPerMinute: args['rate-limit'] === 'off' ? null : num(args['rate-limit'], 'rate-limit'),
+		bulkDelayMs: num(args['bulk-delay'], 'bulk-delay'),
+		fastBulk: !!args['fast-bulk'],
+		quirks,
+		fileOrigin: args['file-origin'],
+		nextLinkOrigin: args['next-link-origin'],
+		bulkRepeat: num(args['bulk-repeat'], 'bulk-repeat'),
+		admin: !!args.admin,
+	});
+} catch (e) {
+	process.stderr.write(`${e.message}\n`);
+	process.exit(2);
+}
 
 if (args.json) {
 	const out = {

@@ -39,9 +39,10 @@ const PREFIX = { Patient: 'pt', Encounter: 'en', Appointment: 'ap', Coverage: 'c
 /** A practice's dataset: counts, on-demand generation and the overlay of admin changes. */
 export class Dataset {
 	/**
-	 * @param {{ code: string, index: number, seed: number, patients: number, timeZone: string, startMs: number, profile: string }} o
+	 * @param {{ code: string, index: number, seed: number, patients: number, timeZone: string, startMs: number, profile: string, uuidVersionIds?: boolean }} o
 	 */
-	constructor({ code, index, seed, patients, timeZone, startMs, profile }) {
+	constructor({ code, index, seed, patients, timeZone, startMs, profile, uuidVersionIds = false }) {
+		this.uuidVersionIds = uuidVersionIds;
 		this.code = code;
 		this.index = index;
 		this.seed = seed + index;
@@ -133,7 +134,7 @@ export class Dataset {
 	}
 
 	meta(type, i) {
-		return { versionId: '1', lastUpdated: new Date(this.lastUpdatedMs(type, i)).toISOString() };
+		return { versionId: this.uuidVersionIds ? uuidOf(this.seed, type, i) : '1', lastUpdated: new Date(this.lastUpdatedMs(type, i)).toISOString() };
 	}
 
 	generate(type, i) {
@@ -418,6 +419,12 @@ export class Dataset {
 		list.push(id);
 		return id;
 	}
+}
+
+/** A deterministic UUID-shaped version id (servers whose versionId is not a counter). */
+function uuidOf(...parts) {
+	const hex = [0, 1, 2, 3].map((k) => hash32(...parts, 'v', k).toString(16).padStart(8, '0')).join('');
+	return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 export const localDay = (ms, tz, days = 0) => isoDate(addLocalDays(ms, days, tz));

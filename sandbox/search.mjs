@@ -130,8 +130,15 @@ export function searchParams(type, tz, profile) {
 			family: str((r) => (r.name ?? []).map((n) => n.family).filter(Boolean)),
 			given: str((r) => (r.name ?? []).flatMap((n) => n.given ?? [])),
 		};
-		case 'Location': return { ...common, name: str((r) => [r.name]), 'address-city': str((r) => [r.address?.city]) };
-		case 'Organization': return { ...common, name: str((r) => [r.name]), identifier: tok(identifiers) };
+		case 'Location': return { ...common, name: str((r) => [r.name]), address: str((r) => addressParts([r.address])), 'address-city': str((r) => [r.address?.city]) };
+		case 'Organization': return {
+			...common,
+			name: str((r) => [r.name]),
+			identifier: tok(identifiers),
+			address: str((r) => addressParts(r.address)),
+			'address-postalcode': str((r) => (r.address ?? []).map((a) => a?.postalCode)),
+			type: tok((r) => (r.type ?? []).flatMap((t) => (t.coding ?? []).map((c) => ({ system: c.system, code: c.code })))),
+		};
 		case 'Coverage': return {
 			...common,
 			patient: ref('Patient', (r) => [r.beneficiary?.reference]),
@@ -143,6 +150,8 @@ export function searchParams(type, tz, profile) {
 	}
 }
 
+const addressParts = (addresses) => (addresses ?? []).filter(Boolean).flatMap((a) => [a.text, ...(a.line ?? []), a.city, a.state, a.postalCode, a.country]).filter(Boolean);
+
 const actors = (r, type) => (r.participant ?? []).map((p) => p.actor?.reference).filter((x) => x?.startsWith(`${type}/`));
 
 export const SEARCH_PARAM_TYPES = { string: 'string', token: 'token', date: 'date', reference: 'reference', phone: 'token' };
@@ -153,7 +162,7 @@ const PREFIX_RE = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)(?=\d)/;
  * Compile search parameters into a predicate.
  * @param {string} type
  * @param {Array<[string,string]>} pairs query pairs (control params excluded by the caller)
- * @param {{ tz: string, profile: string, now: number }} ctx
+ * @param {{ tz: string, profile: string, now: number, typedReferencesOnly?: boolean }} ctx
  * @returns {{ match: (r:any)=>boolean, used: Array<[string,string]>, ids: string[]|null, patientRefs: string[]|null, lastUpdated: Array<{prefix:string,range:{lo:number,hi:number}}> }}
  */
 export function compileSearch(type, pairs, ctx) {
@@ -201,6 +210,8 @@ export function compileSearch(type, pairs, ctx) {
 			const wanted = values.map((v) => {
 				const t = refTail(v);
 				if (t.includes('/')) return t;
+				// some servers index references typed only: a bare id then matches nothing
+				if (ctx.typedReferencesOnly) return `(untyped)/${v}`;
 				if (!def.target) throw new FhirError(400, 'invalid', `Parameter ${name} needs a typed reference (Type/id)`);
 				return `${def.target}/${v}`;
 			});

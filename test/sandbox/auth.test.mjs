@@ -6,10 +6,15 @@ import { signAssertion, signJwt } from '../../sandbox/jwt.mjs';
 import { ASSERTION_TYPE, assertionFor, client, get, postForm, token, tokenRequest } from './helpers.mjs';
 
 let sb;
+let smart;
 before(async () => {
 	sb = await startSandbox({ profile: 'ecw', patients: 20, practices: ['demo', 'other', 'closed'], rejectedPractices: ['closed'] });
+	smart = await startSandbox({ profile: 'smart', patients: 5 });
 });
-after(() => sb.stop());
+after(async () => {
+	await sb.stop();
+	await smart.stop();
+});
 
 test('returns the contract fields and demo clients', () => {
 	assert.match(sb.baseUrl, /^http:\/\/127\.0\.0\.1:\d+\/fhir\/r4\/demo$/);
@@ -18,34 +23,39 @@ test('returns the contract fields and demo clients', () => {
 	assert.equal(sb.authorizeUrl, `${sb.origin}/oauth/oauth2/authorize`);
 	assert.notEqual(sb.otherOrigin, sb.origin);
 	const methods = sb.clients.map((c) => `${c.authMethod}/${c.alg}`);
-	for (const m of ['private_key_jwt/RS384', 'private_key_jwt/ES384', 'client_secret_basic/null', 'none/null']) assert.ok(methods.includes(m), m);
+	for (const m of ['private_key_jwt/RS384', 'client_secret_basic/null', 'none/null']) assert.ok(methods.includes(m), m);
+	assert.ok(!methods.includes('private_key_jwt/ES384'), 'eCW documents RS384 only: no ES384 client on the ecw profile');
+	assert.ok(smart.clients.some((c) => c.alg === 'ES384'), 'the smart profile has an ES384 client');
 	assert.equal(client(sb, 'sandbox-patient-only').scopes, 'system/Patient.read');
 	assert.ok(client(sb, 'sandbox-rs384').scopes.includes('system/Group.read'));
 	assert.match(client(sb, 'sandbox-rs384').privateKeyPem, /BEGIN PRIVATE KEY/);
 });
 
-test('private_key_jwt RS384 and ES384 are accepted; eCW token shape', async () => {
-	for (const id of ['sandbox-rs384', 'sandbox-es384']) {
-		const r = await tokenRequest(sb, id);
-		assert.equal(r.status, 200, JSON.stringify(r.json));
-		assert.equal(r.json.token_type, 'Bearer');
-		assert.equal(r.json.expires_in, 300);
-		assert.equal(r.json.scope, client(sb, id).scopes);
-		assert.equal(r.json.refresh_token, undefined);
-		assert.equal(typeof r.json.access_token, 'string');
-	}
+test('private_key_jwt RS384 is accepted (eCW token shape); ES384 on the smart profile', async () => {
+	const r = await tokenRequest(sb, 'sandbox-rs384');
+	assert.equal(r.status, 200, JSON.stringify(r.json));
+	assert.equal(r.json.token_type, 'Bearer');
+	assert.equal(r.json.expires_in, 300);
+	assert.equal(r.json.scope, client(sb, 'sandbox-rs384').scopes);
+	assert.equal(r.json.refresh_token, undefined);
+	assert.equal(typeof r.json.access_token, 'string');
+	const es = await tokenRequest(smart, 'sandbox-es384');
+	assert.equal(es.status, 200, JSON.stringify(es.json));
+	assert.equal(es.json.expires_in, 3600);
 });
 
-test('v2 scope syntax and wildcard are accepted', async () => {
-	let r = await tokenRequest(sb, 'sandbox-es384', { scope: 'system/Patient.rs system/Encounter.r' });
+test('v2 scope syntax is accepted where offered; the wildcard on the smart profile', async () => {
+	let r = await tokenRequest(sb, 'sandbox-rs384', { scope: 'system/Patient.rs system/Encounter.r' });
+	assert.equal(r.status, 200, JSON.stringify(r.json));
+	r = await tokenRequest(smart, 'sandbox-es384', { scope: 'system/Patient.rs system/Encounter.r' });
 	assert.equal(r.status, 200);
-	r = await tokenRequest(sb, 'sandbox-rs384', { scope: 'system/*.read' });
+	r = await tokenRequest(smart, 'sandbox-rs384', { scope: 'system/*.read' });
 	assert.equal(r.status, 200);
 });
 
 test('bad assertions are rejected with 401 invalid_client', async () => {
 	const other = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
-	const ec = client(sb, 'sandbox-es384');
+	const ec = { privateKeyPem: crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) };
 	const rs = client(sb, 'sandbox-rs384');
 	const cases = {
 		'wrong key': { privateKeyPem: other },
@@ -101,17 +111,19 @@ test('client_secret_basic and client_secret_post; wrong secret', async () => {
 	assert.equal(r.status, 401);
 });
 
-test('scope errors: not granted -> invalid_scope, malformed -> invalid_grant, unsupported grant', async () => {
-	let r = await tokenRequest(sb, 'sandbox-patient-only', { scope: 'system/Patient.read system/Encounter.read' });
-	assert.equal(r.status, 400);
-	assert.equal(r.json.error, 'invalid_scope');
-	r = await tokenRequest(sb, 'sandbox-rs384', { scope: 'system/Patient.reed' });
-	assert.equal(r.status, 400);
-	assert.equal(r.json.error, 'invalid_grant');
-	r = await tokenRequest(sb, 'sandbox-rs384', { scope: 'patient/Patient.read' });
-	assert.equal(r.json.error, 'invalid_scope');
-	r = await postForm(sb.tokenUrl, { grant_type: 'password' });
-	assert.equal(r.json.error, 'unsupported_grant_type');
+test('scope errors: eCW answers invalid_grant for a scope it refuses; a standard server invalid_scope', async () => {
+	for (const [server, refused] of [[sb, 'invalid_grant'], [smart, 'invalid_scope']]) {
+		let r = await tokenRequest(server, 'sandbox-patient-only', { scope: 'system/Patient.read system/Encounter.read' });
+		assert.equal(r.status, 400);
+		assert.equal(r.json.error, refused, 'not registered for the client');
+		r = await tokenRequest(server, 'sandbox-rs384', { scope: 'system/Patient.reed' });
+		assert.equal(r.status, 400);
+		assert.equal(r.json.error, 'invalid_grant', 'malformed');
+		r = await tokenRequest(server, 'sandbox-rs384', { scope: 'patient/Patient.read' });
+		assert.equal(r.json.error, refused, 'not for backend services');
+		r = await postForm(server.tokenUrl, { grant_type: 'password' });
+		assert.equal(r.json.error, 'unsupported_grant_type');
+	}
 });
 
 test('FHIR calls: 401 without/with bad token (WWW-Authenticate), 403 naming the missing scope', async () => {
@@ -143,7 +155,7 @@ test('rejected practice answers 401 invalid_client on token (with aud hint) and 
 test('smart-configuration per practice; a base URL without a valid practice code answers 400', async () => {
 	const r = await get(`${sb.baseUrl}/.well-known/smart-configuration`);
 	assert.equal(r.status, 200);
-	assert.equal(r.json.token_endpoint, sb.tokenUrl);
+	assert.equal(r.json.token_endpoint, `${sb.tokenUrl}?practice=demo`, 'the practice-scoped token URL (counted in its budget)');
 	assert.equal(r.json.authorization_endpoint, sb.authorizeUrl);
 	assert.deepEqual(r.json.code_challenge_methods_supported, ['S256']);
 	for (const m of ['client_secret_basic', 'client_secret_post', 'private_key_jwt']) assert.ok(r.json.token_endpoint_auth_methods_supported.includes(m));
@@ -169,7 +181,7 @@ test('authorization code + PKCE, refresh tokens single-use, wrong verifier rejec
 	const redirect = 'http://127.0.0.1:5678/rest/oauth2-credential/callback';
 	const { verifier, challenge } = pkce();
 	const state = crypto.randomBytes(16).toString('hex');
-	const base = { response_type: 'code', client_id: 'sandbox-user-pkce', redirect_uri: redirect, scope: 'launch/patient openid fhirUser offline_access patient/*.read', state, aud: sb.baseUrl, code_challenge: challenge, code_challenge_method: 'S256' };
+	const base = { response_type: 'code', client_id: 'sandbox-user-pkce', redirect_uri: redirect, scope: 'launch/patient openid fhirUser offline_access patient/*.r', state, aud: sb.baseUrl, code_challenge: challenge, code_challenge_method: 'S256' };
 	const a = await authorize(base);
 	assert.equal(a.status, 302);
 	assert.equal(a.location.origin + a.location.pathname, redirect);
@@ -203,7 +215,7 @@ test('authorization code + PKCE, refresh tokens single-use, wrong verifier rejec
 
 test('authorize validates aud, PKCE method and redirect URI', async () => {
 	const { challenge } = pkce();
-	const base = { response_type: 'code', client_id: 'sandbox-user-pkce', redirect_uri: 'http://localhost:3000/cb', scope: 'patient/*.read', state: 's1', aud: sb.baseUrl, code_challenge: challenge, code_challenge_method: 'S256' };
+	const base = { response_type: 'code', client_id: 'sandbox-user-pkce', redirect_uri: 'http://localhost:3000/cb', scope: 'patient/*.r', state: 's1', aud: sb.baseUrl, code_challenge: challenge, code_challenge_method: 'S256' };
 	let a = await authorize({ ...base, aud: 'https://elsewhere.example/fhir' });
 	assert.equal(a.location.searchParams.get('error'), 'invalid_request');
 	a = await authorize({ ...base, code_challenge_method: 'plain' });

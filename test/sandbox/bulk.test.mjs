@@ -35,6 +35,7 @@ test('eCW bulk lifecycle: Group-only kick-off, checks, 409 on identical export, 
 		// kick-off
 		const k = await kickoff(`${url}?_type=Patient,Encounter&_outputFormat=application/fhir%2Bndjson`, t);
 		assert.equal(k.status, 202);
+		assert.equal(k.headers.get('retry-after'), '120', 'eCW asks for 120 s between polls');
 		const statusUrl = k.headers.get('content-location');
 		assert.match(statusUrl, /\/\$export-poll-location\?job_id=/);
 		const dup = await kickoff(`${url}?_type=Patient,Encounter&_outputFormat=application/fhir%2Bndjson`, t);
@@ -43,7 +44,7 @@ test('eCW bulk lifecycle: Group-only kick-off, checks, 409 on identical export, 
 		const { manifest, progress } = await pollToManifest(statusUrl, t);
 		assert.ok(progress.length >= 1);
 		assert.match(progress[0].xProgress, /^\d+% Completed$/);
-		assert.equal(progress[0].retryAfter, '1');
+		assert.equal(progress[0].retryAfter, '120');
 		assert.equal(manifest.requiresAccessToken, true);
 		assert.equal(manifest.request, `${url}?_type=Patient,Encounter&_outputFormat=application/fhir%2Bndjson`);
 		assert.ok(Date.parse(manifest.transactionTime));

@@ -64,8 +64,13 @@ test('encounters (eCW visits) by date, patient, status; transport need surfaced'
 	const p = all[5].subject.reference.split('/')[1];
 	const byPatient = (await searchAll(`${ecw.baseUrl}/Encounter?patient=${p}`, te)).matches;
 	assert.deepEqual(ids(byPatient), ids(all.filter((r) => r.subject.reference === `Patient/${p}`)));
-	const st = (await searchAll(`${ecw.baseUrl}/Encounter?status=cancelled,finished`, te)).matches;
-	assert.deepEqual(ids(st), ids(all.filter((r) => ['cancelled', 'finished'].includes(r.status))));
+	// eCW declares no status search on Encounter: refused, with the declared parameters named
+	const refused = await get(`${ecw.baseUrl}/Encounter?status=cancelled,finished`, te);
+	assert.equal(refused.status, 400);
+	assert.match(refused.json.issue[0].diagnostics, /'status' is not supported for Encounter; supported: _id, date, location, patient, practitioner/);
+	const smartAll = (await searchAll(`${smart.baseUrl}/Encounter?_count=500`, ts)).matches;
+	const st = (await searchAll(`${smart.baseUrl}/Encounter?status=cancelled,finished`, ts)).matches;
+	assert.deepEqual(ids(st), ids(smartAll.filter((r) => ['cancelled', 'finished'].includes(r.status))));
 	const tr = all.filter((r) => r.extension?.some((e) => /transport-need/.test(e.url)));
 	assert.ok(tr.length >= 2);
 	assert.ok(tr.every((r) => r.reasonCode.some((c) => /transport/i.test(c.text))));
@@ -169,16 +174,17 @@ test('_lastUpdated with prefixes on every search; admin changes bump meta', asyn
 	now = NOW;
 });
 
-test('eCW profile: no Appointment, Patient search needs criteria, _include ignored, cancel -> encounter cancelled', async () => {
+test('eCW profile: no Appointment, Patient search needs criteria, declared _include honoured, cancel -> encounter cancelled', async () => {
 	const ap = await get(`${ecw.baseUrl}/Appointment?date=ge2026-03-07`, te);
 	assert.equal(ap.status, 404);
 	assert.equal(ap.json.resourceType, 'OperationOutcome');
 	const np = await get(`${ecw.baseUrl}/Patient`, te);
 	assert.equal(np.status, 400);
 	assert.equal((await get(`${ecw.baseUrl}/Patient?_count=5`, te)).status, 400);
-	const inc = await get(`${ecw.baseUrl}/Encounter?patient=pt-1&_include=Encounter:patient&unknown=1`, te);
-	assert.equal(inc.json.link[0].url, `${ecw.baseUrl}/Encounter?patient=pt-1`);
-	assert.ok(inc.json.entry.every((e) => e.search.mode === 'match'));
+	const inc = await get(`${ecw.baseUrl}/Encounter?patient=pt-1&_include=Encounter:patient`, te);
+	assert.equal(inc.json.link[0].url, `${ecw.baseUrl}/Encounter?patient=pt-1&_include=Encounter%3Apatient`);
+	assert.deepEqual(inc.json.entry.filter((e) => e.search.mode === 'include').map((e) => `${e.resource.resourceType}/${e.resource.id}`), ['Patient/pt-1']);
+	assert.equal((await get(`${ecw.baseUrl}/Encounter?patient=pt-1&unknown=1`, te)).status, 400, 'undeclared parameters are refused');
 	ecw.admin.cancelAppointment('demo', 'ap-2');
 	assert.equal((await get(`${ecw.baseUrl}/Encounter/en-2`, te)).json.status, 'cancelled');
 	assert.equal((await get(`${ecw.baseUrl}/Patient/pt-999`, te)).status, 404);
@@ -196,10 +202,10 @@ test('metadata tells the truth per profile', async () => {
 	assert.ok(eg.operation.some((o) => o.name === 'export'));
 	assert.ok(!e.rest[0].resource.find((r) => r.type === 'Patient').operation.some((o) => o.name === 'export'));
 	assert.ok(e.rest[0].resource.find((r) => r.type === 'Patient').operation.some((o) => o.name === 'everything'));
-	assert.equal(e.rest[0].operation, undefined);
 	assert.ok(s.rest[0].operation.some((o) => o.name === 'export'));
 	const pp = e.rest[0].resource.find((r) => r.type === 'Patient').searchParam.map((p) => p.name);
-	for (const n of ['_id', 'identifier', 'name', 'family', 'given', 'birthdate', 'gender', 'phone', '_lastUpdated']) assert.ok(pp.includes(n), n);
+	assert.deepEqual(pp, ['_id', 'birthdate', 'family', 'gender', 'given', 'identifier', 'name', 'page', 'phone'], 'eCW declares no _lastUpdated');
+	assert.ok(s.rest[0].resource.find((r) => r.type === 'Patient').searchParam.some((p) => p.name === '_lastUpdated'));
 	assert.deepEqual(s.rest[0].resource.find((r) => r.type === 'Appointment').searchInclude, ['Appointment:patient', 'Appointment:practitioner', 'Appointment:location', 'Appointment:actor']);
 });
 
@@ -231,7 +237,7 @@ test('next links on another origin answer without a token and count Authorizatio
 
 test('100,000 patients are generated lazily', async () => {
 	const t0 = Date.now();
-	const s = await startSandbox({ profile: 'ecw', patients: 100_000, rateLimitPerMinute: null });
+	const s = await startSandbox({ profile: 'smart', patients: 100_000 });
 	try {
 		const t = await token(s);
 		const last = await get(`${s.baseUrl}/Patient/pt-100000`, t);

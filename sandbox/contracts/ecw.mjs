@@ -1,0 +1,78 @@
+// The `ecw` profile: eClinicalWorks' published contract. Its /metadata and smart-configuration are
+// eCW's own documents (./ecw/, see ./ecw/SOURCE.md) with the URLs rewritten to the sandbox, and what
+// the sandbox accepts is derived from them: the declared types, interactions, search parameters and
+// _include values, and the scopes in scopes_supported. Rules that are not in those two documents come
+// from eCW's published notes (RS384 only; 250 requests per minute per practice, token calls included;
+// bulk export at Group level with Retry-After 120) and are marked as such below.
+import { readFileSync } from 'node:fs';
+import { declaredTypes } from './declared.mjs';
+
+const fixture = (name) => JSON.parse(readFileSync(new URL(`./ecw/${name}`, import.meta.url), 'utf8'));
+
+/** eCW's CapabilityStatement and SMART configuration, exactly as published. */
+export const ECW_CAPABILITY_STATEMENT = fixture('eclinicalworks-fhir-capabilitystatement.json');
+export const ECW_SMART_CONFIGURATION = fixture('eclinicalworks-smart-configuration.json');
+
+const OAUTH = 'https://oauthserver.eclinicalworks.com/oauth/oauth2';
+const FHIR_PRACTICE = /https?:\/\/fhir4\.eclinicalworks\.com\/fhir\/r4\/[A-Za-z0-9]+/g;
+const FHIR_ROOT = 'https://fhir4.eclinicalworks.com/fhir/r4';
+
+/** The practice-scoped token URL: eCW counts token calls in the practice's 250 per minute. */
+export function ecwTokenUrl(origin, practice) {
+	return `${origin}/oauth/oauth2/token?practice=${encodeURIComponent(practice)}`;
+}
+
+/** eCW's document with its URLs pointing at this sandbox and this practice. */
+function rewrite(document, { origin, base, practice }) {
+	const text = JSON.stringify(document)
+		.split(`${OAUTH}/token`).join(ecwTokenUrl(origin, practice))
+		.split(`${OAUTH}/authorize`).join(`${origin}/oauth/oauth2/authorize`)
+		.split(`${OAUTH}/jwks`).join(`${origin}/oauth/oauth2/jwks`)
+		.replace(FHIR_PRACTICE, base)
+		.split(FHIR_ROOT).join(`${origin}/fhir/r4`);
+	return JSON.parse(text);
+}
+
+/** Scopes the sandbox's eCW backend clients are registered for: what the package's defaults ask for. */
+const BACKEND_SCOPES = 'system/Patient.read system/Encounter.read system/Practitioner.read system/Location.read system/Organization.read system/Coverage.r system/Group.read';
+const USER_SCOPES = 'launch/patient openid fhirUser offline_access user/Patient.read user/Encounter.read user/Practitioner.read user/Location.read user/Organization.read user/Coverage.r patient/*.r user/*.r';
+
+export function ecwContract() {
+	const declared = declaredTypes(ECW_CAPABILITY_STATEMENT);
+	const scopesSupported = new Set(ECW_SMART_CONFIGURATION.scopes_supported);
+	return {
+		name: 'ecw',
+		/** Types the sandbox has data for; every other declared type answers an empty search. */
+		dataTypes: ['Patient', 'Encounter', 'Practitioner', 'Location', 'Organization', 'Coverage', 'Group'],
+		bulkTypes: ['Patient', 'Encounter', 'Coverage', 'Practitioner', 'Location', 'Organization'],
+		declared,
+		tokenLifetimeSeconds: 300,
+		userTokenLifetimeSeconds: 3600,
+		rateLimitPerMinute: 250,
+		defaultCount: 50,
+		maxCount: 1000,
+		/** Undeclared search parameters are refused (400), as are undeclared _include values. */
+		strictSearch: true,
+		/** Result parameters eCW's published conventions accept although no type declares them. */
+		resultParameters: ['_count'],
+		/** Paging links carry eCW's declared `page` parameter (an opaque cursor: links are followed, never built). */
+		pageParameter: 'page',
+		/** Not in the published documents: the sandbox's own rule from eCW's behaviour (README). */
+		patientSearchNeedsCriteria: true,
+		scopes: {
+			supported: scopesSupported,
+			/** A scope eCW does not list is refused with invalid_grant (eCW's error code for it). */
+			refuseUnsupported: true,
+			refusalError: 'invalid_grant',
+			/** eCW offers some types only as `.r` (Coverage) while declaring their search: `.r` is read as read+search. */
+			readImpliesSearch: true,
+		},
+		signingAlgorithms: ['RS384'],
+		clientScopes: { backend: BACKEND_SCOPES, user: USER_SCOPES, es384Client: false },
+		tokenCountsInPractice: true,
+		bulk: { levels: ['group'], methods: ['GET'], parameters: ['_type', '_since', '_outputFormat'], retryAfterSeconds: 120 },
+		capabilityStatement: (ctx) => rewrite(ECW_CAPABILITY_STATEMENT, ctx),
+		smartConfiguration: (ctx) => rewrite(ECW_SMART_CONFIGURATION, ctx),
+		tokenUrlFor: (origin, practice) => ecwTokenUrl(origin, practice),
+	};
+}

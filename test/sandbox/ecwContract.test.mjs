@@ -1,0 +1,181 @@
+// The `ecw` profile serves eCW's published CapabilityStatement and SMART configuration and enforces
+// them: what real eCW refuses, the sandbox refuses.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { startSandbox } from '../../sandbox/index.mjs';
+import { ECW_CAPABILITY_STATEMENT, ECW_SMART_CONFIGURATION } from '../../sandbox/contracts/ecw.mjs';
+import { assertionFor, get, postForm, searchAll, token, tokenRequest, ASSERTION_TYPE } from './helpers.mjs';
+
+let sb;
+let t;
+before(async () => {
+	sb = await startSandbox({ profile: 'ecw', patients: 30, practices: ['demo', 'north'] });
+	t = await token(sb);
+});
+after(() => sb.stop());
+
+test('the fixtures are eCW\'s documents as published (counts quoted in the README)', () => {
+	assert.equal(ECW_CAPABILITY_STATEMENT.software.name, 'eCW FHIR Facade');
+	assert.equal(ECW_CAPABILITY_STATEMENT.software.version, '1.6');
+	assert.equal(ECW_CAPABILITY_STATEMENT.date, '2026-08-14T17:04:21.203-04:00');
+	assert.equal(ECW_CAPABILITY_STATEMENT.rest[0].resource.length, 36);
+	assert.equal(ECW_SMART_CONFIGURATION.scopes_supported.length, 486);
+	const writable = ECW_CAPABILITY_STATEMENT.rest[0].resource.filter((r) => r.interaction.some((i) => !['read', 'search-type'].includes(i.code)));
+	assert.deepEqual(writable.map((r) => r.type), ['QuestionnaireResponse']);
+});
+
+test('/metadata and smart-configuration are eCW\'s, with URLs rewritten to the sandbox and the practice', async () => {
+	const cs = (await get(`${sb.baseUrlFor('north')}/metadata`)).json;
+	const text = JSON.stringify(cs);
+	assert.ok(!/eclinicalworks\.com/.test(text), 'no URL left pointing at eCW');
+	assert.equal(cs.software.name, 'eCW FHIR Facade');
+	assert.equal(cs.rest[0].resource.length, 36);
+	const uris = Object.fromEntries(cs.rest[0].security.extension[0].extension.map((e) => [e.url, e.valueUri]));
+	assert.equal(uris.token, `${sb.origin}/oauth/oauth2/token?practice=north`);
+	assert.equal(uris.authorize, sb.authorizeUrl);
+	assert.match(cs.url, new RegExp(`^${sb.baseUrlFor('north')}/metadata`));
+	// everything else is untouched
+	const strip = (s) => s.replace(/"(?:https?:)?\/\/[^"]*"/g, '""');
+	assert.equal(strip(text), strip(JSON.stringify(ECW_CAPABILITY_STATEMENT)));
+	const sc = (await get(`${sb.baseUrlFor('north')}/.well-known/smart-configuration`)).json;
+	assert.equal(sc.token_endpoint, `${sb.origin}/oauth/oauth2/token?practice=north`);
+	assert.equal(sc.issuer, sb.baseUrlFor('north'));
+	assert.deepEqual(sc.scopes_supported, ECW_SMART_CONFIGURATION.scopes_supported);
+});
+
+test('a scope eCW does not list is refused with invalid_grant; the listed form is accepted', async () => {
+	let r = await tokenRequest(sb, 'sandbox-rs384', { scope: 'system/Patient.read system/Coverage.read' });
+	assert.equal(r.status, 400);
+	assert.equal(r.json.error, 'invalid_grant');
+	assert.match(r.json.error_description, /system\/Coverage\.read/);
+	r = await tokenRequest(sb, 'sandbox-rs384', { scope: 'system/*.read' });
+	assert.equal(r.json.error, 'invalid_grant', 'eCW lists system/*.r, not system/*.read');
+	r = await tokenRequest(sb, 'sandbox-rs384', { scope: 'system/Patient.read system/Coverage.r' });
+	assert.equal(r.status, 200, JSON.stringify(r.json));
+	// eCW offers Coverage only as .r while declaring its search: the sandbox reads .r as read + search
+	const coverage = await get(`${sb.baseUrl}/Coverage?patient=pt-1`, r.json.access_token);
+	assert.equal(coverage.status, 200);
+	assert.equal(coverage.json.entry.length, 1);
+});
+
+test('an ES384 assertion gets invalid_client (eCW documents RS384 only)', async () => {
+	const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+	const r = await tokenRequest(sb, 'sandbox-rs384', { over: { alg: 'ES384', privateKeyPem: ec } });
+	assert.equal(r.status, 401);
+	assert.equal(r.json.error, 'invalid_client');
+	assert.match(r.json.error_description, /ES384 is not supported; this server accepts RS384/);
+});
+
+test('undeclared search parameters get 400 with an OperationOutcome naming the declared ones', async () => {
+	const refused = {
+		'Practitioner?family=Perez': /'family' is not supported for Practitioner; supported: _id, identifier, name$/,
+		'Practitioner?given=Andrew': /'given'/,
+		'Location?address-city=Worcester': /'address-city' is not supported for Location; supported: _id, address, name$/,
+		'Coverage?beneficiary=pt-1': /supported: _id, patient$/,
+		'Coverage?status=active': /'status'/,
+		'Encounter?status=planned': /'status'/,
+		'Encounter?subject=pt-1': /'subject'/,
+		'Encounter?_lastUpdated=ge2026-01-01': /'_lastUpdated'/,
+		'Group?identifier=x': /'identifier' is not supported for Group; supported: \(none\)/,
+		'Group?name=all': /'name'/,
+		'Patient?family=a&_sort=family': /'_sort'/,
+		'Patient?family=a&_elements=id': /'_elements'/,
+		'Encounter?patient=pt-1&_include=Encounter:subject': /_include=Encounter:subject is not supported for Encounter; supported: \*, Encounter:location, Encounter:patient, Encounter:practitioner/,
+		'Patient?family=a&_include=Patient:organization': /_include=Patient:organization/,
+	};
+	for (const [query, why] of Object.entries(refused)) {
+		const r = await get(`${sb.baseUrl}/${query}`, t);
+		assert.equal(r.status, 400, query);
+		assert.equal(r.json.resourceType, 'OperationOutcome', query);
+		assert.match(r.json.issue[0].diagnostics, why, query);
+	}
+	// declared ones, and _count (eCW's conventions accept it)
+	for (const query of ['Practitioner?name=a', 'Location?address=Main', 'Location?name=Main', 'Coverage?patient=pt-1', 'Encounter?date=ge2026-01-01&_count=5', 'Group', 'Patient?family=a&_count=2']) {
+		const r = await get(`${sb.baseUrl}/${query}`, t);
+		assert.equal(r.status, 200, `${query}: ${r.text}`);
+	}
+	const loc = await get(`${sb.baseUrl}/Location?address=Worcester`, t);
+	assert.ok(loc.json.entry.length >= 1 && loc.json.entry.every((e) => JSON.stringify(e.resource.address).includes('Worcester')));
+});
+
+test('_include on Encounter works as declared (patient, practitioner, location and *)', async () => {
+	const r = await get(`${sb.baseUrl}/Encounter?patient=pt-3&_include=Encounter:patient&_include=Encounter:practitioner&_include=Encounter:location`, t);
+	assert.equal(r.status, 200);
+	const matches = r.json.entry.filter((e) => e.search.mode === 'match').map((e) => e.resource);
+	const included = new Set(r.json.entry.filter((e) => e.search.mode === 'include').map((e) => `${e.resource.resourceType}/${e.resource.id}`));
+	assert.ok(matches.length >= 1);
+	for (const enc of matches) {
+		assert.ok(included.has(enc.subject.reference));
+		assert.ok(included.has(enc.participant[0].individual.reference));
+		assert.ok(included.has(enc.location[0].location.reference));
+	}
+	const star = await get(`${sb.baseUrl}/Encounter?patient=pt-3&_include=*`, t);
+	assert.equal(star.json.entry.filter((e) => e.search.mode === 'include').length, included.size);
+});
+
+test('undeclared interactions: search on a read-only type and read on Group get 405; an unlisted type 404', async () => {
+	for (const path of ['Binary', 'Claim', 'OperationDefinition', 'Group/grp-1']) {
+		const r = await get(`${sb.baseUrl}/${path}`, t);
+		assert.equal(r.status, 405, path);
+		assert.equal(r.json.resourceType, 'OperationOutcome');
+	}
+	assert.equal((await get(`${sb.baseUrl}/Appointment?date=ge2026-01-01`, t)).status, 404);
+	assert.equal((await get(`${sb.baseUrl}/Binary/nope`, t)).status, 403, 'read is declared; the app is not registered for Binary');
+	const c = await get(`${sb.baseUrl}/Condition?patient=pt-1`, t);
+	assert.equal(c.status, 403, 'search is declared for Condition; the sandbox app is not registered for it');
+	assert.equal(c.json.issue[0].diagnostics, 'Missing scope system/Condition.read');
+});
+
+test('next links carry eCW\'s page parameter (an opaque cursor): followed they work, built they fail', async () => {
+	const { bundles, matches } = await searchAll(`${sb.baseUrl}/Encounter?date=ge2000-01-01&_count=7`, t);
+	assert.ok(bundles.length >= 3);
+	assert.equal(new Set(matches.map((r) => r.id)).size, bundles[0].total);
+	const next = new URL(bundles[0].link.find((l) => l.relation === 'next').url);
+	assert.ok(next.searchParams.get('page'), 'next link carries page=');
+	assert.ok(!next.searchParams.has('_getpages'));
+	const built = new URL(`${sb.baseUrl}/Encounter?date=ge2000-01-01&_count=7&page=2`);
+	const r = await get(built.toString(), t);
+	assert.equal(r.status, 400);
+	assert.match(r.json.issue[0].diagnostics, /follow the next link exactly as given/);
+});
+
+test('the token endpoint counts in the practice\'s requests per minute', async () => {
+	const s = await startSandbox({ profile: 'ecw', patients: 5, rateLimitPerMinute: 4, practices: ['demo', 'north'] });
+	try {
+		const tokenUrl = (await get(`${s.baseUrl}/.well-known/smart-configuration`)).json.token_endpoint; // 1 (demo)
+		const c = s.client('sandbox-rs384');
+		const form = (url) => ({ grant_type: 'client_credentials', scope: 'system/Patient.read', client_assertion_type: ASSERTION_TYPE, client_assertion: assertionFor(s, c.clientId, { tokenUrl: url }) });
+		const tr = await postForm(tokenUrl, form(tokenUrl)); // 2 (demo)
+		assert.equal(tr.status, 200, JSON.stringify(tr.json));
+		assert.equal(s.stats.byPractice.demo.tokenRequests, 1);
+		assert.equal((await get(`${s.baseUrl}/Patient/pt-1`, tr.json.access_token)).status, 200); // 3
+		assert.equal((await get(`${s.baseUrl}/Patient/pt-2`, tr.json.access_token)).status, 200); // 4
+		const over = await get(`${s.baseUrl}/Patient/pt-3`, tr.json.access_token); // 5: over
+		assert.equal(over.status, 429);
+		assert.equal(over.headers.get('retry-after'), null, 'eCW documents no Retry-After');
+		const tokenBlocked = await postForm(tokenUrl, form(tokenUrl));
+		assert.equal(tokenBlocked.status, 429, 'the token endpoint is blocked with the practice for the rest of the minute');
+		// another practice has its own budget
+		assert.equal((await get(`${s.baseUrlFor('north')}/Patient/pt-1`, tr.json.access_token)).status, 200);
+	} finally {
+		await s.stop();
+	}
+});
+
+test('bulk kick-off and status say Retry-After: 120 unless the fast-test switch is on', async () => {
+	for (const [opts, want] of [[{}, '120'], [{ fastBulk: true }, '1']]) {
+		const s = await startSandbox({ profile: 'ecw', patients: 5, bulkDelayMs: 60_000, ...opts });
+		try {
+			const tk = await token(s);
+			const k = await fetch(`${s.baseUrl}/Group/grp-1/$export`, { headers: { accept: 'application/fhir+json', prefer: 'respond-async', authorization: `Bearer ${tk}` } });
+			assert.equal(k.status, 202);
+			assert.equal(k.headers.get('retry-after'), want);
+			const st = await get(k.headers.get('content-location'), tk);
+			assert.equal(st.status, 202);
+			assert.equal(st.headers.get('retry-after'), want);
+		} finally {
+			await s.stop();
+		}
+	}
+});
