@@ -143,6 +143,8 @@ export function backendClient(ctx: FhirContext, settings: BackendSettings): Fhir
 		retry: { waitForNextMinuteOn429: settings.isEcw },
 		prepareAuthorized: ensureToken,
 		practiceCode: settings.practiceCode,
+		credentialKey: settings.credentialKey,
+		knownEcw: settings.isEcw,
 	});
 	client.configuredScopes = settings.scopes;
 	return client;
@@ -161,7 +163,8 @@ function userLoginClient(ctx: FhirContext, data: Record<string, unknown>, option
 		sleep: clock.sleep,
 		now: clock.now,
 	};
-	const client = new FhirClient({ baseUrl, transport, pacer, retry: { waitForNextMinuteOn429: isEcw }, practiceCode });
+	const credentialId = ctx.getNode().credentials?.[USER_LOGIN_CREDENTIAL]?.id ?? '';
+	const client = new FhirClient({ baseUrl, transport, pacer, retry: { waitForNextMinuteOn429: isEcw }, practiceCode, credentialKey: `user|${credentialId}`, knownEcw: isEcw });
 	client.configuredScopes = typeof data.scope === 'string' ? data.scope : undefined;
 	return client;
 }
