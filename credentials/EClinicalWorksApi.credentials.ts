@@ -25,9 +25,11 @@ import type { BackendSettings } from '../nodes/EClinicalWorks/fhir/auth/backend'
 import { tokenCache } from '../nodes/EClinicalWorks/fhir/auth/tokenCache';
 import { pacerFor } from '../nodes/EClinicalWorks/fhir/pacer';
 import { DEFAULT_ECW_SCOPES } from '../nodes/EClinicalWorks/fhir/scopes';
+import { ECW_ENABLE_APP_HINT } from '../nodes/EClinicalWorks/fhir/ecw';
 import { httpFunctionFrom } from '../nodes/EClinicalWorks/transport/n8nHttp';
 
 const privateKeyJwt = { show: { authMethod: ['privateKeyJwt'] } };
+const ecwEnvironments = ['ecwProduction', 'ecwSandbox'];
 const clientSecret = { show: { authMethod: ['clientSecretBasic', 'clientSecretPost'] } };
 
 /** n8n's test request URL: the same base URL resolution as the node, written as an expression. */
@@ -37,6 +39,14 @@ const TEST_URL =
 	'" : "' +
 	ECW_BASE_URL_TEMPLATES.ecwProduction +
 	'")).replace("{practiceCode}", ($credentials.practiceCode || "").trim()).replace(/\\/+$/, "") + "/metadata" }}';
+
+/** The base URL has {practiceCode} and the credential names no practice: each node item names its own. */
+function needsNodePracticeCode(credentials: ICredentialDataDecryptedObject): boolean {
+	const code = typeof credentials.practiceCode === 'string' ? credentials.practiceCode.trim() : '';
+	if (code !== '') return false;
+	const raw = typeof credentials.baseUrl === 'string' ? credentials.baseUrl.trim() : '';
+	return raw === '' ? credentials.environment !== 'custom' : /\{practiceCode\}/i.test(raw);
+}
 
 function settingsOrUndefined(credentials: ICredentialDataDecryptedObject, context = {}): BackendSettings | undefined {
 	try {
@@ -132,13 +142,22 @@ export class EClinicalWorksApi implements ICredentialType {
 			displayName: 'Algorithm',
 			name: 'algorithm',
 			type: 'options',
+			options: [{ name: 'RS384 (RSA Key)', value: 'RS384' }],
+			default: 'RS384',
+			description: 'Signing algorithm of the client assertion. eClinicalWorks documents RS384 only.',
+			displayOptions: { show: { authMethod: ['privateKeyJwt'], environment: ecwEnvironments } },
+		},
+		{
+			displayName: 'Algorithm',
+			name: 'algorithm',
+			type: 'options',
 			options: [
 				{ name: 'RS384 (RSA Key)', value: 'RS384' },
 				{ name: 'ES384 (EC P-384 Key)', value: 'ES384' },
 			],
 			default: 'RS384',
-			description: 'Signing algorithm of the client assertion. eClinicalWorks documents RS384.',
-			displayOptions: privateKeyJwt,
+			description: 'Signing algorithm of the client assertion (SMART Backend Services servers accept RS384 and ES384)',
+			displayOptions: { show: { authMethod: ['privateKeyJwt'], environment: ['custom'] } },
 		},
 		{
 			displayName: 'Key ID (Kid)',
@@ -174,7 +193,18 @@ export class EClinicalWorksApi implements ICredentialType {
 			type: 'string',
 			default: DEFAULT_ECW_SCOPES,
 			description:
-				'Space-separated scopes, one per resource (v1 "system/Patient.read" or v2 "system/Patient.rs"). system/Group.read is added automatically for bulk export only. Other servers: add system/Appointment.read.',
+				'Space-separated scopes, each in a form eClinicalWorks lists in its SMART configuration (Coverage is offered only as system/Coverage.r). Register the same scopes for the app. system/Group.read is added automatically for bulk export only.',
+			displayOptions: { show: { environment: ecwEnvironments } },
+		},
+		{
+			displayName: 'Scopes',
+			name: 'customScopes',
+			type: 'string',
+			default: '',
+			placeholder: 'Leave empty to ask for what the node reads',
+			description:
+				'Space-separated scopes. Leave empty: the node asks for Patient, Appointment, Encounter, Practitioner, Location, Organization and Coverage read access, keeping only the types the server\'s CapabilityStatement lists, in the form its SMART configuration offers.',
+			displayOptions: { show: { environment: ['custom'] } },
 		},
 		{
 			displayName: 'Rate Limit (Requests per Minute)',
@@ -210,6 +240,11 @@ export class EClinicalWorksApi implements ICredentialType {
 	 * is telling us it failed (or it is a test): mint a new one.
 	 */
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
+		if (needsNodePracticeCode(credentials)) {
+			// One credential for many practices: the node signs in per item, for the item's practice
+			// (its transport mints the token before this runs). There is nothing to sign in to here.
+			return { accessToken: '' };
+		}
 		let settings: BackendSettings;
 		try {
 			settings = backendSettings(credentials as Record<string, unknown>);
@@ -268,8 +303,7 @@ export class EClinicalWorksApi implements ICredentialType {
 				type: 'responseCode',
 				properties: {
 					value: 401,
-					message:
-						'Token obtained, but reading /metadata was refused (401): check that the app is enabled for this practice (eCW: Admin > Product Activation > FHIR APIs > Bulk/Backend Apps)',
+					message: `Token obtained, but reading /metadata was refused (401): check that ${ECW_ENABLE_APP_HINT}`,
 				},
 			},
 			{
@@ -277,6 +311,14 @@ export class EClinicalWorksApi implements ICredentialType {
 				properties: {
 					value: 403,
 					message: 'Token obtained, but reading /metadata was refused (403): check the scopes granted to the app',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 400,
+					message:
+						'The FHIR server answered 400 for {base}/metadata: the practice code is missing or wrong. To test a credential whose FHIR Base URL has {practiceCode}, fill Practice Code here (workflows can still set it per item in the node)',
 				},
 			},
 			{

@@ -7,7 +7,7 @@ export const NODE_TYPE = 'n8n-nodes-eclinicalworks.eClinicalWorks';
 /** Credential data for a sandbox backend client, as stored in n8n (field names of credentials/EClinicalWorksApi). */
 export function backendCredential(sandbox, clientId = 'sandbox-rs384', extra = {}) {
 	const client = sandbox.clients.find((c) => c.clientId === clientId);
-	return { eClinicalWorksApi: credentialFor(sandbox, client, { tokenUrl: sandbox.tokenUrl, ...extra }) };
+	return { eClinicalWorksApi: credentialFor(sandbox, client, extra) };
 }
 
 /** Runs the node once against the sandbox and returns the harness result plus convenience fields. */

@@ -4,6 +4,7 @@ import { backendSettings, mintBackendToken, pacedHttp } from '../../nodes/EClini
 import { tokenCache } from '../../nodes/EClinicalWorks/fhir/auth/tokenCache.ts';
 import { FhirClient } from '../../nodes/EClinicalWorks/fhir/client.ts';
 import { pacerFor } from '../../nodes/EClinicalWorks/fhir/pacer.ts';
+import { DEFAULT_ECW_SCOPES } from '../../nodes/EClinicalWorks/fhir/scopes.ts';
 
 /** Requests on the wire right now (the fake clock does not jump while one is in flight). */
 let inFlight = 0;
@@ -52,10 +53,15 @@ export function fakeClock(start = Date.UTC(2026, 0, 5, 15, 0, 10)) {
 	return c;
 }
 
-/** Credential data (as n8n would hand it over) for a sandbox client. */
+/**
+ * Credential data (as n8n would hand it over) for a sandbox client, the way a user fills it in: the
+ * eClinicalWorks Sandbox environment with the default scopes on the ecw profile, "Other SMART server"
+ * with empty (fitted) scopes on the smart profile; the token URL is discovered. Pacing off unless given.
+ */
 export function credentialFor(sandbox, client, extra = {}) {
+	const ecw = sandbox.profile === 'ecw';
 	const base = {
-		environment: 'custom',
+		environment: ecw ? 'ecwSandbox' : 'custom',
 		baseUrl: sandbox.baseUrl,
 		clientId: client.clientId,
 		authMethod: { private_key_jwt: 'privateKeyJwt', client_secret_basic: 'clientSecretBasic', client_secret_post: 'clientSecretPost' }[client.authMethod],
@@ -63,8 +69,7 @@ export function credentialFor(sandbox, client, extra = {}) {
 		algorithm: client.alg ?? 'RS384',
 		keyId: client.kid ?? '',
 		clientSecret: client.clientSecret ?? '',
-		scopes: client.scopes ?? '',
-		customRateLimitPerMinute: 0,
+		...(ecw ? { scopes: DEFAULT_ECW_SCOPES, rateLimitPerMinute: 0 } : { customScopes: '', customRateLimitPerMinute: 0 }),
 	};
 	return { ...base, ...extra };
 }
@@ -89,7 +94,7 @@ export function clientFor(data, { clock = realClock, context = {}, log, retry, m
 		sleep: clock.sleep,
 		now: clock.now,
 	};
-	const client = new FhirClient({ baseUrl: settings.baseUrl, transport, pacer, retry: { jitterMs: 10, baseDelayMs: 20, waitForNextMinuteOn429: settings.isEcw, ...retry }, maxPages, prepareAuthorized: ensureToken, practiceCode: settings.practiceCode });
+	const client = new FhirClient({ baseUrl: settings.baseUrl, transport, pacer, retry: { jitterMs: 10, baseDelayMs: 20, waitForNextMinuteOn429: settings.isEcw, ...retry }, maxPages, prepareAuthorized: ensureToken, practiceCode: settings.practiceCode, credentialKey: settings.credentialKey, knownEcw: settings.isEcw });
 	client.configuredScopes = settings.scopes;
 	return { client, settings, transport };
 }

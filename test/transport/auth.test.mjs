@@ -12,21 +12,27 @@ import { requestToken } from '../../nodes/EClinicalWorks/fhir/auth/tokenRequest.
 import { backendSettings, resolveBaseUrl } from '../../nodes/EClinicalWorks/fhir/auth/backend.ts';
 import { tokenCache } from '../../nodes/EClinicalWorks/fhir/auth/tokenCache.ts';
 import { FhirError, InputError } from '../../nodes/EClinicalWorks/fhir/errors.ts';
-import { withBulkScope, withoutBulkScope, DEFAULT_ECW_SCOPES } from '../../nodes/EClinicalWorks/fhir/scopes.ts';
+import { withBulkScope, withoutBulkScope, DEFAULT_ECW_SCOPES, DEFAULT_USER_SCOPES } from '../../nodes/EClinicalWorks/fhir/scopes.ts';
+import { ECW_SMART_CONFIGURATION } from '../../sandbox/contracts/ecw.mjs';
 import { fetchHttp, credentialFor, clientFor, pickClient } from './_support.mjs';
 
 let sb;
+let smart;
 before(async () => {
 	sb = await startSandbox({ port: 0, profile: 'ecw', patients: 10 });
+	smart = await startSandbox({ port: 0, profile: 'smart', patients: 10 });
 });
 after(async () => {
 	await sb?.stop();
+	await smart?.stop();
 });
 beforeEach(() => {
 	tokenCache.clear();
 	clearDiscoveryCache();
-	sb.clearFaults();
-	sb.stats.reset();
+	for (const s of [sb, smart]) {
+		s.clearFaults();
+		s.stats.reset();
+	}
 });
 
 const decode = (jwt) => jwt.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
@@ -152,21 +158,74 @@ test('base URL: practice code template, per-item override, missing practice code
 	assert.notEqual(a.cacheKey, c.cacheKey, 'two credentials never share a token');
 });
 
-test('every auth method and algorithm gets a token and reads data (discovery finds the token URL)', async () => {
+test('every auth method and algorithm gets a token with the default scopes and reads data (discovery finds the token URL)', async () => {
 	const combos = [
-		[pickClient(sb, 'private_key_jwt', 'RS384'), {}],
-		[pickClient(sb, 'private_key_jwt', 'ES384'), {}],
-		[pickClient(sb, 'client_secret_basic'), {}],
-		[pickClient(sb, 'client_secret_basic'), { authMethod: 'clientSecretPost' }],
-		[pickClient(sb, 'private_key_jwt', 'RS384'), { jwksUrl: `${sb.origin}/sandbox/clients/sandbox-rs384/jwks.json` }],
+		[sb, pickClient(sb, 'private_key_jwt', 'RS384'), {}],
+		[sb, pickClient(sb, 'client_secret_basic'), {}],
+		[sb, pickClient(sb, 'client_secret_basic'), { authMethod: 'clientSecretPost' }],
+		[sb, pickClient(sb, 'private_key_jwt', 'RS384'), { jwksUrl: `${sb.origin}/sandbox/clients/sandbox-rs384/jwks.json` }],
+		[smart, pickClient(smart, 'private_key_jwt', 'ES384'), {}],
+		[smart, pickClient(smart, 'private_key_jwt', 'RS384'), {}],
 	];
-	for (const [c, extra] of combos) {
-		const { client } = clientFor(credentialFor(sb, c, extra));
-		const r = await client.search('Encounter', [], { limit: 3 });
-		assert.equal(r.matches.length, 3, `${c.clientId} ${JSON.stringify(extra)}`);
+	for (const [server, c, extra] of combos) {
+		const { client } = clientFor(credentialFor(server, c, extra));
+		const r = await client.search('Encounter', [['date', 'ge2000-01-01']], { limit: 3 });
+		assert.equal(r.matches.length, 3, `${server.profile} ${c.clientId} ${JSON.stringify(extra)}`);
 	}
-	assert.equal(sb.stats.tokenRequests, combos.length);
-	assert.equal(sb.stats.byStatus['401'] ?? 0, 0);
+	assert.equal(sb.stats.tokenRequests, 4);
+	assert.equal(smart.stats.tokenRequests, 2);
+	assert.equal((sb.stats.byStatus['401'] ?? 0) + (smart.stats.byStatus['401'] ?? 0), 0);
+});
+
+test('the default scopes are in eCW\'s published scopes_supported, the bulk and user-login ones too', () => {
+	const supported = new Set(ECW_SMART_CONFIGURATION.scopes_supported);
+	for (const scopes of [DEFAULT_ECW_SCOPES, withBulkScope(DEFAULT_ECW_SCOPES), DEFAULT_USER_SCOPES]) {
+		for (const scope of scopes.split(' ')) assert.ok(supported.has(scope), `${scope} is not in eCW's list`);
+	}
+	assert.match(DEFAULT_ECW_SCOPES, /system\/Coverage\.r(\s|$)/);
+	assert.match(DEFAULT_USER_SCOPES, /user\/Coverage\.r(\s|$)/);
+});
+
+test('eCW: a scope eCW does not list is named with the form eCW offers, before any token request', async () => {
+	const rs = pickClient(sb, 'private_key_jwt', 'RS384');
+	const { client } = clientFor(credentialFor(sb, rs, { scopes: 'system/Patient.read system/Coverage.read system/Encounter.rs' }));
+	await assert.rejects(client.search('Patient', [['family', 'a']], { limit: 1 }), (e) => {
+		assert.ok(e instanceof InputError, String(e));
+		assert.equal(e.field, 'Scopes');
+		assert.match(e.message, /system\/Coverage\.read is not offered; this server offers system\/Coverage\.r$/);
+		return true;
+	});
+	assert.equal(sb.stats.tokenRequests, 0, 'refused before the token request');
+	// the default eCW stored before this version (with system/Coverage.read) is read as today's default
+	tokenCache.clear();
+	const legacy = clientFor(credentialFor(sb, rs, { scopes: 'system/Patient.read system/Encounter.read system/Practitioner.read system/Location.read system/Organization.read system/Coverage.read' })).client;
+	assert.equal((await legacy.search('Patient', [['family', 'a']], { limit: 1 })).pages, 1);
+});
+
+test('eCW environments sign RS384 only: ES384 stops with a clear error naming the field', () => {
+	const data = { environment: 'ecwProduction', practiceCode: 'ABC', clientId: 'c', privateKey: 'k', algorithm: 'ES384' };
+	assert.throws(() => backendSettings(data), (e) => e instanceof InputError && e.field === 'Algorithm' && /documents RS384 only/.test(e.message) && /Generate Key Pair/.test(e.fix));
+	assert.equal(backendSettings({ ...data, environment: 'custom', baseUrl: 'https://fhir.example/r4' }).algorithm, 'ES384');
+});
+
+test('other SMART servers: empty scopes are fitted to what the server declares (no Location where it has none)', async () => {
+	const s = await startSandbox({ profile: 'smart', patients: 5, quirks: { omitTypes: ['Location'] } });
+	try {
+		const rs = pickClient(s, 'private_key_jwt', 'RS384');
+		const { client } = clientFor(credentialFor(s, rs));
+		const r = await client.search('Appointment', [['date', 'ge2000-01-01']], { limit: 2 });
+		assert.equal(r.matches.length, 2, 'Appointment is read with the fitted defaults');
+		// eCW's defaults on this server would be refused
+		tokenCache.clear();
+		const withEcwScopes = clientFor(credentialFor(s, rs, { customScopes: 'system/Patient.read system/Location.read' })).client;
+		await assert.rejects(withEcwScopes.search('Patient', [], { limit: 1 }), (e) => {
+			assert.match(e.message, /refused the scopes \(invalid_scope\)/);
+			assert.match(e.hint, /system\/Location\.read is not offered by this server/);
+			return true;
+		});
+	} finally {
+		await s.stop();
+	}
 });
 
 test('kid defaults to the key thumbprint when empty (Generate Key Pair keys)', async () => {
@@ -182,7 +241,7 @@ test('kid defaults to the key thumbprint when empty (Generate Key Pair keys)', a
 test('discovery: token endpoint found, cached per base URL; 400 for a wrong practice code; unreachable', async () => {
 	const http = fetchHttp();
 	const conf = await discoverSmartConfiguration(http, sb.baseUrl);
-	assert.equal(conf.tokenEndpoint, sb.tokenUrl);
+	assert.equal(conf.tokenEndpoint, sb.tokenUrlFor('demo'));
 	await discoverSmartConfiguration(http, sb.baseUrl);
 	assert.equal(sb.stats.log.filter((l) => l.path.endsWith('smart-configuration')).length, 1, 'cached');
 
@@ -200,16 +259,29 @@ test('discovery: token endpoint found, cached per base URL; 400 for a wrong prac
 });
 
 test('misconfigurations each give their own clear error', async () => {
+	const smartSecretQuirk = await startSandbox({ profile: 'smart', patients: 3, quirks: ['secretErrorInvalidRequest'] });
+	try {
+		await misconfigurations(smartSecretQuirk);
+	} finally {
+		await smartSecretQuirk.stop();
+	}
+});
+
+async function misconfigurations(smartSecretQuirk) {
 	const rs = pickClient(sb, 'private_key_jwt', 'RS384');
 	const secret = pickClient(sb, 'client_secret_basic');
-	const es = pickClient(sb, 'private_key_jwt', 'ES384');
+	const es = pickClient(smart, 'private_key_jwt', 'ES384');
 	const cases = [
 		['wrong kid', credentialFor(sb, rs, { keyId: 'not-the-kid' }), /rejected the client \(invalid_client\)/, /Key ID \(kid\)/],
 		['wrong client secret', credentialFor(sb, secret, { clientSecret: 'wrong' }), /rejected the client \(invalid_client\)/, /Client Secret/],
 		['unknown client id', credentialFor(sb, rs, { clientId: 'nobody' }), /invalid_client/, /Client ID/],
-		['key registered for ES384 signed as RS384', credentialFor(sb, es, { privateKey: rs.privateKeyPem, algorithm: 'RS384' }), /invalid_client/, /JWKS/],
-		['wrong algorithm for the key', credentialFor(sb, rs, { algorithm: 'ES384' }), /Algorithm: ES384 needs an EC P-384 key/, /RS384/],
-		['scope refused', credentialFor(sb, rs, { scopes: 'user/Patient.read' }), /refused the scopes/, /user\/Patient\.read/],
+		['key registered for ES384 signed as RS384', credentialFor(smart, es, { privateKey: rs.privateKeyPem, algorithm: 'RS384' }), /invalid_client/, /JWKS/],
+		['wrong algorithm for the key', credentialFor(smart, rs, { algorithm: 'ES384' }), /Algorithm: ES384 needs an EC P-384 key/, /RS384/],
+		['ES384 on eClinicalWorks', credentialFor(sb, rs, { algorithm: 'ES384' }), /Algorithm: ES384 is not accepted by eClinicalWorks/, /RS384/],
+		['scope eCW does not offer', credentialFor(sb, rs, { scopes: 'system/Patient.read system/Appointment.read' }), /Scopes: system\/Appointment\.read is not offered by this server/, /scopes_supported/],
+		['user scope for a backend app', credentialFor(sb, rs, { scopes: 'user/Patient.read' }), /refused the grant \(invalid_grant\)/, /user\/Patient\.read/],
+		['scope not registered for the app', credentialFor(sb, pickClient(sb, 'private_key_jwt', 'RS384'), { clientId: 'sandbox-patient-only', keyId: 'sandbox-patient-only-key-1', privateKey: sb.client('sandbox-patient-only').privateKeyPem }), /refused the grant \(invalid_grant\)/, /One of: \(1\) a scope .*\(2\) the signature .*\(3\) the app registration has expired.*\(4\) an assertion id \(jti\)/],
+		['wrong client secret answered invalid_request', credentialFor(smartSecretQuirk, smartSecretQuirk.client('sandbox-secret'), { clientSecret: 'x9-not-the-secret' }), /rejected the request \(invalid_request\)/, /wrong client secret/],
 		['unreachable base URL', credentialFor(sb, rs, { baseUrl: 'http://127.0.0.1:9/fhir/r4/demo' }), /unreachable \(127\.0\.0\.1:9\)/, /FHIR Base URL/],
 		['unreachable token URL', credentialFor(sb, rs, { tokenUrl: 'http://127.0.0.1:9/token' }), /Token request failed: the token URL is unreachable/, /Token URL/],
 		['practice code wrong', credentialFor(sb, rs, { baseUrl: `${sb.origin}/fhir/r4/WRONG`, environment: 'ecwProduction' }), /practice code is missing or wrong/, /practice code/],
@@ -218,8 +290,7 @@ test('misconfigurations each give their own clear error', async () => {
 	for (const [name, data, message, hint] of cases) {
 		tokenCache.clear();
 		clearDiscoveryCache();
-		const { client } = clientFor(data);
-		await assert.rejects(client.search('Encounter', [], { limit: 1 }), (e) => {
+		await assert.rejects(async () => await clientFor(data).client.search('Encounter', [], { limit: 1 }), (e) => {
 			assert.ok(e instanceof FhirError || e instanceof InputError, `${name}: ${e}`);
 			assert.match(e.message, message, name);
 			assert.match(`${e.hint ?? ''} ${e.fix ?? ''}`, hint, name);
@@ -227,4 +298,4 @@ test('misconfigurations each give their own clear error', async () => {
 			return true;
 		});
 	}
-});
+}

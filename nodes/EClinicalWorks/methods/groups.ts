@@ -1,6 +1,7 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 
+import { ECW_ADMIN_MENU } from '../fhir/ecw';
 import { FhirError } from '../fhir/errors';
 import { getFhirClient } from '../transport';
 
@@ -34,7 +35,7 @@ export async function searchBulkGroups(this: ILoadOptionsFunctions, filter?: str
 					: 'the Group list could not be read';
 		throw new NodeOperationError(this.getNode(), `Could not list Groups: ${reason}. Switch the Group field to "ID" and type the Group id.`, {
 			description:
-				'eClinicalWorks: the practice builds Groups in the EMR registry and enables them under Admin > Product Activation > FHIR APIs > Bulk/Backend Apps; ask it for the Group id.',
+				`eClinicalWorks: the practice builds Groups in the EMR registry and enables them for the app in ${ECW_ADMIN_MENU}; ask it for the Group id.`,
 		});
 	}
 	const lower = text.toLowerCase();

@@ -5,10 +5,11 @@ import { headerValue } from '../http';
 import { rateLimitDelay, retryPolicy } from '../retry';
 import type { RetryPolicy } from '../retry';
 import type { Pacer } from '../pacer';
-import { DEFAULT_ECW_SCOPES, DEFAULT_GENERIC_SCOPES, withBulkScope, withoutBulkScope } from '../scopes';
+import { DEFAULT_ECW_SCOPES, describeUnsupported, fittedDefaultScopes, unsupportedScopes, withBulkScope, withoutBulkScope } from '../scopes';
 import { isSigningAlgorithm } from './assertion';
 import type { SigningAlgorithm } from './assertion';
-import { discoverSmartConfiguration, isEcwHost } from './discovery';
+import { discoverResourceTypes, discoverSmartConfiguration, isEcwHost } from './discovery';
+import type { SmartConfiguration } from './discovery';
 import { defaultKeyId } from './keys';
 import { tokenCache, tokenCacheKey } from './tokenCache';
 import type { CachedToken } from './tokenCache';
@@ -45,12 +46,20 @@ export interface BackendSettings {
 	keyId: string;
 	jwksUrl: string;
 	clientSecret: string;
-	/** Final scope string of this token (bulk or not). */
+	/** Final scope string of this token (bulk or not); with `fitScopes` the part the user configured. */
 	scopes: string;
+	/**
+	 * Another SMART server with the default scopes: the node asks for what it reads that the server
+	 * declares, in the form its scopes_supported offers (fitted when the token is minted).
+	 */
+	fitScopes: boolean;
 	bulk: boolean;
 	rateLimitPerMinute: number;
 	isEcw: boolean;
+	/** The token cache entry of this credential, practice and scope set. */
 	cacheKey: string;
+	/** This credential and practice, whatever the scopes (caches that must not be shared across credentials). */
+	credentialKey: string;
 }
 
 export interface TokenContext {
@@ -114,6 +123,22 @@ function authMethodOf(value: unknown): ClientAuthMethod {
 	return 'privateKeyJwt';
 }
 
+/**
+ * Default scopes earlier versions stored in every credential, whatever its environment: treated as
+ * "not chosen by the user", so the defaults that fit the environment apply.
+ */
+const LEGACY_DEFAULT_SCOPES = ['system/Patient.read system/Encounter.read system/Practitioner.read system/Location.read system/Organization.read system/Coverage.read'];
+
+/** The scopes the user configured for the environment ('' = the defaults). */
+function configuredScopes(data: Record<string, unknown>, environment: Environment): string {
+	const ecwField = str(data.scopes).replace(/\s+/g, ' ');
+	if (environment !== 'custom') return LEGACY_DEFAULT_SCOPES.includes(ecwField) ? DEFAULT_ECW_SCOPES : ecwField;
+	const custom = str(data.customScopes).replace(/\s+/g, ' ');
+	if (custom) return custom;
+	// a credential saved before the environment had its own Scopes field
+	return LEGACY_DEFAULT_SCOPES.includes(ecwField) || ecwField === DEFAULT_ECW_SCOPES ? '' : ecwField;
+}
+
 /** Reads the credential's data (as n8n hands it over) into settings for one practice and scope set. */
 export function backendSettings(data: Record<string, unknown>, context: TokenContext = {}): BackendSettings {
 	const environment = environmentOf(data.environment ?? (str(data.baseUrl) ? 'custom' : 'ecwProduction'));
@@ -124,14 +149,23 @@ export function backendSettings(data: Record<string, unknown>, context: TokenCon
 	if (!isSigningAlgorithm(algorithmRaw)) {
 		throw new InputError('Algorithm', `"${algorithmRaw}" is not supported`, 'Choose RS384 or ES384.');
 	}
-	const configuredScopes = str(data.scopes) || (isEcw ? DEFAULT_ECW_SCOPES : DEFAULT_GENERIC_SCOPES);
+	if (isEcw && authMethodOf(data.authMethod) === 'privateKeyJwt' && algorithmRaw !== 'RS384') {
+		throw new InputError(
+			'Algorithm',
+			`${algorithmRaw} is not accepted by eClinicalWorks, which documents RS384 only`,
+			'Make an RSA key (Key Pair (Setup) > Generate Key Pair), register its JWKS with the app, and set Algorithm to RS384.',
+		);
+	}
+	const configured = configuredScopes(data, environment);
+	const fitScopes = !isEcw && configured === '';
+	const baseScopes = configured || (isEcw ? DEFAULT_ECW_SCOPES : '');
 	const bulk = context.bulk === true;
-	const scopes = bulk ? withBulkScope(configuredScopes) : isEcw ? withoutBulkScope(configuredScopes) : configuredScopes;
+	const scopes = bulk ? withBulkScope(baseScopes) : isEcw ? withoutBulkScope(baseScopes) : baseScopes;
 	const rateRaw = environment === 'custom' ? data.customRateLimitPerMinute ?? data.rateLimitPerMinute : data.rateLimitPerMinute;
 	const rate = Number(rateRaw ?? (environment === 'custom' ? 0 : ECW_RATE_LIMIT_PER_MINUTE));
 	const privateKey = typeof data.privateKey === 'string' ? data.privateKey : '';
 	const clientSecret = typeof data.clientSecret === 'string' ? data.clientSecret : '';
-	const settings: Omit<BackendSettings, 'cacheKey'> = {
+	const settings: Omit<BackendSettings, 'cacheKey' | 'credentialKey'> = {
 		environment,
 		baseUrl,
 		practiceCode,
@@ -144,11 +178,12 @@ export function backendSettings(data: Record<string, unknown>, context: TokenCon
 		jwksUrl: str(data.jwksUrl),
 		clientSecret,
 		scopes,
+		fitScopes,
 		bulk,
 		rateLimitPerMinute: Number.isFinite(rate) && rate > 0 ? Math.floor(rate) : 0,
 		isEcw,
 	};
-	const cacheKey = tokenCacheKey({
+	const identity = {
 		tokenUrl: settings.tokenUrl,
 		clientId: settings.clientId,
 		authMethod,
@@ -156,10 +191,10 @@ export function backendSettings(data: Record<string, unknown>, context: TokenCon
 		algorithm: authMethod === 'privateKeyJwt' ? settings.algorithm : undefined,
 		keyId: authMethod === 'privateKeyJwt' ? settings.keyId : undefined,
 		jwksUrl: authMethod === 'privateKeyJwt' ? settings.jwksUrl : undefined,
-		scopes,
 		baseUrl,
-	});
-	return { ...settings, cacheKey };
+	};
+	const cacheKey = tokenCacheKey({ ...identity, scopes: fitScopes ? `(fitted to the server)${bulk ? ' bulk' : ''}` : scopes });
+	return { ...settings, cacheKey, credentialKey: tokenCacheKey({ ...identity, scopes: '' }) };
 }
 
 /** Encodes the token context for the header (practice code and bulk flag only; nothing secret). */
@@ -204,27 +239,76 @@ export function pacedHttp(
 	};
 }
 
+/**
+ * The scopes to ask for. After discovery they are compared with the server's scopes_supported: eCW
+ * refuses a scope it does not list (invalid_grant), so there the mismatch stops before the token
+ * request, naming each scope and the form eCW offers. Elsewhere the list is only used to explain a
+ * refusal (servers may accept scopes they do not list).
+ */
+async function scopesFor(http: HttpFunction, settings: BackendSettings, discovered: SmartConfiguration | undefined, now: () => number): Promise<string> {
+	let scopes = settings.scopes;
+	if (settings.fitScopes) {
+		const resourceTypes = await discoverResourceTypes(http, settings.baseUrl, { now });
+		const fitted = fittedDefaultScopes({ resourceTypes, scopesSupported: discovered?.scopesSupported });
+		scopes = settings.bulk ? withBulkScope(fitted) : fitted;
+	}
+	const supported = discovered?.scopesSupported;
+	if (settings.isEcw && supported && supported.length > 0) {
+		const missing = unsupportedScopes(scopes, supported);
+		if (missing.length > 0) {
+			throw new InputError(
+				'Scopes',
+				describeUnsupported(missing),
+				'Ask only for scopes the server lists in its SMART configuration (scopes_supported), in the form it lists them, and register the same scopes for the app.',
+			);
+		}
+	}
+	return scopes;
+}
+
 /** Discovers the token URL when needed and mints one token. */
 export async function mintBackendToken(http: HttpFunction, settings: BackendSettings, now: () => number = Date.now): Promise<CachedToken> {
 	let tokenUrl = settings.tokenUrl;
+	let discovered: SmartConfiguration | undefined;
 	if (!tokenUrl) {
-		tokenUrl = (await discoverSmartConfiguration(http, settings.baseUrl, { now, ecw: settings.isEcw })).tokenEndpoint;
+		discovered = await discoverSmartConfiguration(http, settings.baseUrl, { now, ecw: settings.isEcw });
+		tokenUrl = discovered.tokenEndpoint;
 	}
+	const scopes = await scopesFor(http, settings, discovered, now);
 	let keyId = settings.keyId;
 	if (settings.authMethod === 'privateKeyJwt' && !keyId && settings.privateKey) keyId = defaultKeyId(settings.privateKey, settings.algorithm);
-	const token = await requestToken(http, {
-		tokenUrl,
-		clientId: settings.clientId,
-		authMethod: settings.authMethod,
-		scopes: settings.scopes,
-		privateKey: settings.privateKey,
-		algorithm: settings.algorithm,
-		keyId,
-		jwksUrl: settings.jwksUrl,
-		clientSecret: settings.clientSecret,
-		now,
-	});
+	let token;
+	try {
+		token = await requestToken(http, {
+			tokenUrl,
+			clientId: settings.clientId,
+			authMethod: settings.authMethod,
+			scopes,
+			privateKey: settings.privateKey,
+			algorithm: settings.algorithm,
+			keyId,
+			jwksUrl: settings.jwksUrl,
+			clientSecret: settings.clientSecret,
+			now,
+		});
+	} catch (error) {
+		throw withScopeComparison(error, scopes, discovered?.scopesSupported);
+	}
 	return { accessToken: token.accessToken, expiresAt: token.expiresAt, obtainedAt: token.obtainedAt };
+}
+
+/** A scope refusal, with what the server's scopes_supported says about the scopes asked for. */
+function withScopeComparison(error: unknown, scopes: string, supported: string[] | undefined): unknown {
+	if (!(error instanceof FhirError) || !supported?.length || !/invalid_scope|invalid_grant/.test(error.message)) return error;
+	const missing = unsupportedScopes(scopes, supported);
+	if (missing.length === 0) return error;
+	return new FhirError(error.message, {
+		kind: error.kind,
+		status: error.status,
+		outcome: error.outcome,
+		request: error.request,
+		hint: `${describeUnsupported(missing)}. ${error.hint ?? ''}`.trim(),
+	});
 }
 
 /** A fresh token for these settings from the shared cache (minting when needed). */

@@ -26,6 +26,7 @@ const cache = new Map<string, Cached>();
 /** Tests only. */
 export function clearDiscoveryCache(): void {
 	cache.clear();
+	typesCache.clear();
 }
 
 /** True for eClinicalWorks / healow hosts (practice-code hints apply). */
@@ -69,7 +70,7 @@ async function fetchConfiguration(http: HttpFunction, baseUrl: string, ecw: bool
 				kind: 'auth',
 				status: response.status,
 				hint: ecw
-					? 'The eCW FHIR base URL ends with the practice code: https://fhir4.eclinicalworks.com/fhir/r4/<practice code>. Get it from the practice (eCW: Admin > Product Activation > FHIR APIs), or enter the Token URL in the credential.'
+					? 'The eCW FHIR base URL ends with the practice code: https://fhir4.eclinicalworks.com/fhir/r4/<practice code>. Get it from the practice (it is shown where the practice enables FHIR apps in its eCW admin settings), or enter the Token URL in the credential.'
 					: 'Check the FHIR Base URL, or enter the Token URL in the credential so discovery is not needed.',
 				request,
 			},
@@ -123,4 +124,34 @@ export async function discoverSmartConfiguration(
 		if (cache.get(key)?.value === value) cache.delete(key);
 	});
 	return await value;
+}
+
+const typesCache = new Map<string, { expiresAt: number; value: Promise<string[] | undefined> }>();
+
+/**
+ * The resource types a server's CapabilityStatement lists, read without a token (FHIR servers publish
+ * /metadata openly), for fitting default scopes before the first token exists. undefined when it
+ * cannot be read: the caller then does not filter by type.
+ */
+export async function discoverResourceTypes(http: HttpFunction, baseUrl: string, options: { now?: () => number } = {}): Promise<string[] | undefined> {
+	const key = baseUrl.replace(/\/+$/, '');
+	const now = options.now ? options.now() : Date.now();
+	const hit = typesCache.get(key);
+	if (hit && hit.expiresAt > now) return await hit.value;
+	const value = (async () => {
+		try {
+			const response = await http({ method: 'GET', url: `${key}/metadata`, headers: { accept: 'application/fhir+json' }, timeoutMs: 30_000 });
+			if (response.status < 200 || response.status >= 300 || typeof response.body !== 'string') return undefined;
+			const statement = JSON.parse(response.body) as { rest?: Array<{ mode?: string; resource?: Array<{ type?: unknown }> }> };
+			const server = (statement.rest ?? []).filter((r) => r.mode === undefined || r.mode === 'server');
+			const types = server.flatMap((r) => (r.resource ?? []).map((x) => x.type)).filter((t): t is string => typeof t === 'string');
+			return types.length > 0 ? types : undefined;
+		} catch {
+			return undefined;
+		}
+	})();
+	typesCache.set(key, { expiresAt: now + DISCOVERY_TTL_MS, value });
+	const types = await value;
+	if (types === undefined) typesCache.delete(key);
+	return types;
 }

@@ -1,6 +1,7 @@
 import { FhirError, InputError } from '../errors';
 import type { HttpFunction, HttpResponse } from '../http';
 import { parseErrorBody } from '../operationOutcome';
+import { ECW_ENABLE_APP_HINT } from '../ecw';
 import { createClientAssertion } from './assertion';
 import type { SigningAlgorithm } from './assertion';
 
@@ -45,13 +46,25 @@ function basicAuth(clientId: string, secret: string): string {
 
 function invalidClientHint(method: ClientAuthMethod): string {
 	if (method === 'privateKeyJwt') {
-		return 'Check: the JWKS URL is reachable by the server and allow-listed in the app registration; the Key ID (kid) matches the key published there; the Algorithm matches the key; the Client ID is right; the app is enabled for this practice (eCW: Admin > Product Activation > FHIR APIs > Bulk/Backend Apps).';
+		return `Check: the JWKS URL is reachable by the server and allow-listed in the app registration; the Key ID (kid) matches the key published there; the Algorithm matches the key; the Client ID is right; ${ECW_ENABLE_APP_HINT}.`;
 	}
-	return 'Check the Client ID and Client Secret, that the authentication method (Basic or in the body) is the one registered, and that the app is enabled for this practice (eCW: Admin > Product Activation > FHIR APIs > Bulk/Backend Apps).';
+	return `Check the Client ID and Client Secret, that the authentication method (Basic or in the body) is the one registered, and that ${ECW_ENABLE_APP_HINT}.`;
 }
 
-function scopeHint(scopes: string): string {
-	return `Scopes asked for: "${scopes}". Ask only for scopes the app is registered for, one per resource (e.g. system/Patient.read, or the v2 form system/Patient.rs; do not mix the two forms). On eCW, system/Group.read belongs only in bulk export tokens.`;
+/**
+ * invalid_grant / invalid_scope. Scopes are the usual cause, but servers also answer invalid_grant
+ * for a signature they cannot verify, an expired registration and a reused assertion id.
+ */
+function grantHint(code: string, scopes: string, method: ClientAuthMethod): string {
+	const causes = [
+		`a scope the server does not offer or the app is not registered for (asked for: "${scopes}"; ask only for scopes the server lists, in the form it lists them, and on eCW keep system/Group.read for bulk export tokens only)`,
+	];
+	if (code === 'invalid_grant') {
+		if (method === 'privateKeyJwt') causes.push('the signature does not match the key the server has for the app (JWKS URL, Key ID, Algorithm)');
+		causes.push('the app registration has expired or was withdrawn (check it in the developer portal)');
+		if (method === 'privateKeyJwt') causes.push('an assertion id (jti) the server saw before: check that this machine\'s clock is right');
+	}
+	return `${causes.length > 1 ? 'One of: ' : 'Cause: '}${causes.map((c, i) => `(${i + 1}) ${c}`).join('; ')}.`;
 }
 
 export function validateTokenConfig(cfg: TokenRequestConfig): void {
@@ -130,8 +143,14 @@ export async function requestToken(http: HttpFunction, cfg: TokenRequestConfig):
 			message = `Token request failed: the server rejected the client (${code ?? response.status})`;
 			hint = invalidClientHint(cfg.authMethod);
 		} else if (code === 'invalid_scope' || code === 'invalid_grant') {
-			message = `Token request failed: the server refused the scopes or the grant (${code})`;
-			hint = scopeHint(cfg.scopes);
+			message = code === 'invalid_scope' ? 'Token request failed: the server refused the scopes (invalid_scope)' : 'Token request failed: the server refused the grant (invalid_grant)';
+			hint = grantHint(code, cfg.scopes, cfg.authMethod);
+		} else if (code === 'invalid_request') {
+			message = 'Token request failed: the server rejected the request (invalid_request)';
+			hint =
+				cfg.authMethod === 'privateKeyJwt'
+					? 'The server found the request malformed: check the Token URL and the Client ID.'
+					: 'Some servers answer this for a wrong client secret: check the Client ID and Client Secret, and the authentication method (Basic or in the body).';
 		} else if (code === 'unauthorized_client') {
 			message = 'Token request failed: the app may not use the client-credentials (backend service) grant (unauthorized_client)';
 			hint = 'Register the app as a backend (system) app, or use the User Login authentication.';
@@ -143,7 +162,7 @@ export async function requestToken(http: HttpFunction, cfg: TokenRequestConfig):
 			hint = 'Check the Token URL, or leave it empty so it is discovered from the FHIR base URL.';
 		} else {
 			message = `Token request failed (${code ?? response.status})`;
-			hint = 'Check the credential; the server\'s message is below.';
+			hint = 'Check the credential against what the server said.';
 		}
 		throw new FhirError(message, { kind: 'auth', status: response.status, outcome: parsed, hint, request });
 	}
