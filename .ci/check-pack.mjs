@@ -16,7 +16,9 @@ const alwaysAllowed = new Set(['package.json', 'README.md', 'LICENSE', 'CHANGELO
 for (const file of files) {
 	if (alwaysAllowed.has(file)) continue;
 	if (!file.startsWith('dist/')) problems.push(`unexpected file outside dist/: ${file}`);
-	if (/\.(map|tsbuildinfo|ts)$/.test(file) && !file.endsWith('.d.ts')) problems.push(`must not ship: ${file}`);
+	// n8n loads the compiled .js; .d.ts declarations are not used, and the official scanner applies its
+	// credential filename rule to them (`*.credentials.d.ts` fails cred-filename-against-convention)
+	if (/\.(map|tsbuildinfo|ts)$/.test(file)) problems.push(`must not ship: ${file}`);
 	if (/(^|\/)(test|tests|sandbox|scripts|examples|bench)\//.test(file)) problems.push(`dev-only file shipped: ${file}`);
 	if (/\.(pem|key|env)$/.test(file)) problems.push(`secret-like file shipped: ${file}`);
 }
