@@ -1,12 +1,39 @@
 #!/usr/bin/env node
 // Checks every relative link and image in README.md, CHANGELOG.md and docs/**/*.md: the file (or
 // folder) must exist, and a `#anchor` must match a heading of the target page, slugged the way GitHub
-// does. Links to other sites (http:, https:, mailto:) are not fetched. Exits 1 with the list of broken
-// links. Usage: node .ci/check-links.mjs [file.md ...]
+// does. Links to this repository's own GitHub pages (package.json `repository`), there and in the
+// nodes' codex files and the credentials' documentation URLs, are checked the same way against the
+// files here. Links to other sites are not fetched. Exits 1 with the list of broken links.
+// Usage: node .ci/check-links.mjs [file.md ...]
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+const repoUrl = String(pkg.repository?.url ?? pkg.repository ?? '')
+	.replace(/^git\+/, '')
+	.replace(/\.git$/, '');
+
+// `https://github.com/o/r#x` is the README; `.../blob/<branch>/<path>#x` and `.../tree/<branch>/<path>`
+// are files here. Returns the target relative to the repository root, or null for other sites.
+function ownRepoTarget(url) {
+	if (!repoUrl.startsWith('https://github.com/') || !url.startsWith(repoUrl)) return null;
+	const rest = url.slice(repoUrl.length);
+	if (rest === '' || rest.startsWith('#')) return `README.md${rest}`;
+	const inTree = /^\/(?:blob|tree)\/[^/]+\/(.*)$/.exec(rest);
+	return inTree ? inTree[1] || '.' : null;
+}
+
+function packageCodeFiles() {
+	const files = [];
+	for (const dir of ['nodes', 'credentials']) {
+		if (!existsSync(path.join(root, dir))) continue;
+		for (const entry of readdirSync(path.join(root, dir), { recursive: true })) {
+			if (/\.(ts|json)$/.test(String(entry))) files.push(path.join(dir, String(entry)));
+		}
+	}
+	return files.sort();
+}
 
 function defaultFiles() {
 	const files = ['README.md', 'CHANGELOG.md'].filter((f) => existsSync(path.join(root, f)));
@@ -102,6 +129,8 @@ function linksOf(text) {
 
 function problemWith(file, target, image) {
 	if (target === '') return 'empty link';
+	const own = ownRepoTarget(target);
+	if (own !== null) return problemWith(path.join(root, 'package.json'), own, image);
 	if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('//')) return null;
 	const hashAt = target.indexOf('#');
 	const rawPath = hashAt === -1 ? target : target.slice(0, hashAt);
@@ -129,6 +158,22 @@ for (const file of files) {
 		const problem = problemWith(file, target, image);
 		if (problem) problems.push(`${path.relative(root, file)}:${line}: ${target} -> ${problem}`);
 	}
+}
+
+// Documentation URLs in package code (credential documentationUrl, codex resources) that point at
+// this repository: n8n shows them in the editor, so a renamed README heading breaks them.
+for (const file of process.argv.length > 2 ? [] : packageCodeFiles()) {
+	readFileSync(path.join(root, file), 'utf8')
+		.split('\n')
+		.forEach((line, index) => {
+			for (const [url] of line.matchAll(/https:\/\/github\.com\/[^\s'"`)]+/g)) {
+				if (ownRepoTarget(url) === null) continue;
+				checked++;
+				const problem = problemWith(path.join(root, file), url, false);
+				if (problem) problems.push(`${file}:${index + 1}: ${url} -> ${problem}`);
+			}
+		});
+	files.push(file);
 }
 
 if (problems.length > 0) {
