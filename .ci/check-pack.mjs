@@ -47,6 +47,18 @@ if (JSON.stringify(pkg.peerDependencies) !== JSON.stringify({ 'n8n-workflow': '*
 }
 if (!pkg.keywords?.includes('n8n-community-node-package')) problems.push('keyword n8n-community-node-package missing');
 
+// n8n's verification compares the npm package with its GitHub repository: repository, homepage and
+// bugs must name the same one (npm provenance also requires `repository` to be the publishing repo).
+const repo = /^git\+https:\/\/github\.com\/([^/]+\/[^/]+?)\.git$/.exec(pkg.repository?.url ?? '')?.[1];
+if (!repo) problems.push('repository.url must be git+https://github.com/<owner>/<repo>.git');
+else {
+	const base = `https://github.com/${repo}`;
+	if (pkg.homepage !== `${base}#readme`) problems.push(`homepage must be ${base}#readme`);
+	if (pkg.bugs?.url !== `${base}/issues`) problems.push(`bugs.url must be ${base}/issues`);
+}
+if (!pkg.author?.name) problems.push('author.name missing');
+if (pkg.license !== 'MIT') problems.push('license must be MIT (n8n verification)');
+
 console.log(`npm pack: ${files.size} files, ${(report.size / 1024).toFixed(1)} kB packed, ${(report.unpackedSize / 1024).toFixed(1)} kB unpacked`);
 if (problems.length > 0) {
 	for (const p of problems) console.error(`pack check: ${p}`);
