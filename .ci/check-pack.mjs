@@ -16,7 +16,9 @@ const alwaysAllowed = new Set(['package.json', 'README.md', 'LICENSE', 'CHANGELO
 for (const file of files) {
 	if (alwaysAllowed.has(file)) continue;
 	if (!file.startsWith('dist/')) problems.push(`unexpected file outside dist/: ${file}`);
-	if (/\.(map|tsbuildinfo|ts)$/.test(file) && !file.endsWith('.d.ts')) problems.push(`must not ship: ${file}`);
+	// n8n loads the compiled .js; .d.ts declarations are not used, and the official scanner applies its
+	// credential filename rule to them (`*.credentials.d.ts` fails cred-filename-against-convention)
+	if (/\.(map|tsbuildinfo|ts)$/.test(file)) problems.push(`must not ship: ${file}`);
 	if (/(^|\/)(test|tests|sandbox|scripts|examples|bench)\//.test(file)) problems.push(`dev-only file shipped: ${file}`);
 	if (/\.(pem|key|env)$/.test(file)) problems.push(`secret-like file shipped: ${file}`);
 }
@@ -44,6 +46,18 @@ if (JSON.stringify(pkg.peerDependencies) !== JSON.stringify({ 'n8n-workflow': '*
 	problems.push('peerDependencies must be exactly { "n8n-workflow": "*" }');
 }
 if (!pkg.keywords?.includes('n8n-community-node-package')) problems.push('keyword n8n-community-node-package missing');
+
+// n8n's verification compares the npm package with its GitHub repository: repository, homepage and
+// bugs must name the same one (npm provenance also requires `repository` to be the publishing repo).
+const repo = /^git\+https:\/\/github\.com\/([^/]+\/[^/]+?)\.git$/.exec(pkg.repository?.url ?? '')?.[1];
+if (!repo) problems.push('repository.url must be git+https://github.com/<owner>/<repo>.git');
+else {
+	const base = `https://github.com/${repo}`;
+	if (pkg.homepage !== `${base}#readme`) problems.push(`homepage must be ${base}#readme`);
+	if (pkg.bugs?.url !== `${base}/issues`) problems.push(`bugs.url must be ${base}/issues`);
+}
+if (!pkg.author?.name) problems.push('author.name missing');
+if (pkg.license !== 'MIT') problems.push('license must be MIT (n8n verification)');
 
 console.log(`npm pack: ${files.size} files, ${(report.size / 1024).toFixed(1)} kB packed, ${(report.unpackedSize / 1024).toFixed(1)} kB unpacked`);
 if (problems.length > 0) {

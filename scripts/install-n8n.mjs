@@ -4,7 +4,7 @@
 //   node scripts/install-n8n.mjs            # the pinned version (scripts/n8n-version.mjs)
 //   node scripts/install-n8n.mjs --force    # reinstall even if the marker exists
 //
-// Recipe (see README, "End-to-end tests"): a plain `npm install n8n` fails offline-ish machines
+// Recipe (see docs/development.md, "End-to-end tests"): a plain `npm install n8n` fails offline-ish machines
 // because @confluentinc/kafka-javascript downloads a prebuilt binary in its install script. So:
 //   1. npm install --ignore-scripts n8n@<version>
 //   2. rebuild the native modules n8n needs at start from source against this Node's headers

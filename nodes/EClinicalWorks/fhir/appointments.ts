@@ -4,7 +4,7 @@ import { isInRange, rangeToSearchParams } from './dates';
 import type { DateRange } from './dates';
 import { InputError } from './errors';
 import { SOURCE_APPOINTMENT, SOURCE_ENCOUNTER, visitReferences } from './simplify';
-import type { FhirResource } from './simplify';
+import type { FhirElement, FhirResource } from './simplify';
 
 /**
  * "Get appointments" without assuming the server has an Appointment resource.
@@ -188,14 +188,15 @@ export function buildVisitQuery(
 }
 
 function startOf(resource: FhirResource): string | undefined {
-	return resource.resourceType === 'Encounter' ? resource.period?.start : resource.start;
+	const start = resource.resourceType === 'Encounter' ? (resource.period as FhirElement | undefined)?.start : resource.start;
+	return start as string | undefined;
 }
 
 /** Local re-check of every filter (servers may ignore unknown parameters or read prefixes loosely). */
 export function matchesFilter(resource: FhirResource, filter: VisitFilter): boolean {
 	const start = startOf(resource);
 	if (!isInRange(start, filter.range)) return false;
-	if (filter.statuses && filter.statuses.length > 0 && !filter.statuses.includes(resource.status)) return false;
+	if (filter.statuses && filter.statuses.length > 0 && !filter.statuses.includes(resource.status as string)) return false;
 	const refs = visitReferences(resource);
 	const refsAll = allReferences(resource);
 	if (filter.patientId && !refs.includes(`Patient/${filter.patientId}`) && !refsAll.includes(`Patient/${filter.patientId}`)) return false;
@@ -206,15 +207,16 @@ export function matchesFilter(resource: FhirResource, filter: VisitFilter): bool
 
 /** Every `Type/id` a visit refers to among its participants, subject and locations. */
 function allReferences(resource: FhirResource): string[] {
-	/* eslint-disable @typescript-eslint/no-explicit-any */
-	const refs: any[] =
+	const list = (value: unknown) => (value ?? []) as FhirElement[];
+	const refs = (
 		resource.resourceType === 'Appointment'
-			? (resource.participant ?? []).map((p: any) => p?.actor)
+			? list(resource.participant).map((p) => p?.actor)
 			: [
 					resource.subject,
-					...(resource.participant ?? []).map((p: any) => p?.individual),
-					...(resource.location ?? []).map((l: any) => l?.location),
-				];
+					...list(resource.participant).map((p) => p?.individual),
+					...list(resource.location).map((l) => l?.location),
+				]
+	) as Array<FhirElement | undefined>;
 	const out: string[] = [];
 	for (const ref of refs) {
 		const text = typeof ref?.reference === 'string' ? ref.reference : '';

@@ -3,8 +3,10 @@
  * `_include`s and operations the server declares. Pure functions, no n8n, no HTTP.
  */
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-export type CapabilityStatement = { resourceType?: string; [key: string]: any };
+export type CapabilityStatement = { resourceType?: string; [key: string]: unknown };
+
+/** A JSON object of the statement, read defensively: any field may be missing or of another type. */
+type Element = { [key: string]: unknown };
 
 export interface ResourceCapability {
 	type: string;
@@ -30,21 +32,25 @@ export interface CapabilitySummary {
 	security: string[];
 }
 
-function arr(value: unknown): any[] {
+function arr(value: unknown): Element[] {
 	return Array.isArray(value) ? value : [];
+}
+
+function obj(value: unknown): Element {
+	return value !== null && typeof value === 'object' ? (value as Element) : {};
 }
 
 function str(value: unknown): string {
 	return typeof value === 'string' ? value : '';
 }
 
-function serverRest(caps: CapabilityStatement | undefined): any[] {
+function serverRest(caps: CapabilityStatement | undefined): Element[] {
 	const rest = arr(caps?.rest);
 	const server = rest.filter((r) => r?.mode === 'server' || r?.mode === undefined);
 	return server.length > 0 ? server : rest;
 }
 
-function operationName(op: any): string {
+function operationName(op: Element): string {
 	const name = str(op?.name) || str(op?.definition).split('/').pop() || '';
 	return name.replace(/^\$/, '');
 }
@@ -70,7 +76,7 @@ export function resourceCapability(caps: CapabilityStatement | undefined, type: 
 export function resourceTypes(caps: CapabilityStatement | undefined): string[] {
 	const types = new Set<string>();
 	for (const rest of serverRest(caps)) {
-		for (const resource of arr(rest?.resource)) if (str(resource?.type)) types.add(resource.type);
+		for (const resource of arr(rest?.resource)) if (str(resource?.type)) types.add(str(resource.type));
 	}
 	return [...types].sort();
 }
@@ -101,13 +107,13 @@ export function summarizeCapabilities(caps: CapabilityStatement): CapabilitySumm
 	const types = resourceTypes(caps);
 	const rests = serverRest(caps);
 	const security = rests.flatMap((rest) =>
-		arr(rest?.security?.service).flatMap((s) => arr(s?.coding).map((c) => str(c?.code) || str(c?.display)).concat(str(s?.text))),
+		arr(obj(rest?.security).service).flatMap((s) => arr(s?.coding).map((c) => str(c?.code) || str(c?.display)).concat(str(s?.text))),
 	).filter(Boolean);
 	return {
 		fhirVersion: str(caps.fhirVersion),
-		software: str(caps.software?.name),
-		softwareVersion: str(caps.software?.version),
-		implementation: str(caps.implementation?.description) || str(caps.implementation?.url),
+		software: str(obj(caps.software).name),
+		softwareVersion: str(obj(caps.software).version),
+		implementation: str(obj(caps.implementation).description) || str(obj(caps.implementation).url),
 		publisher: str(caps.publisher),
 		date: str(caps.date),
 		formats: arr(caps.format).map(str).filter(Boolean),

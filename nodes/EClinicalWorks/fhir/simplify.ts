@@ -6,8 +6,9 @@ import { toZoned } from './dates';
  * empty strings (or null for booleans/lists that cannot be known), so columns line up in n8n tables.
  */
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-export type FhirResource = { resourceType: string; id?: string; [key: string]: any };
+/** A JSON object from a FHIR server, read defensively: any field may be missing or of another type. */
+export type FhirElement = { [key: string]: unknown };
+export type FhirResource = { resourceType: string; id?: string; [key: string]: unknown };
 
 export type SimpleItem = Record<string, string | number | boolean | null | string[]>;
 
@@ -21,23 +22,27 @@ function str(value: unknown): string {
 	return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
 }
 
-function arr(value: unknown): any[] {
+function arr(value: unknown): FhirElement[] {
 	return Array.isArray(value) ? value : [];
+}
+
+function obj(value: unknown): FhirElement {
+	return value !== null && typeof value === 'object' ? (value as FhirElement) : {};
 }
 
 /**
  * The best entry of a FHIR list with `use` and `period`: a current one (no period end) before an
  * ended one, then by `uses` order, then any but `old`, then the first. One pass, no copies.
  */
-function pickByUse<T extends { use?: string; period?: { end?: string } }>(list: T[], uses: string[]): T | undefined {
+function pickByUse(list: FhirElement[], uses: string[]): FhirElement | undefined {
 	if (list.length <= 1) return list[0];
-	let best: T | undefined;
+	let best: FhirElement | undefined;
 	let bestScore = Number.POSITIVE_INFINITY;
 	for (const entry of list) {
 		const use = entry?.use;
-		const at = use === undefined ? -1 : uses.indexOf(use);
+		const at = typeof use === 'string' ? uses.indexOf(use) : -1;
 		const rank = at >= 0 ? at : use === 'old' ? uses.length + 1 : uses.length;
-		const score = (entry?.period?.end ? 1000 : 0) + rank;
+		const score = (obj(entry?.period).end ? 1000 : 0) + rank;
 		if (score < bestScore) {
 			best = entry;
 			bestScore = score;
@@ -90,8 +95,9 @@ function telecom(resource: FhirResource, system: string): string {
 	return best ? str(best.value) : '';
 }
 
-function codingText(concept: any): string {
-	if (!concept) return '';
+function codingText(value: unknown): string {
+	if (!value) return '';
+	const concept = obj(value);
 	if (str(concept.text)) return str(concept.text);
 	const coding = arr(concept.coding).find((c) => str(c?.display)) ?? arr(concept.coding)[0];
 	return coding ? str(coding.display) || str(coding.code) : '';
@@ -102,19 +108,19 @@ function conceptsText(concepts: unknown): string {
 }
 
 /** The medical record number: identifier typed MR (v2-0203), else one whose type/system says MRN, else the first. */
-function isMr(identifier: any): boolean {
-	return arr(identifier?.type?.coding).some((c) => c?.code === 'MR');
+function isMr(identifier: FhirElement): boolean {
+	return arr(obj(identifier?.type).coding).some((c) => c?.code === 'MR');
 }
 
-function looksMr(identifier: any): boolean {
+function looksMr(identifier: FhirElement): boolean {
 	return /\b(mrn|medical record)/i.test(`${codingText(identifier?.type)} ${str(identifier?.system)}`);
 }
 
 export function findMrn(identifiers: unknown): string {
-	let typed: any;
-	let named: any;
-	let usual: any;
-	let first: any;
+	let typed: FhirElement | undefined;
+	let named: FhirElement | undefined;
+	let usual: FhirElement | undefined;
+	let first: FhirElement | undefined;
 	for (const identifier of arr(identifiers)) {
 		if (typeof identifier?.value !== 'string' || identifier.value === '') continue;
 		if (isMr(identifier)) {
@@ -147,7 +153,7 @@ export function simplifyPatient(patient: FhirResource): SimpleItem {
 		city,
 		state,
 		postalCode,
-		lastUpdated: str(patient.meta?.lastUpdated),
+		lastUpdated: str(obj(patient.meta).lastUpdated),
 	};
 }
 
@@ -165,7 +171,7 @@ export function simplifyPractitioner(practitioner: FhirResource): SimpleItem {
 		email: telecom(practitioner, 'email'),
 		specialty: arr(practitioner.qualification).map((q) => codingText(q?.code)).filter(Boolean).join('; '),
 		active: typeof practitioner.active === 'boolean' ? practitioner.active : null,
-		lastUpdated: str(practitioner.meta?.lastUpdated),
+		lastUpdated: str(obj(practitioner.meta).lastUpdated),
 	};
 }
 
@@ -181,7 +187,7 @@ export function simplifyLocation(location: FhirResource): SimpleItem {
 		city,
 		state,
 		postalCode,
-		lastUpdated: str(location.meta?.lastUpdated),
+		lastUpdated: str(obj(location.meta).lastUpdated),
 	};
 }
 
@@ -207,8 +213,8 @@ export function detectNeeds(texts: string[]): { needs: string[]; transportNeeded
 	return { needs: filtered, transportNeeded: filtered.some((n) => TRANSPORT_NEEDS.has(n)) };
 }
 
-function referenceOf(ref: any, type: string): string {
-	const reference = str(ref?.reference);
+function referenceOf(ref: unknown, type: string): string {
+	const reference = str(obj(ref).reference);
 	if (!reference) return '';
 	const parts = reference.split('/');
 	// absolute URLs and `Type/id/_history/v` both end with (or contain) Type/id
@@ -219,7 +225,7 @@ function referenceOf(ref: any, type: string): string {
 
 interface Party {
 	id: string;
-	ref: any;
+	ref: unknown;
 }
 
 function patientFields(party: Party | undefined, lookup: ReferenceLookup): SimpleItem {
@@ -227,7 +233,7 @@ function patientFields(party: Party | undefined, lookup: ReferenceLookup): Simpl
 	const simple = resource ? simplifyPatient(resource) : undefined;
 	return {
 		patientId: party?.id ?? '',
-		patientName: simple?.name || str(party?.ref?.display),
+		patientName: simple?.name || str(obj(party?.ref).display),
 		patientBirthDate: simple?.birthDate ?? '',
 		patientGender: simple?.gender ?? '',
 		patientMrn: simple?.mrn ?? '',
@@ -240,7 +246,7 @@ function practitionerFields(party: Party | undefined, lookup: ReferenceLookup): 
 	const resource = party?.id ? lookup(`Practitioner/${party.id}`) : undefined;
 	return {
 		practitionerId: party?.id ?? '',
-		practitionerName: (resource ? formatHumanName(resource.name).name : '') || str(party?.ref?.display),
+		practitionerName: (resource ? formatHumanName(resource.name).name : '') || str(obj(party?.ref).display),
 	};
 }
 
@@ -248,12 +254,12 @@ function locationFields(party: Party | undefined, lookup: ReferenceLookup): Simp
 	const resource = party?.id ? lookup(`Location/${party.id}`) : undefined;
 	return {
 		locationId: party?.id ?? '',
-		locationName: (resource ? str(resource.name) : '') || str(party?.ref?.display),
+		locationName: (resource ? str(resource.name) : '') || str(obj(party?.ref).display),
 		locationAddress: resource ? formatAddress(resource.address ? [resource.address] : []).address : '',
 	};
 }
 
-function firstParty(refs: any[], type: string): Party | undefined {
+function firstParty(refs: unknown[], type: string): Party | undefined {
 	for (const ref of refs) {
 		const id = referenceOf(ref, type);
 		if (id) return { id, ref };
@@ -275,7 +281,7 @@ function timing(start: string, end: string, zone: string): SimpleItem {
 
 /** References a visit points at (for follow-up reads): `Patient/1`, `Practitioner/2`, `Location/3`. */
 export function visitReferences(resource: FhirResource): string[] {
-	const refs: any[] =
+	const refs: unknown[] =
 		resource.resourceType === 'Appointment'
 			? arr(resource.participant).map((p) => p?.actor)
 			: [
@@ -313,13 +319,13 @@ export function simplifyAppointment(appointment: FhirResource, lookup: Reference
 		comment,
 		transportNeeded: detected.transportNeeded,
 		needs: detected.needs,
-		lastUpdated: str(appointment.meta?.lastUpdated),
+		lastUpdated: str(obj(appointment.meta).lastUpdated),
 	};
 }
 
 export function simplifyEncounter(encounter: FhirResource, lookup: ReferenceLookup, zone: string): SimpleItem {
-	const start = str(encounter.period?.start);
-	const end = str(encounter.period?.end);
+	const start = str(obj(encounter.period).start);
+	const end = str(obj(encounter.period).end);
 	const reasons = arr(encounter.reasonCode).map(codingText).filter(Boolean);
 	const extensions = extensionTexts(encounter);
 	const comment = extensions.join(' | ');
@@ -344,7 +350,7 @@ export function simplifyEncounter(encounter: FhirResource, lookup: ReferenceLook
 		comment,
 		transportNeeded: detected.transportNeeded,
 		needs: detected.needs,
-		lastUpdated: str(encounter.meta?.lastUpdated),
+		lastUpdated: str(obj(encounter.meta).lastUpdated),
 	};
 }
 

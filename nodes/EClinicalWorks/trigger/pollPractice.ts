@@ -94,7 +94,8 @@ function toChange(resource: FhirResource, state: ChangeState): Change {
 		key: '',
 		event: classify(resource, { known: known.has(id), status: previousStatus }, state.cursor),
 	};
-	if (typeof resource.meta?.lastUpdated === 'string') change.lastUpdated = resource.meta.lastUpdated;
+	const lastUpdated = (resource.meta as { lastUpdated?: unknown } | undefined)?.lastUpdated;
+	if (typeof lastUpdated === 'string') change.lastUpdated = lastUpdated;
 	if (status !== undefined) change.status = status;
 	if (previousStatus !== undefined) change.previousStatus = previousStatus;
 	return change;
