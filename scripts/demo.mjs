@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: the FHIR sandbox with demo data and a real n8n with this package, the demo
-// credentials and the example workflows. Ctrl-C stops everything.
+// `npm start`: the FHIR sandbox with demo data, a mail server with a web inbox (MailDev, on
+// 127.0.0.1 only, relaying nowhere) and a real n8n with this package, the demo credentials and the
+// example workflows. Ctrl-C stops everything.
 //
 //   npm start                         ecw profile (like eClinicalWorks: visits, Group export)
 //   npm start -- --profile smart      a standard SMART server (Appointment, all export levels)
@@ -17,7 +18,8 @@ import path from 'node:path';
 import { CACHE, assertNode24, elapsed, freePort, info, step } from './lib.mjs';
 import { installN8n } from './install-n8n.mjs';
 import { ENCRYPTION_KEY, N8n, buildAndPack, installPackage, n8nEnv } from './n8n.mjs';
-import { DEMO_PRACTICES, EXAMPLES, loadExample, practiceTemplateCredential, prepareFilesDir, sandboxCredentials, toImport, variant, writePracticeSheet } from './fixtures.mjs';
+import { DEMO_PRACTICES, EXAMPLES, loadExample, mrnOf, practiceTemplateCredential, prepareFilesDir, sampleIntakeForm, sandboxCredentials, toImport, variant, writePracticeSheet } from './fixtures.mjs';
+import { smtpCredential, startMailServer } from './mail.mjs';
 import { startSandbox } from '../sandbox/index.mjs';
 
 export const DEMO_LOGIN = { email: 'demo@n8n-nodes-eclinicalworks.dev', password: 'Sandbox-Demo-1', firstName: 'Demo', lastName: 'Scheduler' };
@@ -75,7 +77,7 @@ async function setupOwner(baseUrl) {
 }
 
 /**
- * Start the demo; resolves once n8n is ready. Returns { url, login, sandbox, stop() }.
+ * Start the demo; resolves once n8n is ready. Returns { url, login, sandbox, mail, stop() }.
  * @param {{ profile?: string, port?: number, userFolder?: string, tgz?: string, patients?: number, seed?: number, quietN8n?: boolean }} opts
  */
 export async function startDemo(opts = {}) {
@@ -112,20 +114,34 @@ export async function startDemo(opts = {}) {
 	info(`FHIR base URL ${sandbox.baseUrl}`);
 	info(`token URL     ${sandbox.tokenUrl}`);
 
+	step('start the demo mail server (SMTP and web inbox on 127.0.0.1, no relay: mail stays on this computer)');
+	let mail;
+	try {
+		// MailDev's usual ports when free; messages kept in the user folder across restarts
+		mail = await startMailServer({ mailDirectory: path.join(userFolder, 'mail'), smtpPort: await freePort(1025), webPort: await freePort(1080) });
+	} catch (e) {
+		await sandbox.stop();
+		throw e;
+	}
+	info(`SMTP          ${mail.smtpHost}:${mail.smtpPort}`);
+	info(`inbox         ${mail.inboxUrl}`);
+
 	const port = await freePort(opts.port ?? 5678);
 	const brokerPort = await freePort();
 	const env = { N8N_RUNNERS_BROKER_PORT: String(brokerPort), N8N_RESTRICT_FILE_ACCESS_TO: filesDir, GENERIC_TIMEZONE: TZ };
 	const n8n = new N8n({ bin: n8nInstall.bin, userFolder, env });
 
 	step('import the demo credentials and the example workflows');
-	const creds = [...sandboxCredentials(sandbox, { tag: 'ecwSandbox', label: `eClinicalWorks sandbox` }), practiceTemplateCredential(sandbox)];
+	const creds = [...sandboxCredentials(sandbox, { tag: 'ecwSandbox', label: `eClinicalWorks sandbox` }), practiceTemplateCredential(sandbox), smtpCredential(mail)];
 	writePracticeSheet(filesDir);
 	await n8n.importCredentials(toImport(creds), path.join(userFolder, 'demo-credentials.json'));
 	rmSync(path.join(userFolder, 'demo-credentials.json'), { force: true });
 	info(`${creds.length} credentials: ${creds.map((c) => c.name).join('; ')}`);
 	const wfDir = path.join(userFolder, 'demo-workflows');
+	// the intake example's Run now sends a demo patient's MRN
+	const samplePatient = sandbox.admin.get('demo', 'Patient', 'pt-3');
 	const workflows = EXAMPLES.map((name) => {
-		const wf = variant(loadExample(name), { filesDir });
+		const wf = variant(loadExample(name), { filesDir, params: name === 'new-patient-intake-email' ? sampleIntakeForm(mrnOf(samplePatient)) : {} });
 		if (profile === 'smart' && name === 'nightly-incremental-bulk-export') {
 			// the smart profile has no practice-built groups to pick: export everything
 			for (const node of wf.nodes) if (node.parameters?.operation === 'export') node.parameters.level = 'system';
@@ -172,7 +188,7 @@ export async function startDemo(opts = {}) {
 				await exited;
 				clearTimeout(timer);
 			}
-			await sandbox.stop();
+			await Promise.all([sandbox.stop(), mail.stop()]);
 		})());
 
 	const url = `http://localhost:${port}`;
@@ -185,7 +201,7 @@ export async function startDemo(opts = {}) {
 		throw e;
 	}
 	ready = true;
-	return { url, login: DEMO_LOGIN, sandbox, userFolder, filesDir, logFile, stop, child, seconds: (Date.now() - started) / 1000 };
+	return { url, login: DEMO_LOGIN, sandbox, mail, userFolder, filesDir, logFile, stop, child, seconds: (Date.now() - started) / 1000 };
 }
 
 async function main() {
@@ -202,19 +218,20 @@ async function main() {
 	console.log(`  Login:     ${demo.login.email}`);
 	console.log(`  Password:  ${demo.login.password}`);
 	console.log(`  Sandbox:   ${demo.sandbox.baseUrl} (${o.profile} profile)`);
+	console.log(`  Inbox:     ${demo.mail.inboxUrl} (the demo's mail server; its mail never leaves this computer)`);
 	console.log(`  Workflows: ${EXAMPLES.length} examples under Overview; credentials "eClinicalWorks sandbox (...)"`);
 	console.log(`  Files the workflows write: ${demo.filesDir}`);
 	console.log(`  n8n log:   ${demo.logFile}`);
 	console.log(`  Stop:      Ctrl-C`);
 	console.log(`${line}\n`);
 	if (process.env.DEMO_READY_JSON === '1') {
-		console.log(`DEMO_READY ${JSON.stringify({ url: demo.url, email: demo.login.email, password: demo.login.password, baseUrl: demo.sandbox.baseUrl, userFolder: demo.userFolder })}`);
+		console.log(`DEMO_READY ${JSON.stringify({ url: demo.url, email: demo.login.email, password: demo.login.password, baseUrl: demo.sandbox.baseUrl, inboxUrl: demo.mail.inboxUrl, smtpPort: demo.mail.smtpPort, userFolder: demo.userFolder })}`);
 	}
 	let exiting = false;
 	const shutdown = async (signal) => {
 		if (exiting) return;
 		exiting = true;
-		console.log(`\n${signal ? `${signal}: ` : ''}stopping n8n and the sandbox...`);
+		console.log(`\n${signal ? `${signal}: ` : ''}stopping n8n, the sandbox and the mail server...`);
 		await demo.stop();
 		console.log('stopped.');
 		process.exit(0);
@@ -225,7 +242,7 @@ async function main() {
 	demo.child.on('exit', (code) => {
 		if (exiting) return;
 		console.error(`n8n exited unexpectedly (code ${code}); see ${demo.logFile}`);
-		demo.sandbox.stop().finally(() => process.exit(1));
+		Promise.all([demo.sandbox.stop(), demo.mail.stop()]).finally(() => process.exit(1));
 	});
 }
 

@@ -12,7 +12,7 @@ export const EXAMPLES_FILES_DIR = '/home/node/.n8n-files/eclinicalworks';
 export const EXAMPLE_CREDENTIAL_ID = 'ecwSandboxRS384';
 
 /** The folders the examples write to (n8n's Read/Write Files node does not create folders). */
-export const EXAMPLE_FOLDERS = ['dispatch', 'intake', 'bulk'];
+export const EXAMPLE_FOLDERS = ['dispatch', 'bulk'];
 export function prepareFilesDir(dir) {
 	for (const f of EXAMPLE_FOLDERS) mkdirSync(path.join(dir, f), { recursive: true });
 	return dir;
@@ -107,21 +107,13 @@ export function variant(workflow, { id, name, credential, filesDir, params = {},
 	return wf;
 }
 
-/** Replace the Webhook node by a Manual Trigger and a Set node (same name) producing `body`. */
-export function webhookToManual(wf, body) {
-	const hook = wf.nodes.find((n) => n.type === 'n8n-nodes-base.webhook');
-	const setName = hook.name;
-	Object.assign(hook, {
-		type: 'n8n-nodes-base.set',
-		typeVersion: 3.4,
-		parameters: {
-			mode: 'raw',
-			jsonOutput: JSON.stringify({ headers: {}, params: {}, query: {}, body }),
-			options: {},
-		},
-	});
-	delete hook.webhookId;
-	wf.nodes.push({ id: 'e2e-manual-trigger-0000000000000001', name: 'Test run', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-240, 100], parameters: {} });
-	wf.connections['Test run'] = { main: [[{ node: setName, type: 'main', index: 0 }]] };
-	return wf;
+/** The intake example's *Sample intake form* (what *Run now* sends) for a patient's MRN. */
+export function sampleIntakeForm(mrn) {
+	return { 'Sample intake form': { jsonOutput: JSON.stringify({ body: { mrn } }, null, 2) } };
+}
+
+/** A patient's MRN as the sandbox holds it (the identifier typed MR). */
+export function mrnOf(patient) {
+	const ids = patient.identifier ?? [];
+	return (ids.find((i) => i.type?.coding?.some((c) => c.code === 'MR')) ?? ids[0])?.value;
 }

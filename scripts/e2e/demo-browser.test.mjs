@@ -1,7 +1,9 @@
 // `npm start` (scripts/demo.mjs) as a user meets it, and n8n's editor in headless Chromium:
 // log in, open an example workflow, open the eClinicalWorks node, check its operations and fields
-// render with the icon, save screenshots (docs/screenshots/ with E2E_UPDATE_SCREENSHOTS=1). Then Ctrl-C must stop everything,
-// and `npm start -- --check` must come up again on the same (persistent) user folder.
+// render with the icon; run the intake example from the editor and read its email in the demo's
+// inbox; save screenshots (docs/screenshots/ with E2E_UPDATE_SCREENSHOTS=1). Then Ctrl-C must stop
+// everything (n8n, the sandbox, the mail server), and `npm start -- --check` must come up again on
+// the same (persistent) user folder.
 // The browser part is skipped, with a message, when Chromium is not installed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { ROOT, info } from '../lib.mjs';
 
 const ctxFile = process.env.E2E_CONTEXT;
@@ -50,6 +53,17 @@ function startDemoProcess(args = []) {
 	return { child, exited, ready: readyP };
 }
 
+/** Resolves once a TCP connection to the local SMTP port opens (and closes it); rejects when refused. */
+function smtpConnect(port) {
+	return new Promise((resolve, reject) => {
+		const socket = net.connect(port, '127.0.0.1', () => {
+			socket.destroy();
+			resolve();
+		});
+		socket.on('error', reject);
+	});
+}
+
 before(async () => {
 	userFolder = mkdtempSync(path.join(os.tmpdir(), 'ecw-e2e-demo-'));
 	const t = Date.now();
@@ -66,6 +80,36 @@ after(async () => {
 	}
 	if (userFolder && !process.env.E2E_KEEP) rmSync(userFolder, { recursive: true, force: true });
 });
+
+const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+
+/** Headless Chromium with a page signed in to the demo's editor, through the form. */
+async function openEditor() {
+	const { chromium, selectors } = await import('playwright-core');
+	selectors.setTestIdAttribute('data-test-id');
+	const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: BROWSER_ARGS });
+	mkdirSync(SHOTS, { recursive: true });
+	const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+	page.setDefaultTimeout(60000);
+	try {
+		await page.goto(`${ready.url}/signin`);
+		await page.getByTestId('emailOrLdapLoginId').locator('input').fill(ready.email);
+		await page.getByTestId('password').locator('input').fill(ready.password);
+		await page.getByTestId('form-submit-button').click();
+		await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+		info(`signed in, at ${new URL(page.url()).pathname}`);
+	} catch (e) {
+		await browser.close();
+		throw e;
+	}
+	return { browser, page };
+}
+
+async function saveFailureScreenshot(page) {
+	const file = path.join(os.tmpdir(), 'ecw-e2e-browser-failure.png');
+	await page.screenshot({ path: file }).catch(() => {});
+	info(`failure screenshot: ${file}`);
+}
 
 async function login(baseUrl) {
 	const res = await fetch(`${baseUrl}/rest/login`, {
@@ -88,6 +132,7 @@ describe('npm start (the demo)', () => {
 		const types = cr.data.map((c) => c.type);
 		assert.ok(types.filter((t) => t === 'eClinicalWorksApi').length >= 4, 'the demo credentials');
 		assert.ok(cr.data.some((c) => c.id === 'ecwSandboxRS384'), 'the credential the examples use');
+		assert.ok(cr.data.some((c) => c.id === 'demoMailServer' && c.type === 'smtp'), 'the SMTP credential of the demo mail server (the intake example uses it)');
 		// what the editor loads: the package's node and credential types, with the package prefix
 		const nodeTypes = await fetch(`${ready.url}/types/nodes.json`, { headers: { cookie } });
 		assert.equal(nodeTypes.status, 200);
@@ -105,25 +150,9 @@ describe('npm start (the demo)', () => {
 			t.skip('Chromium not installed (apt-get install -y chromium); browser test skipped');
 			return;
 		}
-		const { chromium, selectors } = await import('playwright-core');
-		selectors.setTestIdAttribute('data-test-id');
-		const browser = await chromium.launch({
-			executablePath: CHROMIUM,
-			headless: true,
-			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-		});
-		mkdirSync(SHOTS, { recursive: true });
-		const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
-		page.setDefaultTimeout(60000);
+		// sign in through the form, with the login the demo printed
+		const { browser, page } = await openEditor();
 		try {
-			// sign in through the form, with the login the demo printed
-			await page.goto(`${ready.url}/signin`);
-			await page.getByTestId('emailOrLdapLoginId').locator('input').fill(ready.email);
-			await page.getByTestId('password').locator('input').fill(ready.password);
-			await page.getByTestId('form-submit-button').click();
-			await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
-			info(`signed in, at ${new URL(page.url()).pathname}`);
-
 			// the dispatch-sheet example on the canvas
 			await page.goto(`${ready.url}/workflow/ecwDispatchSheet`);
 			const node = page.locator('[data-test-id="canvas-node"]').filter({ hasText: "Get tomorrow's appointments" }).first();
@@ -174,20 +203,70 @@ describe('npm start (the demo)', () => {
 			await page.screenshot({ path: path.join(SHOTS, 'eclinicalworks-node-get-appointments.png') });
 			info(`screenshots in ${path.relative(ROOT, SHOTS)}/`);
 		} catch (e) {
-			await page.screenshot({ path: path.join(os.tmpdir(), 'ecw-e2e-browser-failure.png') }).catch(() => {});
-			info(`failure screenshot: ${path.join(os.tmpdir(), 'ecw-e2e-browser-failure.png')}`);
+			await saveFailureScreenshot(page);
 			throw e;
 		} finally {
 			await browser.close();
 		}
 	});
 
-	test('Ctrl-C stops n8n and the sandbox', async () => {
+	test('the intake example, run from the editor, delivers its email to the demo inbox', async (t) => {
+		if (!CHROMIUM) {
+			t.skip('Chromium not installed (apt-get install -y chromium); browser test skipped');
+			return;
+		}
+		// the inbox the banner shows: on loopback, no relay
+		assert.match(ready.inboxUrl, /^http:\/\/127\.0\.0\.1:\d+$/, 'inbox on 127.0.0.1');
+		const config = await (await fetch(`${ready.inboxUrl}/api/config`)).json();
+		assert.equal(config.isOutgoingEnabled, false, 'the demo mail server relays nowhere');
+		const inbox = async () => (await fetch(`${ready.inboxUrl}/api/email`)).json();
+		const before = (await inbox()).length;
+
+		const { browser, page } = await openEditor();
+		try {
+			// as the example's note says: hover Run now and click its Execute workflow button
+			await page.goto(`${ready.url}/workflow/ecwPatientIntake`);
+			const runNow = page.locator('[data-test-id="canvas-node"]').filter({ hasText: 'Run now' }).first();
+			await runNow.waitFor();
+			await page.keyboard.press('Escape').catch(() => {});
+			await page.waitForTimeout(1000);
+			await runNow.hover();
+			await page.getByTestId('execute-workflow-button-Run now').click();
+			let email;
+			for (const started = Date.now(); !email && Date.now() - started < 60000; ) {
+				email = (await inbox()).slice(before).find((e) => e.subject?.startsWith('New patient intake:'));
+				if (!email) await page.waitForTimeout(500);
+			}
+			assert.ok(email, 'the intake email arrived at the demo mail server');
+			assert.match(email.subject, /^New patient intake: .+ \(MRN \d+\)$/);
+			assert.deepEqual(email.to.map((a) => a.address), ['front-desk@clinic.example']);
+			assert.match(email.text, /^Name: .+$/m);
+			assert.match(email.text, /^Address: .+$/m);
+			info(`intake email in the inbox: to ${email.to[0].address}, ${email.text.split('\n').length} lines`);
+
+			// the user reads it in the inbox's web page
+			await page.goto(ready.inboxUrl);
+			await page.getByText(email.subject).first().click();
+			await page.getByText('Please call the patient').first().waitFor();
+			await page.waitForTimeout(500);
+			await page.screenshot({ path: path.join(SHOTS, 'demo-inbox-intake-email.png') });
+			info(`screenshot ${path.relative(ROOT, path.join(SHOTS, 'demo-inbox-intake-email.png'))}`);
+		} catch (e) {
+			await saveFailureScreenshot(page);
+			throw e;
+		} finally {
+			await browser.close();
+		}
+	});
+
+	test('Ctrl-C stops n8n, the sandbox and the mail server', async () => {
 		demo.child.kill('SIGINT');
 		const { code } = await Promise.race([demoExit, new Promise((_, rej) => setTimeout(() => rej(new Error('demo did not stop within 40 s')), 40000))]);
 		assert.equal(code, 0, 'clean exit');
 		await assert.rejects(fetch(`${ready.url}/healthz`), 'n8n is gone');
 		await assert.rejects(fetch(`${ready.baseUrl}/metadata`), 'sandbox is gone');
+		await assert.rejects(fetch(`${ready.inboxUrl}/api/email`), 'inbox is gone');
+		await assert.rejects(smtpConnect(ready.smtpPort), 'SMTP server is gone');
 	});
 
 	test('npm start -- --check comes up again on the same user folder and exits 0', async () => {

@@ -1,6 +1,8 @@
 // The package in a real n8n: installed like the Community Nodes screen does, credentials for every
 // auth method and the example workflows imported, each run headless with
-// `n8n execute --id ... --rawOutput` against the sandbox (ecw and smart profiles).
+// `n8n execute --id ... --rawOutput` against the sandbox (ecw and smart profiles). Delivery is
+// checked, not just execution: the intake email is read back from the mail server's inbox, the
+// dispatch workbooks with a spreadsheet reader.
 // Run through `npm run test:e2e` (scripts/e2e.mjs), which installs n8n and packs the package.
 // Patient data and tokens are never printed: only counts and field names.
 import { after, before, describe, test } from 'node:test';
@@ -11,7 +13,9 @@ import path from 'node:path';
 import { startSandbox } from '../../sandbox/index.mjs';
 import { freePort, info } from '../lib.mjs';
 import { N8n, installPackage, listFiles, nodeItems } from '../n8n.mjs';
-import { DEMO_PRACTICES, NODE_TYPE, loadExample, practiceTemplateCredential, writePracticeSheet, prepareFilesDir, sandboxCredentials, toImport, variant, webhookToManual } from '../fixtures.mjs';
+import { DEMO_PRACTICES, NODE_TYPE, loadExample, mrnOf, practiceTemplateCredential, writePracticeSheet, prepareFilesDir, sampleIntakeForm, sandboxCredentials, toImport, variant } from '../fixtures.mjs';
+import { smtpCredential, startMailServer } from '../mail.mjs';
+import { readWorkbook } from '../workbook.mjs';
 
 const ctxFile = process.env.E2E_CONTEXT;
 if (!ctxFile) throw new Error('run through `npm run test:e2e` (scripts/e2e.mjs): it installs n8n and packs the package first');
@@ -19,7 +23,7 @@ const ctx = JSON.parse(readFileSync(ctxFile, 'utf8'));
 const TZ = 'America/New_York';
 const PRACTICE = 'demo';
 
-let userFolder, filesDir, n8n, ecw, smart, multi, creds;
+let userFolder, filesDir, n8n, ecw, smart, multi, mail, creds;
 const runs = new Map();
 
 function runOf(id) {
@@ -64,7 +68,12 @@ function patientSearchNode(name, credential, mrn, position) {
 	};
 }
 
-const mrnOf = (patient) => patient.identifier.find((i) => /MR|mrn/i.test(JSON.stringify(i.type ?? {})) || i.system?.includes('564.1'))?.value ?? patient.identifier[0].value;
+/** The rows of a workbook's only sheet, named `sheet`. */
+async function onlySheet(file, sheet) {
+	const sheets = await readWorkbook(file);
+	assert.deepEqual(sheets.map((s) => s.name), [sheet], `${path.basename(file)}: one sheet, "${sheet}"`);
+	return sheets[0];
+}
 
 before(async () => {
 	userFolder = mkdtempSync(path.join(os.tmpdir(), 'ecw-e2e-n8n-'));
@@ -83,10 +92,14 @@ before(async () => {
 		startSandbox({ ...common, profile: 'ecw', practices: DEMO_PRACTICES, rejectedPractices: ['closed'] }),
 	]);
 	info(`sandboxes: ecw ${ecw.origin}, smart ${smart.origin}, practices ${multi.origin}`);
+	mail = await startMailServer({ mailDirectory: path.join(userFolder, 'mail') });
+	info(`mail server: SMTP ${mail.smtpHost}:${mail.smtpPort}, inbox ${mail.inboxUrl}`);
 	creds = {
 		ecw: sandboxCredentials(ecw, { tag: 'e2eEcw', label: 'e2e ecw', broken: true }),
 		smart: sandboxCredentials(smart, { tag: 'e2eSmart', label: 'e2e smart' }),
 		multi: [practiceTemplateCredential(multi, { id: 'e2eManyPractices', name: 'e2e practices (practice code template)' })],
+		// the id the intake example's Send Email node references
+		mail: [smtpCredential(mail)],
 	};
 	prepareFilesDir(path.join(filesDir, 'multi'));
 	writePracticeSheet(path.join(filesDir, 'multi'));
@@ -98,8 +111,9 @@ before(async () => {
 		env: { N8N_RUNNERS_BROKER_PORT: String(await freePort()), N8N_RESTRICT_FILE_ACCESS_TO: filesDir, GENERIC_TIMEZONE: TZ, TZ },
 	});
 	const t2 = Date.now();
-	await n8n.importCredentials(toImport([...creds.ecw, ...creds.smart, ...creds.multi]), path.join(userFolder, 'credentials.json'));
-	info(`imported ${creds.ecw.length + creds.smart.length + creds.multi.length} credentials (${((Date.now() - t2) / 1000).toFixed(1)}s)`);
+	const allCreds = [...creds.ecw, ...creds.smart, ...creds.multi, ...creds.mail];
+	await n8n.importCredentials(toImport(allCreds), path.join(userFolder, 'credentials.json'));
+	info(`imported ${allCreds.length} credentials (${((Date.now() - t2) / 1000).toFixed(1)}s)`);
 
 	// --- workflows ---
 	const pt = ecw.admin.get(PRACTICE, 'Patient', 'pt-3');
@@ -122,8 +136,7 @@ before(async () => {
 	for (const profile of ['ecw', 'smart']) {
 		wfs.push(variant(dispatch, { id: `e2eDispatch${profile}`.padEnd(16, '0'), name: `e2e: dispatch sheet (${profile})`, credential: cred(profile, 'rs384'), filesDir: path.join(filesDir, profile) }));
 	}
-	const intake = variant(loadExample('new-patient-intake-email'), { id: 'e2eIntake0000000', name: 'e2e: new patient intake', credential: cred('ecw', 'es384'), filesDir: path.join(filesDir, 'ecw') });
-	wfs.push(webhookToManual(intake, { mrn: mrnOf(pt) }));
+	wfs.push(variant(loadExample('new-patient-intake-email'), { id: 'e2eIntake0000000', name: 'e2e: new patient intake', credential: cred('ecw', 'es384'), params: sampleIntakeForm(mrnOf(pt)) }));
 	const nightly = loadExample('nightly-incremental-bulk-export');
 	wfs.push(variant(nightly, { id: 'e2eNightlyEcw000', name: 'e2e: nightly export (ecw)', credential: cred('ecw', 'basic'), filesDir: path.join(filesDir, 'ecw'), params: { 'Bulk export since last run': { pollFloorSeconds: 1, maxWaitMinutes: 3 } } }));
 	wfs.push(
@@ -142,7 +155,7 @@ before(async () => {
 });
 
 after(async () => {
-	await Promise.all([ecw?.stop(), smart?.stop(), multi?.stop()]);
+	await Promise.all([ecw?.stop(), smart?.stop(), multi?.stop(), mail?.stop()]);
 	if (userFolder && !process.env.E2E_KEEP) rmSync(userFolder, { recursive: true, force: true });
 });
 
@@ -190,29 +203,48 @@ describe(`n8n ${ctx.n8nVersion} with the packed package`, () => {
 			assert.ok(transport.length >= 2, `at least the two fixed transport visits (${transport.length})`);
 			assert.equal(transport.length, visits.filter((v) => v.transportNeeded).length);
 			const files = listFiles(path.join(filesDir, profile, 'dispatch'));
-			assert.equal(files.length, 1, 'one CSV written');
-			const lines = readFileSync(files[0], 'utf8').trim().split('\n');
-			assert.match(lines[0], /Date.*Time.*Patient.*MRN.*Phone/);
-			assert.equal(lines.length - 1, transport.length, 'one CSV row per visit needing transport');
-			info(`${profile}: ${path.basename(files[0])}: ${lines.length - 1} rows, columns ${lines[0]}`);
+			assert.deepEqual(files.map((f) => path.basename(f)), [`dispatch-${tomorrow}.xlsx`], 'one workbook, named for tomorrow');
+			const rides = await onlySheet(files[0], 'Rides');
+			assert.deepEqual(rides.columns, ['Date', 'Time', 'Patient', 'MRN', 'Phone', 'Pick-up address', 'Clinic', 'Clinic address', 'Need', 'Note', 'Visit ID']);
+			assert.equal(rides.rows.length, transport.length, 'one row per ride');
+			for (const visit of transport) {
+				const row = rides.rows.find((r) => r['Visit ID'] === visit.id);
+				assert.ok(row, `a row for visit ${visit.id}`);
+				assert.deepEqual(
+					[row.Date, row.Time, row.Patient, row.MRN, row.Phone, row['Pick-up address'], row.Clinic, row.Need],
+					[visit.date, visit.time, visit.patientName, visit.patientMrn, visit.patientPhone, visit.patientAddress, visit.locationName, visit.needs.join(', ')],
+					`visit ${visit.id}: the row holds the visit's values`,
+				);
+				assert.ok(row.Patient && row.Phone && row['Pick-up address'], 'patient, phone and pick-up address filled');
+			}
+			info(`${profile}: ${path.basename(files[0])}: sheet "${rides.name}", ${rides.rows.length} rows, columns ${rides.columns.join(' | ')}`);
 		});
 	}
 
-	test('example "new patient intake email": patient by MRN, summary file, email node disabled', async () => {
+	test('example "new patient intake email": patient by MRN, the email arrives at the mail server', async () => {
 		const res = await execute('e2eIntake0000000');
 		assert.equal(res.code, 0);
 		const found = nodeItems(res.run, 'Find patient by MRN');
 		assert.equal(found?.length, 1);
 		assert.equal(found[0].id, 'pt-3');
-		const workflow = res.run.workflowData ?? JSON.parse(readFileSync(path.join(userFolder, 'workflows', 'e2eIntake0000000.json'), 'utf8'));
-		assert.equal(workflow.nodes.find((n) => n.name === 'Email the front desk').disabled, true, 'the email node is disabled (no SMTP account needed)');
-		const files = listFiles(path.join(filesDir, 'ecw', 'intake'));
-		assert.equal(files.length, 1);
-		const text = readFileSync(files[0], 'utf8');
+		const sent = nodeItems(res.run, 'Email the front desk');
+		assert.equal(sent?.length, 1, 'the Send Email node ran (enabled) and sent one email');
 		const expected = ecw.admin.get(PRACTICE, 'Patient', 'pt-3');
-		assert.ok(text.includes(expected.name[0].family), 'summary names the patient');
-		assert.ok(text.includes(mrnOf(expected)));
-		info(`intake summary: ${text.split('\n').length} lines`);
+		const mrn = mrnOf(expected);
+		const email = await mail.waitForEmail((e) => e.subject?.includes(`(MRN ${mrn})`));
+		assert.ok(email, 'the intake email is in the inbox');
+		assert.equal(email.subject, `New patient intake: ${found[0].name} (MRN ${mrn})`);
+		assert.deepEqual(email.to.map((t) => t.address), ['front-desk@clinic.example']);
+		assert.deepEqual(email.from.map((f) => f.address), ['n8n@clinic.example']);
+		const body = email.text;
+		assert.ok(body.includes(`Name: ${found[0].name}`), 'the body names the patient');
+		assert.ok(body.includes(expected.name[0].family));
+		assert.ok(body.includes(`MRN: ${mrn}`));
+		assert.ok(body.includes(`Phone: ${found[0].phone}`));
+		assert.ok(body.includes(`Address: ${found[0].address}`));
+		assert.match(body, /Please call the patient/);
+		assert.equal((await mail.emails()).length, 1, 'exactly one email');
+		info(`intake email: ${body.split('\n').length} lines, to ${email.to.map((t) => t.address).join(', ')}`);
 	});
 
 	test('example "nightly incremental bulk export" (ecw, Group): files on disk, second run only exports changes', async () => {
@@ -262,19 +294,25 @@ describe(`n8n ${ctx.n8nVersion} with the packed package`, () => {
 		assert.equal(failed.length, 1, 'only the practice without the app fails');
 		assert.match(String(failed[0].error), /closed/, 'the error names the practice');
 		for (const practice of ['north', 'south']) assert.ok(multi.stats.byPractice[practice].requests > 0, `${practice} was asked`);
+		const rides = perItem.filter((i) => !i.error && i.transportNeeded);
 		const dir = path.join(filesDir, 'multi', 'dispatch');
-		const combined = listFiles(dir).filter((f) => path.basename(f).startsWith('all-practices-'));
-		const failures = listFiles(dir).filter((f) => path.basename(f).startsWith('failed-practices-'));
-		assert.equal(combined.length, 1, 'one combined dispatch sheet');
-		assert.equal(failures.length, 1, 'one failed-practices sheet');
-		const rows = readFileSync(combined[0], 'utf8').trim().split('\n');
-		assert.match(rows[0], /Practice.*Date.*Time.*Patient.*MRN/);
-		const practices = new Set(rows.slice(1).map((r) => r.split(',')[0].replace(/"/g, '')));
-		assert.deepEqual([...practices].sort(), ['north', 'south'], 'rows from both practices that answered, labelled');
-		assert.equal(rows.length - 1, perItem.length - failed.length, 'one row per visit');
-		const failedText = readFileSync(failures[0], 'utf8');
-		assert.match(failedText, /^"?closed"?,/m, 'the closed practice is listed with its error');
-		assert.doesNotMatch(failedText, /^"?(north|south)"?,/m, 'practices that answered are not listed as failed');
-		info(`many practices: ${rows.length - 1} visits from north and south in one sheet; closed reported as failed`);
+		const tomorrow = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date(multi.now() + 86400000));
+		assert.deepEqual(listFiles(dir).map((f) => path.basename(f)).sort(), [`all-practices-${tomorrow}.xlsx`, `failed-practices-${tomorrow}.xlsx`], 'the combined workbook and the failed practices in a second file');
+		const combined = await onlySheet(path.join(dir, `all-practices-${tomorrow}.xlsx`), 'Rides');
+		assert.deepEqual(combined.columns, ['Practice', 'Practice name', 'Date', 'Time', 'Patient', 'MRN', 'Phone', 'Pick-up address', 'Clinic', 'Provider', 'Need', 'Note', 'Reason']);
+		assert.equal(combined.rows.length, rides.length, 'one row per ride');
+		assert.deepEqual([...new Set(combined.rows.map((r) => r.Practice))].sort(), ['north', 'south'], 'rides from both practices that answered, labelled');
+		for (const row of combined.rows) {
+			assert.equal(row['Practice name'], `${row.Practice[0].toUpperCase()}${row.Practice.slice(1)} Clinic`, 'the name from practices.csv');
+			assert.equal(row.Date, tomorrow);
+			assert.ok(row.Patient && row.Phone && row['Pick-up address'] && row.Need, `a ride row is filled (${Object.keys(row).filter((k) => !row[k]).join(', ')} empty)`);
+			assert.ok(rides.some((v) => v.patientName === row.Patient && v.time === row.Time && v.patientMrn === row.MRN), 'the row is one of the rides read');
+		}
+		const failures = await onlySheet(path.join(dir, `failed-practices-${tomorrow}.xlsx`), 'Failed practices');
+		assert.deepEqual(failures.columns, ['Practice', 'Error', 'What to do']);
+		assert.deepEqual(failures.rows.map((r) => r.Practice), ['closed'], 'only the practice without the app is listed');
+		assert.match(failures.rows[0].Error, /closed/, 'with its error');
+		assert.ok(failures.rows[0]['What to do'], 'and what to do');
+		info(`many practices: ${combined.rows.length} rides from north and south in one workbook; closed in failed-practices`);
 	});
 });

@@ -83,6 +83,8 @@ test('smart profile, ten polls: activation emits nothing, then each change exact
 			assert.equal(item.status, 'booked');
 			assert.equal(item.transportNeeded, true);
 			assert.ok(item.patientName, 'patient resolved for the simplified view');
+			// the event fields, then the visit in the dispatcher's order (as Get Appointments)
+			assert.deepEqual(Object.keys(item).slice(0, 6), ['event', 'previousStatus', 'practiceCode', 'patientName', 'patientPhone', 'patientAddress']);
 		}
 		emitted.push(...r.json.map((j) => `${j.id}|${j.event}|${j.previousStatus}`));
 	}

@@ -297,6 +297,49 @@ export function visitReferences(resource: FhirResource): string[] {
 	return [...out];
 }
 
+/**
+ * The column order of a simplified visit: what a dispatcher reads first (who, phone, pick-up
+ * address, when, where, with whom), ids and source last. n8n's table view shows keys in this order.
+ * Keys not listed keep their place after these.
+ */
+const VISIT_FIELD_ORDER = [
+	'patientName',
+	'patientPhone',
+	'patientAddress',
+	'date',
+	'time',
+	'locationName',
+	'locationAddress',
+	'practitionerName',
+	'status',
+	'transportNeeded',
+	'needs',
+	'reason',
+	'comment',
+	'type',
+	'description',
+	'start',
+	'end',
+	'minutes',
+	'timeZone',
+	'patientMrn',
+	'patientBirthDate',
+	'patientGender',
+	'patientId',
+	'practitionerId',
+	'locationId',
+	'id',
+	'source',
+	'lastUpdated',
+];
+
+function inVisitOrder(item: SimpleItem): SimpleItem {
+	const ordered: SimpleItem = {};
+	for (const key of VISIT_FIELD_ORDER) if (key in item) ordered[key] = item[key];
+	for (const key of Object.keys(item)) if (!(key in ordered)) ordered[key] = item[key];
+	return ordered;
+}
+
 export function simplifyAppointment(appointment: FhirResource, lookup: ReferenceLookup, zone: string): SimpleItem {
 	const actors = arr(appointment.participant).map((p) => p?.actor);
 	const reason = conceptsText(appointment.reasonCode);
@@ -304,7 +347,7 @@ export function simplifyAppointment(appointment: FhirResource, lookup: Reference
 		.filter((text, index, all) => text && all.indexOf(text) === index)
 		.join(' | ');
 	const detected = detectNeeds([comment, reason, str(appointment.description), ...extensionTexts(appointment)]);
-	return {
+	return inVisitOrder({
 		id: str(appointment.id),
 		source: SOURCE_APPOINTMENT,
 		status: str(appointment.status),
@@ -320,7 +363,7 @@ export function simplifyAppointment(appointment: FhirResource, lookup: Reference
 		transportNeeded: detected.transportNeeded,
 		needs: detected.needs,
 		lastUpdated: str(obj(appointment.meta).lastUpdated),
-	};
+	});
 }
 
 export function simplifyEncounter(encounter: FhirResource, lookup: ReferenceLookup, zone: string): SimpleItem {
@@ -335,7 +378,7 @@ export function simplifyEncounter(encounter: FhirResource, lookup: ReferenceLook
 		const diff = Date.parse(end) - Date.parse(start);
 		if (Number.isFinite(diff)) minutes = Math.round(diff / 60000);
 	}
-	return {
+	return inVisitOrder({
 		id: str(encounter.id),
 		source: SOURCE_ENCOUNTER,
 		status: str(encounter.status),
@@ -351,7 +394,7 @@ export function simplifyEncounter(encounter: FhirResource, lookup: ReferenceLook
 		transportNeeded: detected.transportNeeded,
 		needs: detected.needs,
 		lastUpdated: str(obj(encounter.meta).lastUpdated),
-	};
+	});
 }
 
 const noLookup: ReferenceLookup = () => undefined;
