@@ -10,16 +10,38 @@ import { createClientAssertion } from '../../nodes/EClinicalWorks/fhir/auth/asse
 const NODE_TYPE = 'n8n-nodes-eclinicalworks.eClinicalWorks';
 
 let sb;
+let smart;
 before(async () => {
 	sb = await startSandbox({ port: 0, profile: 'ecw', patients: 2 });
+	smart = await startSandbox({ port: 0, profile: 'smart', patients: 2 });
 });
-after(async () => sb?.stop());
+after(async () => {
+	await sb?.stop();
+	await smart?.stop();
+});
+
+test('Generate Key Pair offers RS384 only for eClinicalWorks, ES384 for other servers', async () => {
+	const { description } = await import('../../nodes/EClinicalWorks/actions/utility/generateKeyPair.operation.ts');
+	const algorithm = description.find((p) => p.name === 'keyAlgorithm');
+	assert.deepEqual(algorithm.displayOptions.show.keyServer, ['other']);
+	assert.equal(description.find((p) => p.name === 'keyServer').default, 'ecw');
+	// an older workflow that stored ES384 gets an RSA key for eClinicalWorks
+	const result = await runNode({
+		type: NODE_TYPE,
+		parameters: { authentication: 'backendService', resource: 'utility', operation: 'generateKeyPair', keyServer: 'ecw', keyAlgorithm: 'ES384', keyId: '' },
+		credentials: {},
+		inputItems: [{}],
+	});
+	assert.equal(result.error, undefined, result.error?.message);
+	assert.equal(result.outputOf('Node')[0].algorithm, 'RS384');
+	assert.equal(result.outputOf('Node')[0].jwks.keys[0].kty, 'RSA');
+});
 
 test('Generate Key Pair works without a credential and outputs a usable key and JWKS', async () => {
-	for (const [keyAlgorithm, keySize] of [['RS384', 3072], ['ES384', 2048]]) {
+	for (const [keyAlgorithm, keySize, keyServer] of [['RS384', 3072, 'ecw'], ['ES384', 2048, 'other']]) {
 		const result = await runNode({
 			type: NODE_TYPE,
-			parameters: { authentication: 'backendService', resource: 'utility', operation: 'generateKeyPair', keyAlgorithm, keySize, keyId: '' },
+			parameters: { authentication: 'backendService', resource: 'utility', operation: 'generateKeyPair', keyServer, keyAlgorithm, keySize, keyId: '' },
 			credentials: {},
 			inputItems: [{}],
 		});
@@ -38,11 +60,11 @@ test('Generate Key Pair works without a credential and outputs a usable key and 
 });
 
 test('Get Public JWKS derives the registered public key from the credential', async () => {
-	const c = sb.clients.find((x) => x.alg === 'ES384');
+	const c = smart.clients.find((x) => x.alg === 'ES384');
 	const result = await runNode({
 		type: NODE_TYPE,
 		parameters: { authentication: 'backendService', resource: 'utility', operation: 'getPublicJwks' },
-		credentials: { eClinicalWorksApi: { environment: 'custom', baseUrl: sb.baseUrl, clientId: c.clientId, authMethod: 'privateKeyJwt', privateKey: c.privateKeyPem, algorithm: 'ES384', keyId: c.kid, accessToken: '' } },
+		credentials: { eClinicalWorksApi: { environment: 'custom', baseUrl: smart.baseUrl, clientId: c.clientId, authMethod: 'privateKeyJwt', privateKey: c.privateKeyPem, algorithm: 'ES384', keyId: c.kid, accessToken: '' } },
 		inputItems: [{}],
 	});
 	assert.equal(result.error, undefined, result.error?.message);
@@ -52,7 +74,7 @@ test('Get Public JWKS derives the registered public key from the credential', as
 	assert.equal(key.x, c.publicJwk.x);
 	assert.equal(key.y, c.publicJwk.y);
 	assert.equal(key.alg, 'ES384');
-	assert.equal(sb.stats.requests, 0, 'no request to the server');
+	assert.equal(smart.stats.requests, 0, 'no request to the server');
 });
 
 test('Get Public JWKS with a mismatched algorithm fails clearly', async () => {

@@ -97,7 +97,7 @@ test('credential test failures say which step failed and why', async () => {
 		['token: wrong secret', credential(sb, 'sandbox-secret', { clientSecret: 'nope' }), /^Token request failed: the server rejected the client.*Client Secret/],
 		['token: unreachable token URL', credential(sb, 'sandbox-rs384', { tokenUrl: 'http://127.0.0.1:9/token' }), /^Token request failed: the token URL is unreachable/],
 		['settings: bad key', credential(sb, 'sandbox-rs384', { privateKey: 'nope' }), /^Token request failed|Private Key/],
-		['settings: practice code missing', credential(sb, 'sandbox-rs384', { environment: 'ecwProduction', baseUrl: '' }), /Practice Code: is empty/],
+		['settings: practice code missing', credential(sb, 'sandbox-rs384', { environment: 'ecwProduction', baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`, practiceCode: '' }), /practice code is missing or wrong.*fill Practice Code here/],
 	];
 	for (const [name, data, message] of cases) {
 		resetCaches(sb);

@@ -14,15 +14,27 @@ const properties: INodeProperties[] = [
 		default: '',
 	},
 	{
+		displayName: 'For Server',
+		name: 'keyServer',
+		type: 'options',
+		options: [
+			{ name: 'eClinicalWorks (RS384)', value: 'ecw', description: 'eClinicalWorks documents RS384 only: an RSA key' },
+			{ name: 'Other SMART on FHIR Server', value: 'other', description: 'RS384 (RSA) or ES384 (EC P-384)' },
+		],
+		default: 'ecw',
+		description: 'The server the key is for: it decides which signing algorithms can be used',
+	},
+	{
 		displayName: 'Algorithm',
 		name: 'keyAlgorithm',
 		type: 'options',
 		options: [
-			{ name: 'RS384 (RSA, What eClinicalWorks Documents)', value: 'RS384' },
+			{ name: 'RS384 (RSA)', value: 'RS384' },
 			{ name: 'ES384 (EC P-384)', value: 'ES384' },
 		],
 		default: 'RS384',
 		description: 'Signing algorithm; set the same one in the credential',
+		displayOptions: { show: { keyServer: ['other'] } },
 	},
 	{
 		displayName: 'RSA Key Size',
@@ -33,7 +45,7 @@ const properties: INodeProperties[] = [
 			{ name: '3072 Bits', value: 3072 },
 		],
 		default: 2048,
-		displayOptions: { show: { keyAlgorithm: ['RS384'] } },
+		displayOptions: { hide: { keyAlgorithm: ['ES384'] } },
 	},
 	{
 		displayName: 'Key ID (Kid)',
@@ -49,7 +61,9 @@ const displayOptions = { show: { resource: ['utility'], operation: ['generateKey
 export const description = updateDisplayOptions(displayOptions, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
-	const algorithm = this.getNodeParameter('keyAlgorithm', itemIndex, 'RS384') as SigningAlgorithm;
+	const server = this.getNodeParameter('keyServer', itemIndex, 'ecw') as string;
+	// eClinicalWorks documents RS384 only, whatever an older workflow stored
+	const algorithm = (server === 'other' ? this.getNodeParameter('keyAlgorithm', itemIndex, 'RS384') : 'RS384') as SigningAlgorithm;
 	if (algorithm !== 'RS384' && algorithm !== 'ES384') {
 		throw new InputError('Algorithm', `"${String(algorithm)}" is not supported`, 'Choose RS384 or ES384.');
 	}
