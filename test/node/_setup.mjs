@@ -30,7 +30,7 @@ export async function run(sandbox, parameters, { inputItems, continueOnFail, tim
 	};
 }
 
-/** FHIR requests the sandbox saw since `from` (index into stats.log), without token calls. */
+/** FHIR requests the sandbox saw since `from` (index into stats.log), without token and discovery calls. */
 export function fhirRequests(sandbox, from = 0) {
-	return sandbox.stats.log.slice(from).filter((e) => e.path.includes('/fhir/'));
+	return sandbox.stats.log.slice(from).filter((e) => e.path.includes('/fhir/') && !e.path.endsWith('/.well-known/smart-configuration'));
 }

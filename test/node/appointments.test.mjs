@@ -37,10 +37,14 @@ const range = resolveRange({ preset: 'today', zone, now: DateTime.fromISO('2025-
 
 test('Auto picks Appointment where served, else Encounter, and says why', () => {
 	assert.equal(chooseSource(smartCaps, 'auto').type, 'Appointment');
-	const ecw = chooseSource(ecwCaps, 'auto');
+	const ecw = chooseSource(ecwCaps, 'auto', { ecw: true });
 	assert.equal(ecw.type, 'Encounter');
 	assert.equal(ecw.label, 'Encounter (eCW visit)');
-	assert.match(ecw.reason, /no Appointment resource/);
+	assert.match(ecw.reason, /eClinicalWorks has no Appointment resource/);
+	// another server's Encounters are not eCW visits
+	const other = chooseSource(ecwCaps, 'auto');
+	assert.equal(other.label, 'Encounter');
+	assert.match(other.reason, /the server has no Appointment resource/);
 });
 
 test('forcing Appointment on eCW is a clear error naming the missing resource', () => {
@@ -60,7 +64,7 @@ test('query: date prefixes with offsets, filters, includes only where declared',
 	assert.deepEqual(q.query, [
 		['date', 'ge2025-01-06T00:00:00-05:00'],
 		['date', 'lt2025-01-07T00:00:00-05:00'],
-		['patient', 'pt-1'],
+		['patient', 'Patient/pt-1'],
 		['_include', 'Encounter:patient'],
 	]);
 	assert.equal(q.statusOnServer, false);

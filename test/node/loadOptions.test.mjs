@@ -37,13 +37,14 @@ async function loadOptions(sandbox, method, parameters) {
 	return await nodeType.methods.loadOptions[method].call(context);
 }
 
-test('Resource Type list comes from the CapabilityStatement (eCW: no Appointment)', async () => {
-	const options = await loadOptions(ecw, 'getResourceTypes', { resource: 'fhirResource', operation: 'search' });
-	const names = options.map((o) => o.value);
+test('Resource Type lists come from the CapabilityStatement: Search lists searchable types, Get readable ones (eCW)', async () => {
+	const search = await loadOptions(ecw, 'getSearchableResourceTypes', { resource: 'fhirResource', operation: 'search' });
+	const names = search.map((o) => o.value);
 	assert.deepEqual(names, [...names].sort());
-	for (const type of ['Patient', 'Encounter', 'Practitioner', 'Location', 'Organization', 'Coverage']) assert.ok(names.includes(type), type);
-	assert.ok(!names.includes('Appointment'));
-	const encounter = options.find((o) => o.value === 'Encounter');
-	assert.match(encounter.description, /search-type/);
-	assert.match(encounter.description, /search by .*date/);
+	for (const type of ['Patient', 'Encounter', 'Practitioner', 'Location', 'Organization', 'Coverage', 'Group']) assert.ok(names.includes(type), type);
+	for (const type of ['Appointment', 'Binary', 'Claim', 'OperationDefinition']) assert.ok(!names.includes(type), `${type} cannot be searched on eCW`);
+	assert.match(search.find((o) => o.value === 'Encounter').description, /search by .*date/);
+	const read = (await loadOptions(ecw, 'getReadableResourceTypes', { resource: 'fhirResource', operation: 'get' })).map((o) => o.value);
+	for (const type of ['Patient', 'Binary', 'Claim', 'OperationDefinition']) assert.ok(read.includes(type), type);
+	assert.ok(!read.includes('Group'), 'eCW only searches Group');
 });

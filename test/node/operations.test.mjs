@@ -128,7 +128,7 @@ describe('Appointment > Get Many', () => {
 
 	test('smart: forcing Encounter works there too', async () => {
 		const { json } = await run(smart, appointments({ dateRange: 'today', source: 'encounter' }));
-		assert.ok(json.length > 0 && json.every((i) => i.source === 'Encounter (eCW visit)' && i.patientName));
+		assert.ok(json.length > 0 && json.every((i) => i.source === 'Encounter' && i.patientName), 'another server\'s Encounters are not labelled eCW visits');
 	});
 });
 
@@ -172,7 +172,8 @@ describe('Patient', () => {
 			[{ resource: 'patient', operation: 'search', criteria: {} }, /Search Criteria/],
 			[{ resource: 'patient', operation: 'search', criteria: { birthDate: 'yesterday-ish' } }, /Birth Date/],
 			[{ resource: 'patient', operation: 'search', criteria: { family: 'Smith' }, returnAll: false, limit: 0 }, /Limit/],
-			[{ resource: 'patient', operation: 'get', patientId: 'Patient/pt-1' }, /Patient ID.*slash/],
+			[{ resource: 'patient', operation: 'get', patientId: 'Practitioner/pt-1' }, /Patient ID: is a reference to a Practitioner, not a Patient/],
+			[{ resource: 'patient', operation: 'get', patientId: 'pt-1/_history' }, /Patient ID: contains a slash[\s\S]*the part after "Patient\/"/],
 			[{ resource: 'patient', operation: 'get', patientId: 'pt 1' }, /Patient ID.*whitespace/],
 			[appointments({ dateRange: 'custom', from: 'not a date', to: '2025-01-01' }), /From/],
 			[appointments({ dateRange: 'today', timeZone: 'Mars/Olympus' }), /Time Zone/],

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPatientQuery, resolveLimit, validateId, escapeSearchValue } from '../../nodes/EClinicalWorks/fhir/patientSearch.ts';
+import { buildPatientQuery, resolveLimit, escapeSearchValue, hasCriteria } from '../../nodes/EClinicalWorks/fhir/patientSearch.ts';
+import { validateId, idFromReference } from '../../nodes/EClinicalWorks/fhir/ids.ts';
 
 test('criteria become FHIR Patient search parameters', () => {
 	assert.deepEqual(
@@ -28,16 +29,13 @@ test('birth date range: on or after / on or before', () => {
 	assert.throws(() => buildPatientQuery({ birthDate: '1960-01-01', bornOnOrBefore: '1950-12-31' }), { field: 'Birth Date' });
 });
 
-test('empty search is refused and names the fields', () => {
+test('no criterion is a search for every patient (refused by the operation where the server rejects it)', () => {
 	for (const criteria of [{}, { name: '  ' }, { identifierSystem: '' }, { birthDate: '' }]) {
-		assert.throws(() => buildPatientQuery(criteria), (error) => {
-			assert.equal(error.name, 'InputError');
-			assert.equal(error.field, 'Search Criteria');
-			assert.match(error.fix, /Name, Family Name, Given Name, Birth Date/);
-			assert.match(error.fix, /MRN \/ Identifier/);
-			return true;
-		});
+		assert.equal(hasCriteria(criteria), false);
+		assert.deepEqual(buildPatientQuery(criteria), []);
 	}
+	assert.equal(hasCriteria({ family: 'x' }), true);
+	assert.equal(hasCriteria({ bornOnOrAfter: '1950-01-01' }), true);
 });
 
 test('malformed values are InputErrors naming the field', () => {
@@ -55,6 +53,12 @@ test('ids and limits', () => {
 	assert.throws(() => validateId('', 'Patient ID'), { field: 'Patient ID', message: /empty/ });
 	assert.throws(() => validateId('a\tb', 'X'), /whitespace/);
 	assert.throws(() => validateId('a?b', 'X'), /not a valid FHIR id/);
+	// the hint names the field's own type, not always Patient
+	assert.throws(() => validateId('x/1', 'Practitioner ID'), (e) => /"Practitioner\/"/.test(e.fix) && !/Patient/.test(e.fix));
+	assert.throws(() => validateId('x/1', 'Location ID'), (e) => /"Location\/"/.test(e.fix));
+	assert.equal(idFromReference('Practitioner/7', 'Practitioner', 'Practitioner ID'), '7');
+	assert.equal(idFromReference('7', 'Practitioner', 'Practitioner ID'), '7');
+	assert.throws(() => idFromReference('Location/7', 'Practitioner', 'Practitioner ID'), { field: 'Practitioner ID', message: /a reference to a Location, not a Practitioner/ });
 	assert.equal(resolveLimit(true, 0), undefined);
 	assert.equal(resolveLimit(false, 5), 5);
 	assert.equal(resolveLimit(false, '7'), 7);

@@ -3,7 +3,7 @@ import type { CapabilityStatement } from './capabilitySummary';
 import { isInRange, rangeToSearchParams } from './dates';
 import type { DateRange } from './dates';
 import { InputError } from './errors';
-import { SOURCE_APPOINTMENT, SOURCE_ENCOUNTER, visitReferences } from './simplify';
+import { SOURCE_APPOINTMENT, SOURCE_ECW_VISIT, SOURCE_ENCOUNTER, visitReferences } from './simplify';
 import type { FhirElement, FhirResource } from './simplify';
 
 /**
@@ -25,8 +25,9 @@ export interface ChosenSource {
 	reason: string;
 }
 
-export function sourceLabel(type: VisitSource): string {
-	return type === 'Appointment' ? SOURCE_APPOINTMENT : SOURCE_ENCOUNTER;
+/** The label on every item: eClinicalWorks' Encounters are its visits; elsewhere an Encounter is an Encounter. */
+export function sourceLabel(type: VisitSource, ecw = false): string {
+	return type === 'Appointment' ? SOURCE_APPOINTMENT : ecw ? SOURCE_ECW_VISIT : SOURCE_ENCOUNTER;
 }
 
 function searchable(caps: CapabilityStatement | undefined, type: string): boolean {
@@ -36,9 +37,10 @@ function searchable(caps: CapabilityStatement | undefined, type: string): boolea
 	return capability.interactions.length === 0 || capability.interactions.includes('search-type');
 }
 
-export function chooseSource(caps: CapabilityStatement | undefined, requested: SourceChoice | string): ChosenSource {
+export function chooseSource(caps: CapabilityStatement | undefined, requested: SourceChoice | string, options: { ecw?: boolean } = {}): ChosenSource {
 	const appointment = searchable(caps, 'Appointment');
 	const encounter = searchable(caps, 'Encounter');
+	const encounterLabel = sourceLabel('Encounter', options.ecw);
 	switch (requested) {
 		case 'appointment':
 			if (!appointment) {
@@ -59,7 +61,7 @@ export function chooseSource(caps: CapabilityStatement | undefined, requested: S
 					'Set Source to Auto or to Appointment',
 				);
 			}
-			return { type: 'Encounter', label: SOURCE_ENCOUNTER, reason: 'Source set to Encounter (eCW visits)' };
+			return { type: 'Encounter', label: encounterLabel, reason: 'Source set to Encounter (eCW visits)' };
 		case 'auto':
 		case '':
 		case undefined:
@@ -69,8 +71,10 @@ export function chooseSource(caps: CapabilityStatement | undefined, requested: S
 			if (encounter) {
 				return {
 					type: 'Encounter',
-					label: SOURCE_ENCOUNTER,
-					reason: 'the server has no Appointment resource (as on eClinicalWorks), so its visits (Encounters) were used',
+					label: encounterLabel,
+					reason: options.ecw
+						? 'eClinicalWorks has no Appointment resource, so its visits (Encounters) were used'
+						: 'the server has no Appointment resource, so its Encounters were used',
 				};
 			}
 			throw new InputError(
@@ -84,8 +88,14 @@ export function chooseSource(caps: CapabilityStatement | undefined, requested: S
 }
 
 /** User-facing status groups, mapped to each source's status codes. */
-export const STATUS_GROUPS: Record<string, { label: string; Appointment: string[]; Encounter: string[] }> = {
-	booked: { label: 'Booked / Planned', Appointment: ['booked'], Encounter: ['planned'] },
+export const STATUS_GROUPS: Record<string, { label: string; Appointment: string[]; Encounter: string[]; description?: string }> = {
+	booked: {
+		label: 'Booked / Planned',
+		Appointment: ['booked'],
+		Encounter: ['planned'],
+		description:
+			'Appointment "booked", Encounter "planned". eClinicalWorks is expected to report booked future visits as planned Encounters; no public eCW source confirms it: check on a first run',
+	},
 	pending: { label: 'Pending / Proposed / Waitlist', Appointment: ['proposed', 'pending', 'waitlist'], Encounter: ['planned'] },
 	arrived: { label: 'Arrived / Checked In', Appointment: ['arrived', 'checked-in'], Encounter: ['arrived', 'triaged'] },
 	inProgress: { label: 'In Progress', Appointment: [], Encounter: ['in-progress', 'onleave'] },
@@ -150,6 +160,16 @@ export interface VisitQuery {
 	followUp: string[];
 	/** Whether the status filter went to the server (else it is applied here only). */
 	statusOnServer: boolean;
+	/** `_sort=date` was asked for (the server declares `_sort`): the first N matches are the N earliest. */
+	sortedByDate: boolean;
+}
+
+/**
+ * A reference search value in typed form (`Practitioner/7`): valid FHIR everywhere, and the only form
+ * some servers match (those that index references typed).
+ */
+export function typedReference(type: string, id: string): string {
+	return `${type}/${id}`;
 }
 
 /** Builds the search for the chosen source; every filter is also re-applied locally by `matchesFilter`. */
@@ -158,14 +178,17 @@ export function buildVisitQuery(
 	source: VisitSource,
 	filter: VisitFilter,
 	include: IncludeWish,
+	options: { sortByDate?: boolean } = {},
 ): VisitQuery {
 	const query: Array<[string, string]> = [...rangeToSearchParams(filter.range, 'date')];
 	// A filter the server does not declare is applied here only (some servers reject unknown parameters).
 	const declared = resourceCapability(caps, source)?.searchParams ?? [];
 	const send = (name: string) => declared.length === 0 || declared.includes(name);
-	if (filter.patientId && send('patient')) query.push(['patient', filter.patientId]);
-	if (filter.practitionerId && send('practitioner')) query.push(['practitioner', filter.practitionerId]);
-	if (filter.locationId && send('location')) query.push(['location', filter.locationId]);
+	if (filter.patientId && send('patient')) query.push(['patient', typedReference('Patient', filter.patientId)]);
+	if (filter.practitionerId && send('practitioner')) query.push(['practitioner', typedReference('Practitioner', filter.practitionerId)]);
+	if (filter.locationId && send('location')) query.push(['location', typedReference('Location', filter.locationId)]);
+	const sortedByDate = options.sortByDate === true && declared.includes('_sort');
+	if (sortedByDate) query.push(['_sort', 'date']);
 	let statusOnServer = false;
 	if (filter.statuses && filter.statuses.length > 0 && supportsSearchParam(caps, source, 'status')) {
 		query.push(['status', filter.statuses.join(',')]);
@@ -184,7 +207,7 @@ export function buildVisitQuery(
 		// Always allowed to follow up: eCW declares _include but does not always honour it.
 		followUp.push(target);
 	}
-	return { query, included, followUp, statusOnServer };
+	return { query, included, followUp, statusOnServer, sortedByDate };
 }
 
 function startOf(resource: FhirResource): string | undefined {

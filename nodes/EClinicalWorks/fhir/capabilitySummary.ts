@@ -28,7 +28,10 @@ export interface CapabilitySummary {
 	resourceCount: number;
 	resourceTypes: string[];
 	resources: ResourceCapability[];
-	operations: string[];
+	/** Operations on the whole server (`[base]/$export`), each once. */
+	systemOperations: string[];
+	/** Operations per resource type (`Group/[id]/$export`, `Patient/[id]/$everything`), each once. */
+	typeOperations: Record<string, string[]>;
 	security: string[];
 }
 
@@ -38,6 +41,10 @@ function arr(value: unknown): Element[] {
 
 function obj(value: unknown): Element {
 	return value !== null && typeof value === 'object' ? (value as Element) : {};
+}
+
+function unique(values: string[]): string[] {
+	return [...new Set(values)];
 }
 
 function str(value: unknown): string {
@@ -64,7 +71,7 @@ export function resourceCapability(caps: CapabilityStatement | undefined, type: 
 				interactions: arr(resource.interaction).map((i) => str(i?.code)).filter(Boolean),
 				searchParams: arr(resource.searchParam).map((p) => str(p?.name)).filter(Boolean),
 				searchInclude: arr(resource.searchInclude).map(str).filter(Boolean),
-				operations: arr(resource.operation).map(operationName).filter(Boolean),
+				operations: unique(arr(resource.operation).map(operationName).filter(Boolean)),
 				profile: str(resource.profile),
 			};
 		}
@@ -79,6 +86,14 @@ export function resourceTypes(caps: CapabilityStatement | undefined): string[] {
 		for (const resource of arr(rest?.resource)) if (str(resource?.type)) types.add(str(resource.type));
 	}
 	return [...types].sort();
+}
+
+/** Types that offer an interaction (`read`, `search-type`). A type listed without interactions counts. */
+export function offeringInteraction(caps: CapabilityStatement | undefined, interaction: string): string[] {
+	return resourceTypes(caps).filter((type) => {
+		const interactions = resourceCapability(caps, type)?.interactions ?? [];
+		return interactions.length === 0 || interactions.includes(interaction);
+	});
 }
 
 export function hasResource(caps: CapabilityStatement | undefined, type: string): boolean {
@@ -106,6 +121,7 @@ export function hasOperation(caps: CapabilityStatement | undefined, type: string
 export function summarizeCapabilities(caps: CapabilityStatement): CapabilitySummary {
 	const types = resourceTypes(caps);
 	const rests = serverRest(caps);
+	const resources = types.map((t) => resourceCapability(caps, t) as ResourceCapability);
 	const security = rests.flatMap((rest) =>
 		arr(obj(rest?.security).service).flatMap((s) => arr(s?.coding).map((c) => str(c?.code) || str(c?.display)).concat(str(s?.text))),
 	).filter(Boolean);
@@ -119,8 +135,9 @@ export function summarizeCapabilities(caps: CapabilityStatement): CapabilitySumm
 		formats: arr(caps.format).map(str).filter(Boolean),
 		resourceCount: types.length,
 		resourceTypes: types,
-		resources: types.map((t) => resourceCapability(caps, t) as ResourceCapability),
-		operations: rests.flatMap((rest) => arr(rest?.operation).map(operationName)).filter(Boolean),
+		resources,
+		systemOperations: unique(rests.flatMap((rest) => arr(rest?.operation).map(operationName)).filter(Boolean)),
+		typeOperations: Object.fromEntries(resources.filter((r) => r.operations.length > 0).map((r) => [r.type, r.operations])),
 		security: [...new Set(security)],
 	};
 }

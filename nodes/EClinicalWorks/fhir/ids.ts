@@ -1,29 +1,33 @@
 import { InputError } from './errors';
 
 /**
- * Checks on values that end up in a FHIR URL path. They are caught before any request is sent,
- * so a typo never turns into a request to another endpoint (`Patient/123/_history`, `../metadata`).
+ * Checks on values that end up in a FHIR URL path or reference. They are caught before any request is
+ * sent, so a typo never turns into a request to another endpoint (`Patient/123/_history`, `../metadata`).
  */
 
 const RESOURCE_TYPE = /^[A-Z][A-Za-z]{1,63}$/;
+/** FHIR R4 id: 1 to 64 of A-Z a-z 0-9 - . */
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
-/** A FHIR logical id: no slash, no whitespace, no query or fragment characters. */
-export function validateId(id: unknown, field = 'ID'): string {
-	const value = typeof id === 'number' ? String(id) : typeof id === 'string' ? id.trim() : '';
-	if (value === '') {
-		throw new InputError(field, 'is empty', 'Enter the resource ID, e.g. the "id" of a Patient from a search.');
+/** `Practitioner ID` -> `Practitioner`: the resource type a field's name says it holds. */
+function typeOfField(field: string): string | undefined {
+	const m = /^([A-Z][A-Za-z]+) ID$/.exec(field);
+	return m && m[1] !== 'Resource' ? m[1] : undefined;
+}
+
+/** A FHIR logical id. `resourceType` (or the field's name) words the hint for a reference typed in by mistake. */
+export function validateId(value: unknown, field = 'ID', resourceType = typeOfField(field)): string {
+	const id = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+	const example = resourceType ? `"${resourceType}/"` : 'the type and slash, as in "Practitioner/123"';
+	if (id === '') throw new InputError(field, 'is empty', `Enter the ${resourceType ?? 'resource'} id, e.g. from a previous search`);
+	if (/\s/.test(id)) throw new InputError(field, 'contains whitespace', 'Enter only the id, without spaces or line breaks');
+	if (id.includes('/')) {
+		throw new InputError(field, 'contains a slash', `Enter only the id (the part after ${example} in a reference), not a path or URL`);
 	}
-	if (/[\s/?#%\\]/.test(value) || value === '.' || value === '..') {
-		throw new InputError(
-			field,
-			'is not a FHIR resource ID (it contains a slash, a space, "?", "#" or "%")',
-			'Enter the bare ID only (the part after "Patient/"), not a URL or a reference.',
-		);
+	if (!FHIR_ID.test(id) || id === '.' || id === '..') {
+		throw new InputError(field, 'is not a valid FHIR id', 'Use 1 to 64 letters, digits, "-" or "."');
 	}
-	if (value.length > 256) {
-		throw new InputError(field, 'is longer than 256 characters', 'Enter the bare resource ID.');
-	}
-	return value;
+	return id;
 }
 
 /** A FHIR resource type name such as `Patient` or `DocumentReference`. */
@@ -39,12 +43,16 @@ export function validateResourceType(type: unknown, field = 'Resource Type'): st
 	return value;
 }
 
-/** Accepts `123` or `Patient/123` (a reference) and returns the bare id. */
+/** Accepts `123` or the reference `Practitioner/123` and returns the bare id; a reference to another type is refused. */
 export function idFromReference(value: unknown, resourceType: string, field = 'ID'): string {
 	if (typeof value === 'string') {
-		const trimmed = value.trim();
-		const prefix = `${resourceType}/`;
-		if (trimmed.startsWith(prefix)) return validateId(trimmed.slice(prefix.length), field);
+		const m = /^([A-Z][A-Za-z]+)\/([^/]+)$/.exec(value.trim());
+		if (m) {
+			if (m[1] !== resourceType) {
+				throw new InputError(field, `is a reference to a ${m[1]}, not a ${resourceType}`, `Enter a ${resourceType} id, or a reference such as ${resourceType}/123`);
+			}
+			return validateId(m[2], field, resourceType);
+		}
 	}
-	return validateId(value, field);
+	return validateId(value, field, resourceType);
 }

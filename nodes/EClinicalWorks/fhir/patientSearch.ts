@@ -1,6 +1,7 @@
 import { parseCalendarDate } from './dates';
 import type { DateInput } from './dates';
 import { InputError } from './errors';
+import { validateId } from './ids';
 
 /** What the user can search patients by (all optional; at least one is required). */
 export interface PatientCriteria {
@@ -39,24 +40,6 @@ export function escapeSearchValue(value: string): string {
 	return value.replace(/[\\,$|]/g, (c) => `\\${c}`);
 }
 
-/** A FHIR logical id: 1-64 of A-Z a-z 0-9 - . ; rejects slashes and whitespace with a precise message. */
-export function validateId(value: unknown, field: string): string {
-	const id = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
-	if (id === '') throw new InputError(field, 'is empty', `Enter the ${field.replace(/ ID$/, '')} id, e.g. from a previous search`);
-	if (/\s/.test(id)) throw new InputError(field, 'contains whitespace', 'Enter only the id, without spaces or line breaks');
-	if (id.includes('/')) {
-		throw new InputError(
-			field,
-			'contains a slash',
-			'Enter only the id (the part after "Patient/" in a reference), not a path or URL',
-		);
-	}
-	if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) {
-		throw new InputError(field, 'is not a valid FHIR id', 'Use 1 to 64 letters, digits, "-" or "."');
-	}
-	return id;
-}
-
 function text(value: unknown): string {
 	if (typeof value === 'number') return String(value);
 	return typeof value === 'string' ? value.trim() : '';
@@ -66,9 +49,22 @@ function hasDate(value: DateInput): boolean {
 	return !(value === undefined || value === null || (typeof value === 'string' && value.trim() === ''));
 }
 
+/** Whether any search criterion is filled in (Identifier System alone does not count). */
+export function hasCriteria(criteria: PatientCriteria): boolean {
+	return [criteria.name, criteria.family, criteria.given, criteria.phone, criteria.identifier, criteria.gender, criteria.id].some((v) => text(v) !== '') ||
+		hasDate(criteria.birthDate) || hasDate(criteria.bornOnOrAfter) || hasDate(criteria.bornOnOrBefore);
+}
+
+/** The refusal of a search for all patients, where the server is known to reject one (eClinicalWorks). */
+export function noCriteriaError(): InputError {
+	const labels = (Object.keys(CRITERIA_LABELS) as Array<keyof PatientCriteria>).filter((k) => k !== 'identifierSystem').map((k) => CRITERIA_LABELS[k]);
+	return new InputError('Search Criteria', 'no search criterion given (eClinicalWorks rejects a search for all patients)', `Add at least one of: ${labels.join(', ')}`);
+}
+
 /**
- * Turns the criteria into FHIR Patient search parameters. Throws an InputError before any request
- * when nothing is given (eCW rejects unbounded patient searches) or a value is malformed.
+ * Turns the criteria into FHIR Patient search parameters. Throws an InputError before any request when
+ * a value is malformed. No criterion at all is a search for every patient: the caller refuses it where
+ * the server is known to (eCW).
  */
 export function buildPatientQuery(criteria: PatientCriteria): Array<[string, string]> {
 	const query: Array<[string, string]> = [];
@@ -81,23 +77,11 @@ export function buildPatientQuery(criteria: PatientCriteria): Array<[string, str
 	const gender = text(criteria.gender).toLowerCase();
 	const id = text(criteria.id);
 
-	const given_ = [name, family, given, phone, identifier, gender, id].some(Boolean) ||
-		hasDate(criteria.birthDate) || hasDate(criteria.bornOnOrAfter) || hasDate(criteria.bornOnOrBefore);
-	if (!given_) {
-		const labels = (Object.keys(CRITERIA_LABELS) as Array<keyof PatientCriteria>)
-			.filter((k) => k !== 'identifierSystem')
-			.map((k) => CRITERIA_LABELS[k]);
-		throw new InputError(
-			'Search Criteria',
-			'no search criterion given (eClinicalWorks rejects unbounded patient searches)',
-			`Add at least one of: ${labels.join(', ')}`,
-		);
-	}
 	if (system && !identifier) {
 		throw new InputError(CRITERIA_LABELS.identifierSystem, 'is set without an identifier value', 'Fill MRN / Identifier too, or clear Identifier System');
 	}
 
-	if (id) query.push(['_id', validateId(id, CRITERIA_LABELS.id)]);
+	if (id) query.push(['_id', validateId(id, CRITERIA_LABELS.id, 'Patient')]);
 	if (name) query.push(['name', escapeSearchValue(name)]);
 	if (family) query.push(['family', escapeSearchValue(family)]);
 	if (given) query.push(['given', escapeSearchValue(given)]);

@@ -16,7 +16,9 @@ export type SimpleItem = Record<string, string | number | boolean | null | strin
 export type ReferenceLookup = (reference: string) => FhirResource | undefined;
 
 export const SOURCE_APPOINTMENT = 'Appointment';
-export const SOURCE_ENCOUNTER = 'Encounter (eCW visit)';
+export const SOURCE_ENCOUNTER = 'Encounter';
+/** eClinicalWorks serves its visits as Encounters (it has no Appointment resource). */
+export const SOURCE_ECW_VISIT = 'Encounter (eCW visit)';
 
 function str(value: unknown): string {
 	return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
@@ -352,7 +354,7 @@ export function simplifyAppointment(appointment: FhirResource, lookup: Reference
 		source: SOURCE_APPOINTMENT,
 		status: str(appointment.status),
 		...timing(str(appointment.start), str(appointment.end), zone),
-		minutes: typeof appointment.minutesDuration === 'number' ? appointment.minutesDuration : null,
+		minutes: typeof appointment.minutesDuration === 'number' ? appointment.minutesDuration : minutesBetween(str(appointment.start), str(appointment.end)),
 		...patientFields(firstParty(actors, 'Patient'), lookup),
 		...practitionerFields(firstParty(actors, 'Practitioner'), lookup),
 		...locationFields(firstParty(actors, 'Location'), lookup),
@@ -366,24 +368,27 @@ export function simplifyAppointment(appointment: FhirResource, lookup: Reference
 	});
 }
 
-export function simplifyEncounter(encounter: FhirResource, lookup: ReferenceLookup, zone: string): SimpleItem {
+/** Length in minutes from start and end, or null when either is missing or unreadable. */
+function minutesBetween(start: string, end: string): number | null {
+	if (!start || !end) return null;
+	const diff = Date.parse(end) - Date.parse(start);
+	return Number.isFinite(diff) ? Math.round(diff / 60000) : null;
+}
+
+/** `source` is the label items carry: `Encounter`, or `Encounter (eCW visit)` on eClinicalWorks. */
+export function simplifyEncounter(encounter: FhirResource, lookup: ReferenceLookup, zone: string, source = SOURCE_ENCOUNTER): SimpleItem {
 	const start = str(obj(encounter.period).start);
 	const end = str(obj(encounter.period).end);
 	const reasons = arr(encounter.reasonCode).map(codingText).filter(Boolean);
 	const extensions = extensionTexts(encounter);
 	const comment = extensions.join(' | ');
 	const detected = detectNeeds([...reasons, comment]);
-	let minutes: number | null = null;
-	if (start && end) {
-		const diff = Date.parse(end) - Date.parse(start);
-		if (Number.isFinite(diff)) minutes = Math.round(diff / 60000);
-	}
 	return inVisitOrder({
 		id: str(encounter.id),
-		source: SOURCE_ENCOUNTER,
+		source,
 		status: str(encounter.status),
 		...timing(start, end, zone),
-		minutes,
+		minutes: minutesBetween(start, end),
 		...patientFields(firstParty([encounter.subject], 'Patient'), lookup),
 		...practitionerFields(firstParty(arr(encounter.participant).map((p) => p?.individual), 'Practitioner'), lookup),
 		...locationFields(firstParty(arr(encounter.location).map((l) => l?.location), 'Location'), lookup),
@@ -405,7 +410,7 @@ const noLookup: ReferenceLookup = () => undefined;
  */
 export function simplifyResource(
 	resource: FhirResource,
-	options: { lookup?: ReferenceLookup; zone?: string } = {},
+	options: { lookup?: ReferenceLookup; zone?: string; encounterSource?: string } = {},
 ): Record<string, unknown> {
 	const lookup = options.lookup ?? noLookup;
 	const zone = options.zone ?? 'UTC';
@@ -415,7 +420,7 @@ export function simplifyResource(
 		case 'Appointment':
 			return { resourceType: 'Appointment', ...simplifyAppointment(resource, lookup, zone) };
 		case 'Encounter':
-			return { resourceType: 'Encounter', ...simplifyEncounter(resource, lookup, zone) };
+			return { resourceType: 'Encounter', ...simplifyEncounter(resource, lookup, zone, options.encounterSource) };
 		case 'Practitioner':
 			return simplifyPractitioner(resource);
 		case 'Location':

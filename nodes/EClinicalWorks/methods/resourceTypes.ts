@@ -1,21 +1,29 @@
 import type { ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
 
-import { resourceCapability, resourceTypes } from '../fhir/capabilitySummary';
+import { offeringInteraction, resourceCapability } from '../fhir/capabilitySummary';
 import type { CapabilityStatement } from '../fhir/capabilitySummary';
 import { getFhirClient } from '../transport';
 
-/** Resource types from the server's CapabilityStatement, for the FHIR Resource operations. */
-export async function getResourceTypes(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
-	const client = await getFhirClient.call(this, 0);
+/** Resource types whose CapabilityStatement entry offers `interaction`, for the FHIR Resource operations. */
+async function typesOffering(ctx: ILoadOptionsFunctions, interaction: 'search-type' | 'read'): Promise<INodePropertyOptions[]> {
+	const client = await getFhirClient.call(ctx, 0);
 	const caps = (await client.capabilities()) as CapabilityStatement;
-	return resourceTypes(caps).map((type) => {
-		const capability = resourceCapability(caps, type);
-		const interactions = capability?.interactions ?? [];
-		const params = capability?.searchParams ?? [];
-		const parts = [
-			interactions.length > 0 ? interactions.join(', ') : undefined,
-			params.length > 0 ? `search by ${params.join(', ')}` : undefined,
-		].filter(Boolean);
-		return { name: type, value: type, description: parts.join('; ') };
+	return offeringInteraction(caps, interaction).map((type) => {
+		const params = resourceCapability(caps, type)?.searchParams ?? [];
+		return {
+			name: type,
+			value: type,
+			description: interaction === 'search-type' && params.length > 0 ? `search by ${params.join(', ')}` : (resourceCapability(caps, type)?.interactions ?? []).join(', '),
+		};
 	});
+}
+
+/** Types the server lets the app search (interaction search-type). */
+export async function getSearchableResourceTypes(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return await typesOffering(this, 'search-type');
+}
+
+/** Types the server lets the app read by id (interaction read). */
+export async function getReadableResourceTypes(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return await typesOffering(this, 'read');
 }

@@ -12,8 +12,9 @@ export function toNodeError(node: INode, error: unknown, itemIndex: number): Nod
 	}
 
 	if (error instanceof FhirError) {
+		// the server's own words first, then what to do about them
 		const details = error.outcome?.summary ? `Server said: ${error.outcome.summary}` : undefined;
-		const description = [error.hint, details, error.request ? `Request: ${error.request}` : undefined]
+		const description = [details, error.hint, error.request ? `Request: ${error.request}` : undefined]
 			.filter(Boolean)
 			.join('\n');
 		if (error.status !== undefined) {

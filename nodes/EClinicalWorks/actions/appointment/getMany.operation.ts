@@ -13,7 +13,9 @@ import {
 } from '../../fhir/appointments';
 import type { IncludeWish, VisitFilter } from '../../fhir/appointments';
 import { describeRange, resolveRange, resolveTimeZone } from '../../fhir/dates';
-import { resolveLimit, validateId } from '../../fhir/patientSearch';
+import { isEcwStatement } from '../../fhir/ecw';
+import { idFromReference } from '../../fhir/ids';
+import { resolveLimit } from '../../fhir/patientSearch';
 import { buildLookup, simplifyAppointment, simplifyEncounter } from '../../fhir/simplify';
 import type { FhirResource } from '../../fhir/simplify';
 import { getFhirClient } from '../../transport';
@@ -114,7 +116,7 @@ const properties: INodeProperties[] = [
 				displayName: 'Status',
 				name: 'status',
 				type: 'multiOptions',
-				options: Object.entries(STATUS_GROUPS).map(([value, group]) => ({ name: group.label, value })),
+				options: Object.entries(STATUS_GROUPS).map(([value, group]) => ({ name: group.label, value, ...(group.description ? { description: group.description } : {}) })),
 				default: [],
 				description: 'Only appointments with one of these statuses. Empty: any status.',
 			},
@@ -176,9 +178,10 @@ interface Options {
 	includeLocation?: boolean;
 }
 
-function optionalId(value: unknown, field: string): string | undefined {
+/** An optional filter: `123` or the reference `Practitioner/123`, as the bare id. */
+function optionalId(value: unknown, resourceType: string, field: string): string | undefined {
 	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
-	return validateId(value, field);
+	return idFromReference(value, resourceType, field);
 }
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
@@ -197,9 +200,9 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const returnAll = this.getNodeParameter('returnAll', itemIndex, false);
 	const limit = resolveLimit(returnAll, returnAll ? 1 : this.getNodeParameter('limit', itemIndex, 50));
 	const output = this.getNodeParameter('output', itemIndex, 'simplified') as string;
-	const patientId = optionalId(filters.patientId, 'Patient ID');
-	const practitionerId = optionalId(filters.practitionerId, 'Practitioner ID');
-	const locationId = optionalId(filters.locationId, 'Location ID');
+	const patientId = optionalId(filters.patientId, 'Patient', 'Patient ID');
+	const practitionerId = optionalId(filters.practitionerId, 'Practitioner', 'Practitioner ID');
+	const locationId = optionalId(filters.locationId, 'Location', 'Location ID');
 	const simplified = output !== 'raw';
 	const include: IncludeWish = {
 		patient: simplified && options.includePatient !== false,
@@ -209,7 +212,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 	const client = await getFhirClient.call(this, itemIndex);
 	const caps = await client.capabilities();
-	const source = chooseSource(caps, requested);
+	const ecw = client.knownEcw || isEcwStatement(caps);
+	const source = chooseSource(caps, requested, { ecw });
 	const filter: VisitFilter = {
 		range,
 		patientId,
@@ -222,18 +226,30 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		addHint(this, `None of the chosen statuses exists on ${source.label} records, so nothing can match.`, 'warning');
 		return [];
 	}
-	const visitQuery = buildVisitQuery(caps, source.type, filter, include);
+	// Limit N means the N earliest: the server sorts by date where it declares _sort; elsewhere the
+	// whole range is read before cutting (servers return matches in their own order).
+	const visitQuery = buildVisitQuery(caps, source.type, filter, include, { sortByDate: limit !== undefined });
 
 	const visits: FhirResource[] = [];
 	const included = new Map<string, FhirResource>();
+	const statusesInRange = new Map<string, number>();
 	const pageSize = limit === undefined ? 100 : Math.min(limit, 100);
+	let sortedByServer = visitQuery.sortedByDate;
+	let firstPage = true;
 	for await (const bundle of client.searchPages(source.type, visitQuery.query, { pageSize })) {
+		if (firstPage && sortedByServer) sortedByServer = selfLinkHas(bundle, '_sort');
+		firstPage = false;
 		const split = splitBundle(bundle, source.type);
 		for (const [key, resource] of buildLookup(split.included)) included.set(key, resource);
 		for (const match of split.matches) {
-			if (match.resourceType === source.type && matchesFilter(match, filter)) visits.push(match);
+			if (match.resourceType !== source.type) continue;
+			if (matchesFilter(match, { ...filter, statuses: undefined })) {
+				const status = typeof match.status === 'string' ? match.status : '(none)';
+				statusesInRange.set(status, (statusesInRange.get(status) ?? 0) + 1);
+			}
+			if (matchesFilter(match, filter)) visits.push(match);
 		}
-		if (limit !== undefined && visits.length >= limit) break;
+		if (limit !== undefined && sortedByServer && visits.length >= limit) break;
 	}
 	visits.sort(compareVisits);
 	const selected = limit === undefined ? visits : visits.slice(0, limit);
@@ -247,6 +263,10 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			`No appointments found in ${source.label} for ${describeRange(range)}` +
 				`${requested === 'auto' ? ` (source chosen automatically: ${source.reason})` : ''}.`,
 		);
+		if (filter.statuses) {
+			const seen = visitQuery.statusOnServer ? await statusesWithoutFilter(client, source.type, visitQuery.query, filter) : statusesInRange;
+			if (seen.size > 0) addHint(this, statusHint(filter.statuses, seen, source.type), 'warning');
+		}
 		return [];
 	}
 
@@ -270,9 +290,49 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		}
 	}
 	const lookup = makeLookup(client.baseUrl, included, cache);
-	const simplify = source.type === 'Appointment' ? simplifyAppointment : simplifyEncounter;
 	return toItems(
-		selected.map((visit) => simplify(visit, lookup, zone)),
+		selected.map((visit) => (source.type === 'Appointment' ? simplifyAppointment(visit, lookup, zone) : simplifyEncounter(visit, lookup, zone, source.label))),
 		itemIndex,
 	);
+}
+
+/** Whether the server says (in its self link) that it applied a parameter. */
+function selfLinkHas(bundle: { link?: Array<{ relation?: string; url?: string }> }, parameter: string): boolean {
+	const self = bundle.link?.find((l) => l?.relation === 'self')?.url;
+	if (!self) return true;
+	try {
+		return new URL(self, 'http://self.invalid/').searchParams.has(parameter);
+	} catch {
+		return true;
+	}
+}
+
+/** The statuses of the visits in the range when the status filter went to the server (first page only). */
+async function statusesWithoutFilter(
+	client: Awaited<ReturnType<typeof getFhirClient>>,
+	type: string,
+	query: Array<[string, string]>,
+	filter: VisitFilter,
+): Promise<Map<string, number>> {
+	const seen = new Map<string, number>();
+	const unfiltered = query.filter(([name]) => name !== 'status' && name !== '_include');
+	for await (const bundle of client.searchPages(type, unfiltered, { pageSize: 100 })) {
+		for (const match of splitBundle(bundle, type).matches) {
+			if (!matchesFilter(match, { ...filter, statuses: undefined })) continue;
+			const status = typeof match.status === 'string' ? match.status : '(none)';
+			seen.set(status, (seen.get(status) ?? 0) + 1);
+		}
+		break;
+	}
+	return seen;
+}
+
+/**
+ * An empty result with a status filter, while the range has visits: name what was there, so a wrong
+ * assumption about the server's statuses shows (eCW is expected to report booked future visits as
+ * `planned` Encounters, which no public eCW source confirms).
+ */
+function statusHint(asked: string[], seen: Map<string, number>, type: string): string {
+	const there = [...seen.entries()].sort((a, b) => b[1] - a[1]).map(([status, n]) => `${status} (${n})`).join(', ');
+	return `No visit in this range has the status asked for (${asked.join(', ')}); the ${type} records in the range have: ${there}. Check which statuses this server uses (Raw FHIR Resource output shows them), and adjust the Status filter.`;
 }

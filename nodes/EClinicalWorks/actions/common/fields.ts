@@ -54,16 +54,16 @@ export const timeZoneField: INodeProperties = {
 		'IANA time zone for the date range and for the start/end times in the output. Leave empty to use the workflow time zone.',
 };
 
-export function resourceTypeField(): INodeProperties {
+/** The Resource Type field: the types the server's CapabilityStatement offers for this interaction. */
+export function resourceTypeField(interaction: 'search-type' | 'read'): INodeProperties {
 	return {
 		displayName: 'Resource Type Name or ID',
 		name: 'resourceType',
 		type: 'options',
-		typeOptions: { loadOptionsMethod: 'getResourceTypes' },
+		typeOptions: { loadOptionsMethod: interaction === 'read' ? 'getReadableResourceTypes' : 'getSearchableResourceTypes' },
 		required: true,
 		default: '',
-		description:
-			'FHIR resource type to read, e.g. Practitioner, Location, Encounter, Coverage. The list comes from the server\'s CapabilityStatement. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+		description: `FHIR resource type to ${interaction === 'read' ? 'read by ID' : 'search'}, e.g. Practitioner, Location, Encounter, Coverage. The list shows the types the server's CapabilityStatement lets you ${interaction === 'read' ? 'read' : 'search'}. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.`,
 	};
 }
 

@@ -1,9 +1,9 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import type { CapabilityStatement } from '../../fhir/capabilitySummary';
-import { resourceTypes } from '../../fhir/capabilitySummary';
+import { offeringInteraction, resourceCapability, resourceTypes } from '../../fhir/capabilitySummary';
 import { FhirError, InputError } from '../../fhir/errors';
-import { validateId } from '../../fhir/patientSearch';
+import { idFromReference, validateId } from '../../fhir/ids';
 import type { FhirResource } from '../../fhir/simplify';
 
 /** Wraps plain objects as n8n items for one input item. */
@@ -26,19 +26,30 @@ export function checkResourceTypeShape(value: unknown, field = 'Resource Type'):
 	return type;
 }
 
-export function checkServedType(caps: CapabilityStatement, type: string, field = 'Resource Type'): void {
-	const served = resourceTypes(caps);
-	if (!served.includes(type)) {
+/**
+ * The type must be one the server declares, with the interaction asked for (`search-type`, `read`):
+ * eCW, for one, lists Binary, Claim and OperationDefinition for read only and Group for search only.
+ */
+export function checkInteraction(caps: CapabilityStatement, type: string, interaction: 'search-type' | 'read', field = 'Resource Type'): void {
+	const verb = interaction === 'read' ? 'read by ID' : 'searched';
+	const offering = offeringInteraction(caps, interaction);
+	const list = `${offering.slice(0, 40).join(', ')}${offering.length > 40 ? ', ...' : ''}`;
+	if (!resourceTypes(caps).includes(type)) {
+		throw new InputError(field, `"${type}" is not served by this FHIR server (not in its CapabilityStatement)`, `Choose one of: ${list}`);
+	}
+	if (!offering.includes(type)) {
+		const declared = resourceCapability(caps, type)?.interactions ?? [];
 		throw new InputError(
 			field,
-			`"${type}" is not served by this FHIR server (not in its CapabilityStatement)`,
-			`Choose one of: ${served.slice(0, 30).join(', ')}${served.length > 30 ? ', ...' : ''}`,
+			`"${type}" cannot be ${verb} on this server (its CapabilityStatement declares only: ${declared.join(', ')})`,
+			`${interaction === 'read' ? 'Use FHIR Resource > Search for it' : 'Use FHIR Resource > Get with its ID'}, or choose one of: ${list}`,
 		);
 	}
 }
 
-export function readId(value: unknown, field: string): string {
-	return validateId(value, field);
+/** An id field: the bare id, or (when the field names its type) a reference such as `Patient/123`. */
+export function readId(value: unknown, field: string, resourceType?: string): string {
+	return resourceType ? idFromReference(value, resourceType, field) : validateId(value, field);
 }
 
 /** A FhirError with a hint when a follow-up read is not allowed; lets callers degrade instead of failing. */

@@ -1,16 +1,19 @@
 import { updateDisplayOptions } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
+import { sourceLabel } from '../../fhir/appointments';
+import { isEcwStatement } from '../../fhir/ecw';
 import { InputError } from '../../fhir/errors';
+import { checkSearchParameters } from '../../fhir/searchParameters';
 import { resolveLimit } from '../../fhir/patientSearch';
 import { buildLookup, simplifyResource } from '../../fhir/simplify';
 import type { FhirResource } from '../../fhir/simplify';
 import { getFhirClient } from '../../transport';
 import { limitField, outputField, resourceTypeField, returnAllField } from '../common/fields';
-import { checkResourceTypeShape, checkServedType, toItems } from '../common/helpers';
+import { addHintOnce, checkInteraction, checkResourceTypeShape, toItems } from '../common/helpers';
 
 const properties: INodeProperties[] = [
-	resourceTypeField(),
+	resourceTypeField('search-type'),
 	{
 		displayName: 'Search Parameters',
 		name: 'parameters',
@@ -19,7 +22,7 @@ const properties: INodeProperties[] = [
 		placeholder: 'Add Parameter',
 		default: {},
 		description:
-			'FHIR search parameters, combined with AND, e.g. patient = 123, date = ge2025-01-06, _lastUpdated = gt2025-01-01. No parameters: every record of the type (use a Limit).',
+			'FHIR search parameters, combined with AND, e.g. patient = Patient/123, date = ge2025-01-06. Use the parameters the server declares for the type (Server > Get Capabilities lists them; eClinicalWorks refuses others). No parameters: every record of the type (use a Limit).',
 		options: [
 			{
 				displayName: 'Parameter',
@@ -89,14 +92,20 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const output = this.getNodeParameter('output', itemIndex, 'simplified') as string;
 
 	const client = await getFhirClient.call(this, itemIndex);
-	checkServedType(await client.capabilities(), type);
+	const caps = await client.capabilities();
+	checkInteraction(caps, type, 'search-type');
+	const ecw = client.knownEcw || isEcwStatement(caps);
+	// eClinicalWorks refuses undeclared parameters: stop here; elsewhere say so and send them
+	const { hints } = checkSearchParameters(caps, type, query, { strict: ecw });
+	for (const hint of hints) addHintOnce(this, `param:${hint}`, hint, 'warning');
 	const result = await client.search(type, query, { limit, pageSize: limit === undefined ? 100 : Math.min(limit, 100) });
 	const matches = result.matches as FhirResource[];
 	if (output === 'raw') return toItems(matches, itemIndex);
 	const lookup = buildLookup(result.included as FhirResource[]);
 	const zone = this.getTimezone();
+	const encounterSource = sourceLabel('Encounter', ecw);
 	return toItems(
-		matches.map((r) => simplifyResource(r, { zone, lookup: (ref) => lookup.get(ref) })),
+		matches.map((r) => simplifyResource(r, { zone, lookup: (ref) => lookup.get(ref), encounterSource })),
 		itemIndex,
 	);
 }

@@ -1,7 +1,6 @@
 import { updateDisplayOptions } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { hasOperation } from '../../fhir/capabilitySummary';
 import { splitBundle } from '../../fhir/appointments';
 import { formatFhirDateTime, parseUserDateTime } from '../../fhir/dates';
 import { FhirError, InputError } from '../../fhir/errors';
@@ -51,10 +50,20 @@ const displayOptions = { show: { resource: ['patient'], operation: ['everything'
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-const MAX_PAGES = 1000;
+/** A 404, 400 or 501 carrying an OperationOutcome: the server says it does not do $everything (here). */
+function notOffered(error: unknown): unknown {
+	if (!(error instanceof FhirError) || ![400, 404, 501].includes(error.status ?? 0) || !error.outcome?.summary) return error;
+	return new FhirError(`This FHIR server did not give the patient's full record (Patient $everything answered ${error.status})`, {
+		kind: error.kind,
+		status: error.status,
+		outcome: error.outcome,
+		request: error.request,
+		hint: 'If the server does not offer $everything: use Patient > Get for the patient, and FHIR Resource > Search with the parameter patient = <Patient ID> for each record type you need. If it names a parameter, clear Record Types or Changed Since.',
+	});
+}
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
-	const id = readId(this.getNodeParameter('patientId', itemIndex), 'Patient ID');
+	const id = readId(this.getNodeParameter('patientId', itemIndex), 'Patient ID', 'Patient');
 	const returnAll = this.getNodeParameter('returnAll', itemIndex, false);
 	const limit = resolveLimit(returnAll, returnAll ? 1 : this.getNodeParameter('limit', itemIndex, 50));
 	const output = this.getNodeParameter('output', itemIndex, 'simplified') as string;
@@ -74,40 +83,24 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	}
 	query.push(['_count', String(limit === undefined ? 100 : Math.min(limit, 100))]);
 
+	// Called whether or not the CapabilityStatement lists $everything: servers serve operations they
+	// do not list. Only the server's own refusal is explained.
 	const client = await getFhirClient.call(this, itemIndex);
-	const caps = await client.capabilities();
-	if (!hasOperation(caps, 'Patient', 'everything')) {
-		throw new FhirError("This FHIR server does not offer a patient's full record (Patient $everything is not in its CapabilityStatement)", {
-			kind: 'protocol',
-			hint: 'Use Patient > Get for the patient, and FHIR Resource > Search with the parameter patient=<Patient ID> for each record type you need.',
-		});
-	}
-
 	const records: FhirResource[] = [];
 	const seen = new Set<string>();
-	const links = new Set<string>();
-	let bundle = (await client.getJson(`Patient/${encodeURIComponent(id)}/$everything`, query)) as FhirResource;
-	for (let page = 1; ; page++) {
-		if (bundle?.resourceType !== 'Bundle') {
-			throw new FhirError('The server answered $everything with something that is not a Bundle', { kind: 'protocol', request: 'GET Patient/$everything' });
+	try {
+		for await (const bundle of client.operationPages(`Patient/${encodeURIComponent(id)}/$everything`, query)) {
+			const split = splitBundle(bundle, '');
+			for (const resource of [...split.matches, ...split.included]) {
+				const key = `${resource.resourceType}/${resource.id ?? records.length}`;
+				if (seen.has(key)) continue;
+				seen.add(key);
+				records.push(resource);
+			}
+			if (limit !== undefined && records.length >= limit) break;
 		}
-		const split = splitBundle(bundle, '');
-		for (const resource of [...split.matches, ...split.included]) {
-			const key = `${resource.resourceType}/${resource.id ?? records.length}`;
-			if (seen.has(key)) continue;
-			seen.add(key);
-			records.push(resource);
-		}
-		if (limit !== undefined && records.length >= limit) break;
-		if (!split.next) break;
-		if (links.has(split.next)) {
-			throw new FhirError('The server sent the same next-page link twice; stopped to avoid an endless loop', { kind: 'protocol' });
-		}
-		links.add(split.next);
-		if (page >= MAX_PAGES) {
-			throw new FhirError(`The full record has more than ${MAX_PAGES} pages; stopped`, { kind: 'protocol', hint: 'Use a Limit or Record Types.' });
-		}
-		bundle = (await client.getJson(split.next)) as FhirResource;
+	} catch (error) {
+		throw notOffered(error);
 	}
 	const selected = limit === undefined ? records : records.slice(0, limit);
 	const zone = this.getTimezone();

@@ -27,7 +27,7 @@ const displayOptions = { show: { resource: ['patient'], operation: ['get'] } };
 export const description = updateDisplayOptions(displayOptions, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
-	const id = readId(this.getNodeParameter('patientId', itemIndex), 'Patient ID');
+	const id = readId(this.getNodeParameter('patientId', itemIndex), 'Patient ID', 'Patient');
 	const output = this.getNodeParameter('output', itemIndex, 'simplified') as string;
 	const client = await getFhirClient.call(this, itemIndex);
 	const patient = (await client.read('Patient', id)) as FhirResource;

@@ -16,7 +16,7 @@ const properties: INodeProperties[] = [
 				name: 'Summary',
 				value: 'simplified',
 				description:
-					'FHIR version, software, and for each resource type its interactions, search parameters, includes and operations',
+					'FHIR version, software, the server-level operations, and for each resource type its interactions, search parameters, includes and operations',
 			},
 			{
 				name: 'Raw CapabilityStatement',
@@ -36,7 +36,8 @@ export const description = updateDisplayOptions(displayOptions, properties);
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const output = this.getNodeParameter('output', itemIndex, 'simplified') as string;
 	const client = await getFhirClient.call(this, itemIndex);
-	const caps = (await client.capabilities()) as CapabilityStatement;
+	// users run this as a connectivity check: always read it again, signed in with this credential
+	const caps = (await client.capabilities({ fresh: true })) as CapabilityStatement;
 	if (output === 'raw') return toItems([caps], itemIndex);
 	return toItems([{ baseUrl: client.baseUrl, ...summarizeCapabilities(caps) } as unknown as Record<string, unknown>], itemIndex);
 }

@@ -18,7 +18,7 @@ const properties: INodeProperties[] = [
 		name: 'keyServer',
 		type: 'options',
 		options: [
-			{ name: 'eClinicalWorks (RS384)', value: 'ecw', description: 'eClinicalWorks documents RS384 only: an RSA key' },
+			{ name: 'eClinicalWorks (RS384)', value: 'ecw', description: 'An RSA key: eClinicalWorks documents RS384 only' },
 			{ name: 'Other SMART on FHIR Server', value: 'other', description: 'RS384 (RSA) or ES384 (EC P-384)' },
 		],
 		default: 'ecw',
