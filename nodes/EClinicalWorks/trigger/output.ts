@@ -1,10 +1,12 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { fetchReferences, makeLookup } from '../actions/common/references';
-import { missingReferences } from '../fhir/appointments';
+import { missingReferences, sourceLabel } from '../fhir/appointments';
+import type { VisitSource } from '../fhir/appointments';
 import type { CapabilityStatement } from '../fhir/capabilitySummary';
 import type { Change } from '../fhir/changes';
 import type { FhirClient } from '../fhir/client';
+import { toZoned } from '../fhir/dates';
 import { simplifyAppointment, simplifyEncounter, simplifyResource } from '../fhir/simplify';
 import type { FhirResource } from '../fhir/simplify';
 
@@ -47,8 +49,13 @@ export async function toItems(client: FhirClient, changes: Change[], context: Ou
 		const resource = change.resource as FhirResource;
 		const head: IDataObject = { event: change.event };
 		if (resource.resourceType !== 'Patient') head.previousStatus = change.previousStatus ?? '';
+		if (change.event === 'deleted') head.previousStart = toZoned(change.previousStart, context.zone).iso;
 		head.practiceCode = context.practiceCode;
 		if (!context.simple) return { json: { ...head, resource: resource as IDataObject } };
+		// The server no longer has the visit: only its id and what the trigger remembered are known.
+		if (change.event === 'deleted') {
+			return { json: { ...head, id: change.id, source: sourceLabel(resource.resourceType as VisitSource) } };
+		}
 		return { json: { ...head, ...(simplified(resource, lookup, context.zone) as IDataObject) } };
 	});
 }
