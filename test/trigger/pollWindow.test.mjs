@@ -187,3 +187,19 @@ test('eCW: changing the Location filter of an active trigger takes a new snapsho
 	sb.admin.createEncounter(code, { start: new Date(clock.now + DAY), location: 'loc-1' });
 	assert.deepEqual(events(await changed.poll()), [`${there.id}|created|`]);
 });
+
+test('eCW: a missing visit the server will not read (500) is kept and checked again; the poll goes on', async () => {
+	const { sb, clock } = await ecwWithClock();
+	const p = await poller(sb, { now: () => clock.now });
+	await p.poll();
+	const soon = sb.admin.createEncounter(code, { start: new Date(clock.now + 2 * DAY) });
+	await p.poll();
+	sb.admin.updateEncounter(code, soon.id, { period: { start: new Date(clock.now + 30 * DAY).toISOString(), end: new Date(clock.now + 30 * DAY + 1800_000).toISOString() } });
+	const fresh = sb.admin.createEncounter(code, { start: new Date(clock.now + 3 * DAY) });
+	sb.inject({ kind: '500', path: `/Encounter/${soon.id}$`, count: 100 });
+	const r1 = await p.poll();
+	assert.deepEqual(events(r1), [`${fresh.id}|created|`], 'the other changes are emitted');
+	assert.ok(p.state.visits[soon.id], 'the unread visit keeps its entry');
+	sb.clearFaults();
+	assert.deepEqual(events(await p.poll()), [`${soon.id}|updated|planned`]);
+});

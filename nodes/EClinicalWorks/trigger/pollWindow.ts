@@ -106,8 +106,11 @@ async function lookUpMissing(
 		} else if (isRateLimit(failure)) {
 			interrupted = failure;
 			comparison.keep(visit);
+		} else if (failure instanceof FhirError) {
+			// The server would not say (5xx, network, an unexpected status): asked again next poll,
+			// until the visit's day leaves the window. One unreadable visit never stops the trigger.
+			comparison.keep(visit);
 		} else {
-			// Anything else fails the poll with the state untouched (tried again next poll).
 			throw failure;
 		}
 	}
