@@ -139,6 +139,14 @@ export class Admin {
 				if (encId) update(code, 'Encounter', encId, { status: 'cancelled' }, opts);
 				return r;
 			},
+			/** Delete a record created through this API (generated records cannot be): reads then answer 404, searches skip it. */
+			deleteRecord: (code, type, id) => {
+				const ds = this.ds(code);
+				if (!ds.get(type, id)) throw new FhirError(404, 'not-found', `Resource ${type}/${id} is not known`);
+				if (ds.indexOf(type, id) < (ds.counts[type] ?? 0)) throw new FhirError(400, 'invalid', `Only records created through the admin API can be deleted (${type}/${id} is generated)`);
+				ds.overlay.get(type)?.delete(id);
+				return { deleted: `${type}/${id}` };
+			},
 			/** Encounter id linked to an appointment (eCW profile serves the visit as an Encounter). */
 			encounterForAppointment: (code, id) => encounterFor(this.ds(code), id),
 			setClockOffset: (ms) => {
@@ -172,7 +180,7 @@ export class Admin {
 		const ok = (r, status = 200) => sendJson(res, status, r, {}, 'application/json');
 		const [p0, p1, p2, p3] = segs;
 		const m = req.method;
-		if (segs.length === 0) return ok({ endpoints: ['GET/POST/DELETE /admin/faults', 'GET /admin/stats', 'POST /admin/stats/reset', 'POST /admin/clock {offsetMs}', 'POST /admin/revoke-tokens', 'POST /admin/{practice}/{Patient|Encounter|Appointment}', 'PATCH /admin/{practice}/{type}/{id}', 'POST /admin/{practice}/Appointment/{id}/$cancel', 'GET /admin/{practice}/{type}/{id}'] });
+		if (segs.length === 0) return ok({ endpoints: ['GET/POST/DELETE /admin/faults', 'GET /admin/stats', 'POST /admin/stats/reset', 'POST /admin/clock {offsetMs}', 'POST /admin/revoke-tokens', 'POST /admin/{practice}/{Patient|Encounter|Appointment}', 'PATCH /admin/{practice}/{type}/{id}', 'POST /admin/{practice}/Appointment/{id}/$cancel', 'GET /admin/{practice}/{type}/{id}', 'DELETE /admin/{practice}/{type}/{id}'] });
 		if (p0 === 'faults' && segs.length === 1) {
 			if (m === 'GET') return ok(this.sb.faults.list.map((f) => ({ ...f, path: f.path?.source })));
 			if (m === 'DELETE') {
@@ -215,6 +223,7 @@ export class Admin {
 				if (!r) throw new FhirError(404, 'not-found', 'Unknown resource');
 				return ok(r);
 			}
+			if (segs.length === 3 && m === 'DELETE') return ok(a.deleteRecord(p0, type, p2));
 			if (segs.length === 4 && p3 === '$cancel' && m === 'POST' && type === 'Appointment') return ok(a.cancelAppointment(p0, p2, json));
 		}
 		throw new FhirError(404, 'not-found', `No admin route ${m} ${path}`);

@@ -91,10 +91,10 @@ test('events: created, updated, cancelled with the previous status', () => {
 	assert.equal(classify({ meta: { versionId: '3' } }, { known: false }), 'updated');
 	assert.equal(classify({ meta: { versionId: '1' } }, { known: true }), 'updated');
 	// ...unless the appointment was booked after the cursor (then edited before the poll)
-	assert.equal(classify({ created: T(6), meta: { versionId: '2' } }, { known: false }, T(5)), 'created');
+	assert.equal(classify({ created: T(6), meta: { versionId: '2' } }, { known: false }, { cursor: T(5) }), 'created');
 	// Appointment.created older than the cursor: an update of an old record never seen before
-	assert.equal(classify({ created: T(0) }, { known: false }, T(5)), 'updated');
-	assert.equal(classify({ created: T(6) }, { known: false }, T(5)), 'created');
+	assert.equal(classify({ created: T(0) }, { known: false }, { cursor: T(5) }), 'updated');
+	assert.equal(classify({ created: T(6) }, { known: false }, { cursor: T(5) }), 'created');
 	assert.equal(classify({ status: 'cancelled' }, { known: true, status: 'cancelled' }), 'updated');
 });
 

@@ -1,60 +1,13 @@
-// The trigger's per-practice poll (nodes/EClinicalWorks/trigger/pollPractice.ts) against the real
-// sandbox, with the package's FhirClient over fetch (no n8n here; see trigger.n8n.test.mjs for that).
+// The trigger's per-practice poll (nodes/EClinicalWorks/trigger/pollPractice.ts), `_lastUpdated`
+// strategy, against the real sandbox, with the package's FhirClient over fetch (no n8n here; see
+// trigger.n8n.test.mjs for that, and pollWindow.test.mjs for servers without `_lastUpdated`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startSandbox } from '../../sandbox/index.mjs';
-import { token } from '../sandbox/helpers.mjs';
-import { FhirClient, clearCapabilitiesCache } from '../../nodes/EClinicalWorks/fhir/client.ts';
-import { pollPractice } from '../../nodes/EClinicalWorks/trigger/pollPractice.ts';
-import { watchedSource } from '../../nodes/EClinicalWorks/trigger/source.ts';
+import { clearCapabilitiesCache } from '../../nodes/EClinicalWorks/fhir/client.ts';
+import { clientFor, events, ids, poller, sandbox, stopSandboxes } from './_support.mjs';
 
-const sandboxes = [];
-after(async () => {
-	for (const sb of sandboxes) await sb.stop();
-});
-
-async function sandbox(options) {
-	const sb = await startSandbox({ port: 0, patients: 20, seed: 3, admin: true, ...options });
-	sandboxes.push(sb);
-	return sb;
-}
-
-/** A FhirClient on a fetch transport; `afterResponse` lets a test act on the sandbox between requests. */
-async function clientFor(sb, { afterResponse } = {}) {
-	const bearer = await token(sb, 'sandbox-rs384');
-	const send = (auth) => async (req) => {
-		const res = await fetch(req.url, {
-			method: req.method,
-			headers: { ...(req.headers ?? {}), ...(auth ? { authorization: `Bearer ${bearer}` } : {}) },
-			body: req.body,
-		});
-		const headers = {};
-		res.headers.forEach((v, k) => (headers[k] = v));
-		const out = { status: res.status, headers, body: await res.text() };
-		afterResponse?.(req, out);
-		return out;
-	};
-	return new FhirClient({
-		baseUrl: sb.baseUrl,
-		transport: { authorized: send(true), anonymous: send(false), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))) },
-		retry: { maxRateLimitRetries: 1, jitterMs: 0, baseDelayMs: 1 },
-	});
-}
-
-async function poller(sb, { event = 'appointmentChanged', pageSize = 50, options = {}, client } = {}) {
-	const c = client ?? (await clientFor(sb));
-	const source = watchedSource(await c.capabilities(), { event, zone: sb.timeZone, simple: false, ...options });
-	let state;
-	const poll = async (mode = 'trigger') => {
-		const result = await pollPractice({ client: c, source, state, mode, pageSize, maxPages: 50 });
-		if (mode === 'trigger') state = result.state;
-		return result;
-	};
-	return { poll, source, get state() { return state; } };
-}
-
-const ids = (result) => result.changes.map((c) => c.id);
+after(stopSandboxes);
 const code = 'demo';
 
 before(() => clearCapabilitiesCache());
@@ -104,21 +57,20 @@ test('ten polls with records created in between: every record exactly once', asy
 
 test('records sharing the cursor timestamp across a page boundary: none missed, none repeated', async () => {
 	let now = Date.now();
-	const sb = await sandbox({ profile: 'ecw', now: () => now });
+	const sb = await sandbox({ profile: 'smart', now: () => now });
 	const p = await poller(sb, { pageSize: 2 });
-	assert.equal(p.source.type, 'Encounter', 'eCW profile: visits come from Encounter');
 	await p.poll();
 	now += 1000;
-	const a = sb.admin.createEncounter(code, {});
+	const a = sb.admin.createAppointment(code, {});
 	const r1 = await p.poll();
 	assert.deepEqual(ids(r1), [a.id]);
 	assert.equal(p.state.cursor, new Date(now).toISOString());
 	// b and c get exactly the cursor timestamp: a `gt` query would miss them. With 2 per page,
 	// a and b fill the first page and c starts the second.
-	const b = sb.admin.createEncounter(code, {});
-	const c = sb.admin.createEncounter(code, {});
+	const b = sb.admin.createAppointment(code, {});
+	const c = sb.admin.createAppointment(code, {});
 	now += 5;
-	const d = sb.admin.createEncounter(code, {});
+	const d = sb.admin.createAppointment(code, {});
 	const r2 = await p.poll();
 	assert.deepEqual(ids(r2).sort(), [b.id, c.id, d.id].sort());
 	assert.deepEqual(ids(await p.poll()), []);
@@ -149,11 +101,48 @@ test('a poll cut by a 429 after the first page resumes next time without losing 
 });
 
 test('manual mode returns the most recent record and leaves the state alone', async () => {
-	const sb = await sandbox({ profile: 'ecw' });
+	const sb = await sandbox({ profile: 'smart' });
 	const p = await poller(sb, { event: 'patientChanged' });
 	const newest = sb.admin.createPatient(code, { name: [{ family: 'Newest', given: ['Nora'] }] });
 	const manual = await p.poll('manual');
 	assert.deepEqual(ids(manual), [newest.id]);
 	assert.equal(manual.state, undefined);
 	assert.equal(p.state, undefined);
+});
+
+test('UUID version ids, no Appointment.created: an appointment first seen after activation is created, an older one updated', async () => {
+	const sb = await sandbox({ profile: 'smart', quirks: { uuidVersionIds: true } });
+	const p = await poller(sb);
+	await p.poll();
+	assert.equal(p.state.seed.length, 40, 'the ids existing at activation are remembered (all 40 here)');
+	const fresh = sb.admin.createAppointment(code, { status: 'booked' });
+	assert.match(fresh.meta.versionId, /^[0-9a-f]{8}-/, 'the server gives no counter');
+	assert.equal(fresh.created, undefined);
+	sb.admin.updateAppointment(code, 'ap-3', { comment: 'Needs wheelchair transport' });
+	const r1 = await p.poll();
+	assert.deepEqual(events(r1).sort(), [`${fresh.id}|created|`, 'ap-3|updated|'].sort());
+	sb.admin.updateAppointment(code, fresh.id, { status: 'arrived' });
+	assert.deepEqual(events(await p.poll()), [`${fresh.id}|updated|booked`]);
+});
+
+test('the ids remembered at activation are bounded (seedLimit); counter version ids need none', async () => {
+	const uuid = await sandbox({ profile: 'smart', quirks: { uuidVersionIds: true } });
+	const bounded = await poller(uuid, { limits: { seedLimit: 10 } });
+	await bounded.poll();
+	assert.equal(bounded.state.seed.length, 10);
+	const counters = await poller(await sandbox({ profile: 'smart' }));
+	await counters.poll();
+	assert.equal(counters.state.seed, undefined, 'version 1 tells a new record by itself');
+});
+
+test('Practitioner and Location filters are sent typed, so a server that indexes references typed matches them', async () => {
+	const sb = await sandbox({ profile: 'smart', quirks: { typedReferencesOnly: true } });
+	// both forms are accepted in the fields
+	const p = await poller(sb, { options: { practitioner: 'pr-2', location: 'Location/loc-2' } });
+	await p.poll();
+	const mine = sb.admin.createAppointment(code, { practitioner: 'pr-2', location: 'loc-2' });
+	sb.admin.createAppointment(code, { practitioner: 'pr-1', location: 'loc-2' });
+	assert.deepEqual(ids(await p.poll()), [mine.id]);
+	const searches = p.client.requests.filter((r) => r.includes('/Appointment?'));
+	assert.ok(searches.every((r) => r.includes('practitioner=Practitioner%2Fpr-2') && r.includes('location=Location%2Floc-2')));
 });

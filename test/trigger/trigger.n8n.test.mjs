@@ -38,14 +38,20 @@ function credentials(sb, practiceCode = sb.practices[0]) {
 	};
 }
 
-/** Polls like an active workflow: the static data n8n persisted is handed to the next poll. */
+/**
+ * Polls like an active workflow: the static data of the previous poll is handed to the next one.
+ * `poll({}, { restart: true })` starts from what n8n had saved to the database instead: at activation
+ * (ActiveWorkflowManager.add) and after each poll that emitted items.
+ */
 function trigger(sb, parameters, { practiceCode } = {}) {
 	let staticData = {};
+	let saved;
 	const creds = credentials(sb, practiceCode);
 	return {
-		async poll(extra = {}) {
-			const result = await runPoll({ type: TYPE, parameters: { ...parameters, ...extra }, credentials: creds, staticData });
+		async poll(extra = {}, { restart = false } = {}) {
+			const result = await runPoll({ type: TYPE, parameters: { ...parameters, ...extra }, credentials: creds, staticData: restart ? saved : staticData });
 			staticData = result.staticData;
+			if (saved === undefined || result.staticDataSaved) saved = structuredClone(staticData);
 			return result;
 		},
 		async manual() {
@@ -91,7 +97,7 @@ test('smart profile, ten polls: activation emits nothing, then each change exact
 	assert.deepEqual([...emitted].sort(), [...expected].sort());
 });
 
-test('eCW profile: visits from Encounter, raw output, status and day-window filters', async () => {
+test('eCW profile: visits from Encounter by date window, raw output, status and day-window filters', async () => {
 	const sb = await sandbox({ profile: 'ecw' });
 	const t = trigger(sb, {
 		event: 'appointmentChanged',
@@ -99,12 +105,14 @@ test('eCW profile: visits from Encounter, raw output, status and day-window filt
 		options: { daysAhead: 7, statuses: ['booked'] },
 	});
 	assert.equal((await t.poll()).items, null);
+	const state = stateOf(t.staticData, sb.baseUrl, 'Encounter');
+	assert.equal(state?.strategy, 'window', 'no _lastUpdated on eCW: the date-window strategy, picked at activation');
+	assert.equal(Math.round((Date.parse(state.window.end) - Date.parse(state.window.start)) / 86400_000), 7);
 	const soon = sb.admin.createEncounter('demo', { start: new Date(Date.now() + 2 * 86400_000) });
 	sb.admin.createEncounter('demo', { start: new Date(Date.now() + 40 * 86400_000) }); // outside the window
 	sb.admin.createEncounter('demo', { start: new Date(Date.now() + 86400_000), status: 'arrived' }); // other status
 	const r = await t.poll();
 	assert.deepEqual(r.json.map((j) => [j.event, j.resource.resourceType, j.resource.id]), [['created', 'Encounter', soon.id]]);
-	assert.ok(stateOf(t.staticData, sb.baseUrl, 'Encounter')?.cursor);
 	// a cancellation of a watched (planned) visit is still reported although "cancelled" is not selected
 	sb.admin.updateEncounter('demo', soon.id, { status: 'cancelled' });
 	const c = await t.poll();
@@ -112,7 +120,7 @@ test('eCW profile: visits from Encounter, raw output, status and day-window filt
 });
 
 test('manual mode ("Fetch test event") returns the most recent record and persists nothing', async () => {
-	const sb = await sandbox({ profile: 'ecw' });
+	const sb = await sandbox({ profile: 'smart' });
 	const t = trigger(sb, { event: 'patientChanged' });
 	const newest = sb.admin.createPatient('demo', { name: [{ use: 'official', family: 'Newest', given: ['Nora'] }] });
 	const manual = await t.manual();
@@ -122,18 +130,50 @@ test('manual mode ("Fetch test event") returns the most recent record and persis
 	assert.deepEqual(manual.staticData, {});
 });
 
-test('several practices: one cursor per base URL, practice code on items, a practice that has not enabled the app fails alone', async () => {
+test('eCW profile, "Fetch test event": a visit of the window for appointments; patients fail and say why and what to use', async () => {
+	const sb = await sandbox({ profile: 'ecw' });
+	const visit = sb.admin.createEncounter('demo', { start: new Date(Date.now() + 3 * 86400_000), transport: 'Needs wheelchair transport' });
+	const appointments = await trigger(sb, { event: 'appointmentChanged' }).manual();
+	assert.deepEqual(appointments.json.map((j) => [j.id, j.source, j.transportNeeded]), [[visit.id, 'Encounter (eCW visit)', true]]);
+	assert.ok(appointments.json[0].patientName, 'names read for the simplified view');
+	assert.deepEqual(appointments.staticData, {});
+	for (const run of [() => trigger(sb, { event: 'patientChanged' }).manual(), () => trigger(sb, { event: 'patientChanged' }).poll()]) {
+		await assert.rejects(run(), (error) => {
+			assert.match(error.message, /Trigger On: this server's CapabilityStatement declares no _lastUpdated search for Patient/);
+			assert.match(error.description, /Appointment Created or Changed.*Bulk Export/);
+			return true;
+		});
+	}
+});
+
+test('eCW profile: each change exactly once across restarts of n8n (from the static data saved to the database)', async () => {
+	const sb = await sandbox({ profile: 'ecw' });
+	const t = trigger(sb, { event: 'appointmentChanged', output: 'raw' });
+	assert.equal((await t.poll()).items, null, 'activation: n8n saves the snapshot');
+	const a = sb.admin.createEncounter('demo', { start: new Date(Date.now() + 2 * 86400_000) });
+	assert.deepEqual((await t.poll()).json.map((j) => `${j.resource.id}|${j.event}`), [`${a.id}|created`]);
+	assert.equal((await t.poll({}, { restart: true })).items, null, 'after a restart: not emitted again');
+	sb.admin.updateEncounter('demo', a.id, { status: 'cancelled' });
+	const b = sb.admin.createEncounter('demo', { start: new Date(Date.now() + 3 * 86400_000) });
+	const r = await t.poll({}, { restart: true });
+	assert.deepEqual(r.json.map((j) => `${j.resource.id}|${j.event}|${j.previousStatus}`).sort(), [`${a.id}|cancelled|planned`, `${b.id}|created|`].sort());
+	assert.equal((await t.poll({}, { restart: true })).items, null);
+	const size = JSON.stringify(t.staticData).length;
+	assert.ok(size < 4000, `small state for a small practice (${size} bytes)`);
+});
+
+test('several practices: one state per base URL, practice code on items, a practice that has not enabled the app fails alone', async () => {
 	const sb = await sandbox({ profile: 'ecw', practices: ['alpha', 'beta', 'gamma', 'closed'], rejectedPractices: ['closed'] });
-	const t = trigger(sb, { event: 'patientChanged', practiceCodes: 'alpha, beta, gamma' });
+	const t = trigger(sb, { event: 'appointmentChanged', output: 'raw', practiceCodes: 'alpha, beta, gamma' });
 	assert.equal((await t.poll()).items, null);
 	const practices = t.staticData['node:Trigger'].practices;
-	assert.deepEqual(Object.keys(practices).sort(), ['alpha', 'beta', 'gamma'].map((code) => sb.baseUrlFor(code)).sort(), 'three practices, three cursors');
-	const b = sb.admin.createPatient('beta', {});
-	const a = sb.admin.createPatient('alpha', {});
+	assert.deepEqual(Object.keys(practices).sort(), ['alpha', 'beta', 'gamma'].map((code) => sb.baseUrlFor(code)).sort(), 'three practices, three states');
+	const b = sb.admin.createEncounter('beta', { start: new Date(Date.now() + 86400_000) });
+	const a = sb.admin.createEncounter('alpha', { start: new Date(Date.now() + 86400_000) });
 	const r = await t.poll({ practiceCodes: 'alpha,beta,gamma,closed' });
 	assert.equal(r.error, undefined, 'the rejected practice does not hold back the others');
-	assert.deepEqual(r.json.map((j) => [j.practiceCode, j.id, j.event]), [['alpha', a.id, 'created'], ['beta', b.id, 'created']]);
-	const failed = await runPoll({ type: TYPE, parameters: { event: 'patientChanged', practiceCodes: 'closed' }, credentials: credentials(sb, 'alpha'), throwOnError: false });
+	assert.deepEqual(r.json.map((j) => [j.practiceCode, j.resource.id, j.event]), [['alpha', a.id, 'created'], ['beta', b.id, 'created']]);
+	const failed = await runPoll({ type: TYPE, parameters: { event: 'appointmentChanged', practiceCodes: 'closed' }, credentials: credentials(sb, 'alpha'), throwOnError: false });
 	assert.match(String(failed.error?.message), /Practice closed/, 'nothing to emit and a practice failed: the error names it');
 });
 

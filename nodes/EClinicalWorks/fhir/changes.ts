@@ -19,7 +19,8 @@
  * from the machine running n8n.
  */
 
-export type ChangeEvent = 'created' | 'updated' | 'cancelled';
+/** `deleted`: a watched visit the server no longer has (date-window strategy only, see trigger/). */
+export type ChangeEvent = 'created' | 'updated' | 'cancelled' | 'deleted';
 
 export interface ChangeState {
 	/** Server timestamp as the server wrote it; undefined until the first poll found one. */
@@ -30,6 +31,12 @@ export interface ChangeState {
 	recent: string[];
 	/** `[id, status]` of records seen, oldest first (bounded). Status is '' for resources without one. */
 	known: Array<[string, string]>;
+	/**
+	 * Ids that existed when the trigger was activated (at most `SEED_LIMIT`), kept only when the
+	 * server gives no signal of its own (version ids that are not counters): a record first seen
+	 * after activation is then `created` unless its id is here. Absent: the server's signals decide.
+	 */
+	seed?: string[];
 }
 
 export interface ChangeLimits {
@@ -39,6 +46,9 @@ export interface ChangeLimits {
 }
 
 export const DEFAULT_LIMITS: ChangeLimits = { recent: 1000, known: 3000, atCursor: 5000 };
+
+/** Most ids remembered from activation (`ChangeState.seed`). */
+export const SEED_LIMIT = 5000;
 
 /** The fields of a FHIR resource this module reads. */
 export interface TrackedResource {
@@ -60,6 +70,8 @@ export interface Change<R extends TrackedResource = TrackedResource> {
 	status?: string;
 	/** Status before this change, when this trigger saw the record before. */
 	previousStatus?: string;
+	/** `deleted` only: the visit's start when the trigger last saw it (ISO instant). */
+	previousStart?: string;
 }
 
 export function emptyState(): ChangeState {
@@ -81,6 +93,7 @@ export function readState(raw: unknown): ChangeState {
 			}
 		}
 	}
+	if (Array.isArray(value.seed)) state.seed = stringArray(value.seed);
 	return state;
 }
 
@@ -121,28 +134,52 @@ export function versionKey(resource: TrackedResource): string | undefined {
 	return `${id}|${version}`;
 }
 
+/** Whether a version id is a counter (`1`, `2`, ...): then version 1 means "just created". */
+export function isCounterVersion(version: unknown): boolean {
+	return typeof version === 'string' && /^[0-9]+$/.test(version);
+}
+
+/** Whether the server's records say themselves whether they are new (every version id a counter). */
+export function versionsAreCounters(resources: TrackedResource[]): boolean {
+	return resources.every((resource) => isCounterVersion(resource.meta?.versionId));
+}
+
+export interface ClassifyContext {
+	/** Changes older than this were read by an earlier poll (the `_lastUpdated` cursor). */
+	cursor?: string;
+	/** Whether an id existed at activation; undefined when the trigger did not record it. */
+	existedAtActivation?: (id: string) => boolean;
+}
+
 /**
  * Classifies a change.
  * - `cancelled`: the status is now `cancelled` and was not known to be `cancelled` before;
  * - `updated`: a record this trigger has seen before;
- * - otherwise (first sighting): `created` for version 1; else, when the record says when it was
- *   created (Appointment.created), `created` if that is not older than the cursor (booked, then
- *   edited before this poll), `updated` if it is; else `updated` when it has a later version, and
- *   `created` when the server keeps no versions.
+ * - otherwise (first sighting), the server's own signals first: version id 1 is `created`; when the
+ *   record says when it was created (Appointment.created), `created` if that is not older than the
+ *   cursor (booked, then edited before this poll), `updated` if it is; a later counter version id is
+ *   `updated`. Without a signal (version ids that are not counters, such as
+ *   UUIDs, or no version at all) the trigger's own memory decides: `created` unless the id existed
+ *   at activation. A trigger that did not record that (saved by an older version) keeps the old
+ *   rule: `updated` when the record has a version, `created` when it has none.
  */
 export function classify(
 	resource: TrackedResource,
 	previous: { known: boolean; status?: string },
-	cursor?: string,
+	context: ClassifyContext = {},
 ): ChangeEvent {
 	const status = stringValue(resource.status);
 	if (status === 'cancelled' && previous.status !== 'cancelled') return 'cancelled';
 	if (previous.known) return 'updated';
 	const version = stringValue(resource.meta?.versionId);
-	if (version === '1') return 'created';
+	const counter = isCounterVersion(version);
+	if (counter && Number(version) === 1) return 'created';
 	const created = toMillis(resource.created);
-	const cursorMs = toMillis(cursor);
+	const cursorMs = toMillis(context.cursor);
 	if (created !== undefined && cursorMs !== undefined) return created < cursorMs ? 'updated' : 'created';
+	if (counter) return 'updated';
+	const id = stringValue(resource.id);
+	if (context.existedAtActivation && id !== undefined) return context.existedAtActivation(id) ? 'updated' : 'created';
 	return version !== undefined ? 'updated' : 'created';
 }
 
@@ -155,6 +192,7 @@ export class ChangeBatch<R extends TrackedResource = TrackedResource> {
 	private readonly atCursor: Set<string>;
 	private readonly recent: Set<string>;
 	private readonly known: Map<string, string>;
+	private readonly seed?: Set<string>;
 	private readonly handled = new Set<string>();
 	private readonly emitted: string[] = [];
 	/** Newest timestamp read, with the keys read at it. */
@@ -178,6 +216,7 @@ export class ChangeBatch<R extends TrackedResource = TrackedResource> {
 		this.atCursor = new Set(state.atCursor);
 		this.recent = new Set(state.recent);
 		this.known = new Map(state.known);
+		if (state.seed) this.seed = new Set(state.seed);
 	}
 
 	/** False once a record arrived out of `_lastUpdated` order. */
@@ -229,7 +268,12 @@ export class ChangeBatch<R extends TrackedResource = TrackedResource> {
 
 		const wasKnown = this.known.has(id);
 		const previousStatus = wasKnown ? this.known.get(id) || undefined : undefined;
-		const event = classify(resource, { known: wasKnown, status: previousStatus }, this.state.cursor);
+		const seed = this.seed;
+		const event = classify(
+			resource,
+			{ known: wasKnown, status: previousStatus },
+			{ cursor: this.state.cursor, existedAtActivation: seed ? (candidate) => seed.has(candidate) : undefined },
+		);
 		const status = stringValue(resource.status);
 		this.known.delete(id); // re-insert to keep the newest last
 		this.known.set(id, status ?? '');
@@ -296,6 +340,7 @@ export class ChangeBatch<R extends TrackedResource = TrackedResource> {
 			atCursor: lastN(atCursor, this.limits.atCursor),
 			recent: lastN([...this.recent], this.limits.recent),
 			known: lastN([...this.known.entries()], this.limits.known),
+			...(this.state.seed ? { seed: this.state.seed } : {}),
 		};
 	}
 }

@@ -25,7 +25,8 @@ export const triggerProperties: INodeProperties[] = [
 			{
 				name: 'Patient Created or Updated',
 				value: EVENT_PATIENT,
-				description: 'A patient record is added or changed',
+				description:
+					'A patient record is added or changed. Needs a server that searches patients by _lastUpdated (eClinicalWorks does not).',
 			},
 		],
 		default: EVENT_APPOINTMENT,
@@ -81,7 +82,7 @@ export const triggerProperties: INodeProperties[] = [
 				options: Object.entries(STATUS_GROUPS).map(([value, group]) => ({ name: group.label, value })),
 				default: [],
 				description:
-					'Only visits whose status is now one of these (a visit that had one of them and is cancelled is still reported). Leave empty for all.',
+					'Only visits whose status is now one of these (a visit that had one of them and is then cancelled, deleted or moved out of the watched window is still reported). Leave empty for all.',
 			},
 			{ ...timeZoneField, description: 'IANA time zone for "today" in Visits Within and for the start/end times in the output. Leave empty to use the workflow time zone.' },
 			{
@@ -91,7 +92,7 @@ export const triggerProperties: INodeProperties[] = [
 				typeOptions: { minValue: 0 },
 				default: 0,
 				description:
-					'Only visits from the start of today up to this many days ahead (1 = today, 2 = today and tomorrow, 7 = this week). 0 = no limit.',
+					'Only visits from the start of today up to this many days ahead (1 = today, 2 = today and tomorrow, 7 = this week). 0 = no limit on servers that list changed records (_lastUpdated); on servers that cannot, such as eClinicalWorks, the trigger reads this window each poll and 0 means 14 days.',
 			},
 		],
 	},

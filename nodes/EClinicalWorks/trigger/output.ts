@@ -1,10 +1,12 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { fetchReferences, makeLookup } from '../actions/common/references';
-import { missingReferences } from '../fhir/appointments';
+import { missingReferences, sourceLabel } from '../fhir/appointments';
+import type { VisitSource } from '../fhir/appointments';
 import type { CapabilityStatement } from '../fhir/capabilitySummary';
 import type { Change } from '../fhir/changes';
 import type { FhirClient } from '../fhir/client';
+import { toZoned } from '../fhir/dates';
 import { simplifyAppointment, simplifyEncounter, simplifyResource } from '../fhir/simplify';
 import type { FhirResource } from '../fhir/simplify';
 
@@ -18,12 +20,14 @@ export interface OutputContext {
 	included: Map<string, FhirResource>;
 	/** Types of referenced resources the simplified view shows (patient, practitioner, location). */
 	followUp: string[];
+	/** The server is eClinicalWorks: its Encounters are labelled as its visits. */
+	ecw: boolean;
 }
 
 /** The same flat record as the eClinicalWorks node (Get Appointments, Patient operations). */
-function simplified(resource: FhirResource, lookup: (reference: string) => FhirResource | undefined, zone: string) {
+function simplified(resource: FhirResource, lookup: (reference: string) => FhirResource | undefined, zone: string, ecw: boolean) {
 	if (resource.resourceType === 'Appointment') return simplifyAppointment(resource, lookup, zone);
-	if (resource.resourceType === 'Encounter') return simplifyEncounter(resource, lookup, zone);
+	if (resource.resourceType === 'Encounter') return simplifyEncounter(resource, lookup, zone, sourceLabel('Encounter', ecw));
 	return simplifyResource(resource, { lookup, zone });
 }
 
@@ -47,8 +51,13 @@ export async function toItems(client: FhirClient, changes: Change[], context: Ou
 		const resource = change.resource as FhirResource;
 		const head: IDataObject = { event: change.event };
 		if (resource.resourceType !== 'Patient') head.previousStatus = change.previousStatus ?? '';
+		if (change.event === 'deleted') head.previousStart = toZoned(change.previousStart, context.zone).iso;
 		head.practiceCode = context.practiceCode;
 		if (!context.simple) return { json: { ...head, resource: resource as IDataObject } };
-		return { json: { ...head, ...(simplified(resource, lookup, context.zone) as IDataObject) } };
+		// The server no longer has the visit: only its id and what the trigger remembered are known.
+		if (change.event === 'deleted') {
+			return { json: { ...head, id: change.id, source: sourceLabel(resource.resourceType as VisitSource, context.ecw) } };
+		}
+		return { json: { ...head, ...(simplified(resource, lookup, context.zone, context.ecw) as IDataObject) } };
 	});
 }

@@ -2,6 +2,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workflow';
 
 import { toMillis } from '../fhir/changes';
+import { isEcwStatement } from '../fhir/ecw';
 import { resolveTimeZone } from '../fhir/dates';
 import type { Change } from '../fhir/changes';
 import { getFhirClient } from '../transport';
@@ -10,8 +11,9 @@ import { EVENT_PATIENT } from './description';
 import { toItems } from './output';
 import { pollPractice } from './pollPractice';
 import type { PracticePollResult } from './pollPractice';
-import { watchedSource } from './source';
-import { loadState, saveState } from './state';
+import { watchedSource, watchedType } from './source';
+import { loadState, saveState, strategyOf } from './state';
+import { pickStrategy } from './strategy';
 
 /** Pages read per poll when the server sorts by `_lastUpdated` (the next poll goes on from there). */
 const MAX_PAGES_PER_POLL = 50;
@@ -70,8 +72,13 @@ export async function pollTrigger(this: IPollFunctions): Promise<INodeExecutionD
 		try {
 			const client = await getFhirClient.call(this, 0, code ? { practiceCode: code } : undefined);
 			const caps = await client.capabilities();
+			const type = watchedType(caps, event);
+			const state = loadState(staticData, client.baseUrl, type);
+			// The strategy is picked from the CapabilityStatement at activation and kept in the state.
+			const strategy = state ? strategyOf(state) : pickStrategy(caps, type);
 			const source = watchedSource(caps, {
 				event,
+				strategy,
 				zone,
 				simple,
 				daysAhead: options.daysAhead as number | undefined,
@@ -82,7 +89,7 @@ export async function pollTrigger(this: IPollFunctions): Promise<INodeExecutionD
 			const result = await pollPractice({
 				client,
 				source,
-				state: loadState(staticData, client.baseUrl, source.type),
+				state,
 				mode: manual ? 'manual' : 'trigger',
 				pageSize,
 				maxPages: MAX_PAGES_PER_POLL,
@@ -97,6 +104,7 @@ export async function pollTrigger(this: IPollFunctions): Promise<INodeExecutionD
 				caps,
 				included: result.included,
 				followUp: source.followUp,
+				ecw: client.knownEcw || isEcwStatement(caps),
 			});
 			if (result.interrupted) outcome.error = result.interrupted;
 		} catch (error) {
@@ -121,7 +129,7 @@ export async function pollTrigger(this: IPollFunctions): Promise<INodeExecutionD
 			description:
 				event === EVENT_PATIENT
 					? 'The server returned no patients.'
-					: 'The server returned no visits matching the options (status, location, practitioner, days ahead). Loosen the options or create a visit, then fetch again.',
+					: 'The server returned no visits matching the options (status, location, practitioner, Visits Within (Days), which is 14 days when 0 on servers without _lastUpdated such as eClinicalWorks). Loosen the options or create a visit, then fetch again.',
 		});
 	}
 

@@ -1,21 +1,26 @@
-import { splitBundle } from '../fhir/appointments';
-import { ChangeBatch, classify, emptyState, initialState, lastUpdatedQuery, toMillis } from '../fhir/changes';
-import type { Change, ChangeState } from '../fhir/changes';
-import type { Bundle, FhirClient } from '../fhir/client';
-import { FhirError } from '../fhir/errors';
-import { buildLookup } from '../fhir/simplify';
+import type { Change } from '../fhir/changes';
+import type { FhirClient } from '../fhir/client';
+import type { FhirError } from '../fhir/errors';
 import type { FhirResource } from '../fhir/simplify';
+import { pollLastUpdated } from './pollLastUpdated';
+import { pollWindow } from './pollWindow';
 import type { WatchedSource } from './source';
+import type { PracticeState } from './state';
 
 export interface PracticePoll {
 	client: FhirClient;
+	/** What to watch, built for the strategy of `state` (or the one picked at activation). */
 	source: WatchedSource;
-	/** Saved state; undefined on the first poll of this practice and resource type. */
-	state: ChangeState | undefined;
+	/** Saved state; undefined on the first poll (activation) of this practice and resource type. */
+	state: PracticeState | undefined;
 	mode: 'trigger' | 'manual';
 	pageSize: number;
 	/** Pages read per poll when the server sorts by `_lastUpdated`; the next poll goes on from there. */
 	maxPages: number;
+	/** n8n's clock (ISO), used only where the server sends no time of its own. Default: now. */
+	now?: string;
+	/** Tests only: bounds of the state (`seedLimit` for `lastUpdated`, `snapshotCap` for `window`). */
+	limits?: { seedLimit?: number; snapshotCap?: number };
 }
 
 export interface PracticePollResult {
@@ -24,219 +29,16 @@ export interface PracticePollResult {
 	/** Resources included by the searches, by `Type/id`. */
 	included: Map<string, FhirResource>;
 	/** State to save (trigger mode only). */
-	state?: ChangeState;
+	state?: PracticeState;
 	/** The read stopped at a 429 that outlasted the client's waits; the state covers what was read. */
 	interrupted?: FhirError;
 }
 
-function serverTime(bundle: Bundle | undefined): string | undefined {
-	const value = (bundle?.meta as { lastUpdated?: unknown } | undefined)?.lastUpdated;
-	return typeof value === 'string' && toMillis(value) !== undefined ? value : undefined;
-}
-
-function selfLink(bundle: Bundle): string | undefined {
-	return bundle.link?.find((link) => link?.relation === 'self')?.url;
-}
-
-function hasNext(bundle: Bundle): boolean {
-	return Boolean(bundle.link?.find((link) => link?.relation === 'next')?.url);
-}
-
-/** Whether the server declares `_sort` for the type or for every type. */
-async function declaresSort(client: FhirClient, type: string): Promise<boolean> {
-	if ((await client.searchParams(type)).includes('_sort')) return true;
-	const statement = (await client.capabilities()) as { rest?: Array<{ mode?: string; searchParam?: Array<{ name?: string }> }> };
-	return (statement.rest ?? []).some(
-		(rest) => (rest.mode === undefined || rest.mode === 'server') && (rest.searchParam ?? []).some((p) => p?.name === '_sort'),
-	);
-}
-
-/** The self link, when the server sends one, tells which parameters it really applied. */
-function applied(bundle: Bundle, parameter: string): boolean | undefined {
-	const self = selfLink(bundle);
-	if (!self) return undefined;
-	try {
-		return new URL(self, 'http://self.invalid/').searchParams.has(parameter);
-	} catch {
-		return undefined;
-	}
-}
-
-function collectIncluded(target: Map<string, FhirResource>, resources: FhirResource[]): void {
-	for (const [key, resource] of buildLookup(resources)) target.set(key, resource);
-}
-
-function wanted(source: WatchedSource, change: Change): boolean {
-	if (!source.matches(change.resource as Record<string, unknown>)) return false;
-	if (!source.statuses) return true;
-	if (change.status !== undefined && source.statuses.includes(change.status)) return true;
-	// A cancellation of a visit that had one of the wanted statuses is still news.
-	return change.event === 'cancelled' && change.previousStatus !== undefined && source.statuses.includes(change.previousStatus);
-}
-
 /**
- * A `_lastUpdated` criterion every record meets. Some servers (eCW among them) refuse a Patient
- * search without any criterion; this one asks for everything and satisfies them.
- */
-const ANY_TIME: [string, string] = ['_lastUpdated', 'ge1900-01-01T00:00:00Z'];
-
-/** Look-back windows for the most recent record on a server that cannot sort: 1 hour to 1 year. */
-const LOOK_BACK_MS = [3_600_000, 86_400_000, 7 * 86_400_000, 31 * 86_400_000, 366 * 86_400_000];
-
-function toChange(resource: FhirResource, state: ChangeState): Change {
-	const known = new Map(state.known);
-	const id = String(resource.id ?? '');
-	const status = typeof resource.status === 'string' ? resource.status : undefined;
-	const previousStatus = known.get(id) || undefined;
-	const change: Change = {
-		resource,
-		id,
-		key: '',
-		event: classify(resource, { known: known.has(id), status: previousStatus }, state.cursor),
-	};
-	const lastUpdated = (resource.meta as { lastUpdated?: unknown } | undefined)?.lastUpdated;
-	if (typeof lastUpdated === 'string') change.lastUpdated = lastUpdated;
-	if (status !== undefined) change.status = status;
-	if (previousStatus !== undefined) change.previousStatus = previousStatus;
-	return change;
-}
-
-/** The newest wanted change among resources, or undefined. */
-function newestOf(source: WatchedSource, resources: FhirResource[], state: ChangeState): Change | undefined {
-	let best: Change | undefined;
-	for (const resource of resources) {
-		const change = toChange(resource, state);
-		if (!wanted(source, change)) continue;
-		if (!best || (toMillis(change.lastUpdated) ?? 0) > (toMillis(best.lastUpdated) ?? 0)) best = change;
-	}
-	return best;
-}
-
-/**
- * "Fetch test event": the most recent record matching the filters, without touching the state.
- * Sorted servers answer with one search; others are searched over growing look-back windows
- * counted back from the server's own time.
- */
-async function newest(poll: PracticePoll, sortable: boolean): Promise<PracticePollResult> {
-	const { client, source } = poll;
-	const state = poll.state ?? emptyState();
-	const included = new Map<string, FhirResource>();
-	const firstPage = async (query: Array<[string, string]>, pageSize: number) => {
-		for await (const bundle of client.searchPages(source.type, query, { pageSize })) return bundle;
-		return undefined;
-	};
-
-	if (sortable) {
-		const bundle = await firstPage([...source.query, ANY_TIME, ['_sort', '-_lastUpdated']], Math.min(poll.pageSize, 20));
-		if (bundle && applied(bundle, '_sort') !== false) {
-			const split = splitBundle(bundle, source.type);
-			collectIncluded(included, split.included);
-			const change = newestOf(source, split.matches, state);
-			return { changes: change ? [change] : [], included };
-		}
-	}
-
-	// The server's current time, from an empty search.
-	const probe = await firstPage([...source.query, ['_lastUpdated', 'ge2999-01-01T00:00:00Z']], 1);
-	const nowMs = toMillis(serverTime(probe));
-	const windows = nowMs === undefined ? [undefined] : [...LOOK_BACK_MS, undefined];
-	for (const window of windows) {
-		const since = window === undefined || nowMs === undefined ? ANY_TIME[1] : `ge${new Date(nowMs - window).toISOString()}`;
-		const resources: FhirResource[] = [];
-		let pages = 0;
-		for await (const bundle of client.searchPages(source.type, [...source.query, ['_lastUpdated', since]], { pageSize: poll.pageSize })) {
-			const split = splitBundle(bundle, source.type);
-			collectIncluded(included, split.included);
-			resources.push(...split.matches);
-			if (++pages >= poll.maxPages) break;
-		}
-		const change = newestOf(source, resources, state);
-		if (change) return { changes: [change], included };
-	}
-	return { changes: [], included };
-}
-
-/** First activation: remember where the server is now and emit nothing. */
-async function start(poll: PracticePoll, sortable: boolean): Promise<PracticePollResult> {
-	const { client, source } = poll;
-	const query: Array<[string, string]> = [...source.query, ANY_TIME];
-	if (sortable) query.push(['_sort', '-_lastUpdated']);
-	for await (const bundle of client.searchPages(source.type, query, { pageSize: sortable ? 1 : poll.pageSize })) {
-		const split = splitBundle(bundle, source.type);
-		return { changes: [], included: new Map(), state: initialState(serverTime(bundle), split.matches) };
-	}
-	return { changes: [], included: new Map(), state: emptyState() };
-}
-
-/**
- * One poll of one practice: `_lastUpdated=ge<cursor>` (sorted by `_lastUpdated` when the server
- * declares `_sort`), every page, or up to `maxPages` pages of a sorted result; records already
- * emitted are dropped by the change batch. A 429 that outlasts the client's waits ends the read:
- * what was read is emitted and the cursor covers exactly that.
+ * One poll of one practice, by the strategy chosen at activation (strategy.ts): `lastUpdated`
+ * (pollLastUpdated.ts) or `window` (pollWindow.ts). In manual mode ("Fetch test event") it returns
+ * the most recent matching record and no state.
  */
 export async function pollPractice(poll: PracticePoll): Promise<PracticePollResult> {
-	const { client, source } = poll;
-	const sortable = await declaresSort(client, source.type);
-	if (poll.mode === 'manual') return await newest(poll, sortable);
-	if (!poll.state) return await start(poll, sortable);
-
-	const batch = new ChangeBatch<FhirResource>(poll.state, { sorted: sortable });
-	const included = new Map<string, FhirResource>();
-	const changes: Change[] = [];
-	const since = lastUpdatedQuery(poll.state);
-	const query: Array<[string, string]> = [...source.query, ...(since.length > 0 ? since : [ANY_TIME])];
-	if (sortable) query.push(['_sort', '_lastUpdated']);
-
-	let pages = 0;
-	let freshPages = 0;
-	let complete = false;
-	let now: string | undefined;
-	let failure: unknown;
-	try {
-		for await (const bundle of client.searchPages(source.type, query, { pageSize: poll.pageSize })) {
-			pages++;
-			if (pages === 1) {
-				now = serverTime(bundle);
-				batch.setCeiling(now);
-				if (sortable && applied(bundle, '_sort') === false) batch.markUnsorted();
-				if (applied(bundle, '_lastUpdated') === false && !source.bounded) {
-					// The server dropped `_lastUpdated` (its self link says so): every poll would read
-					// the whole history. Records older than the cursor would still be dropped here, but
-					// reading them all each minute is not acceptable.
-					throw new FhirError(`This server ignores _lastUpdated on ${source.type} searches, so it cannot list what changed`, {
-						kind: 'protocol',
-						request: `GET ${source.type}`,
-						hint:
-							source.type === 'Patient'
-								? 'Watch appointments instead, or use Bulk Export with _since for patients.'
-								: 'Set the option Visits Within (Days) so each poll reads only the coming days.',
-					});
-				}
-			}
-			const split = splitBundle(bundle, source.type);
-			collectIncluded(included, split.included);
-			let fresh = false;
-			for (const resource of split.matches) {
-				const change = batch.offer(resource);
-				if (!change) continue;
-				fresh = true;
-				if (wanted(source, change)) changes.push(change);
-			}
-			if (!hasNext(bundle)) {
-				complete = true;
-				break;
-			}
-			// Pages of records already handled (many sharing the cursor timestamp) do not count, so
-			// the next poll always gets further than this one.
-			if (fresh) freshPages++;
-			if (batch.isSorted && freshPages >= poll.maxPages) break;
-		}
-	} catch (error) {
-		failure = error;
-	}
-	// Only a 429 that outlasted the client's waits ends the read softly; anything else fails the
-	// poll with the state untouched.
-	const interrupted = failure instanceof FhirError && failure.kind === 'rateLimit' ? failure : undefined;
-	if (failure !== undefined && !interrupted) throw failure;
-	return { changes, included, state: batch.commit({ complete, serverTime: now }), interrupted };
+	return poll.source.strategy === 'window' ? await pollWindow(poll) : await pollLastUpdated(poll);
 }
