@@ -33,7 +33,7 @@ function credentials(sb, practiceCode = sb.practices[0]) {
 			privateKey: c.privateKeyPem,
 			keyId: c.kid,
 			algorithm: c.alg,
-			scopes: c.scopes,
+			customScopes: c.scopes,
 		},
 	};
 }

@@ -273,6 +273,9 @@ export async function mintBackendToken(http: HttpFunction, settings: BackendSett
 	if (!tokenUrl) {
 		discovered = await discoverSmartConfiguration(http, settings.baseUrl, { now, ecw: settings.isEcw });
 		tokenUrl = discovered.tokenEndpoint;
+	} else if (settings.fitScopes || settings.isEcw) {
+		// the token URL is given, but the scopes are chosen (or checked) from what the server offers
+		discovered = await discoverSmartConfiguration(http, settings.baseUrl, { now, ecw: settings.isEcw }).catch(() => undefined);
 	}
 	const scopes = await scopesFor(http, settings, discovered, now);
 	let keyId = settings.keyId;
