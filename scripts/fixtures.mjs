@@ -23,10 +23,13 @@ export const EXAMPLES = ['tomorrows-appointments-to-dispatch-sheet', 'new-patien
 /** Practices the demo and the e2e tests serve for the many-practices example; "closed" has not enabled the app. */
 export const DEMO_PRACTICES = ['north', 'south', 'closed'];
 
-/** The many-practices example's credential: one app, `{practiceCode}` in the base URL, token URL discovered per practice. */
-export function practiceTemplateCredential(sandbox, { id = 'ecwSandboxManyPractices', name = 'eClinicalWorks sandbox (practice code template)', defaultPractice = 'north' } = {}) {
+/**
+ * The many-practices example's credential: one app, `{practiceCode}` in the base URL, token URL
+ * discovered per practice, and no default practice: every item names its own (as the docs tell users).
+ */
+export function practiceTemplateCredential(sandbox, { id = 'ecwSandboxManyPractices', name = 'eClinicalWorks sandbox (practice code template)', defaultPractice = '' } = {}) {
 	const client = sandbox.clients.find((c) => c.alg === 'RS384' && c.scopes.includes('Group'));
-	const data = credentialData(sandbox, client, { baseUrl: `${sandbox.origin}/fhir/r4/{practiceCode}`, practiceCode: defaultPractice, tokenUrl: '' });
+	const data = credentialData(sandbox, client, { baseUrl: `${sandbox.origin}/fhir/r4/{practiceCode}`, practiceCode: defaultPractice });
 	return { key: 'template', id, name, type: CREDENTIAL_TYPE, data };
 }
 
@@ -43,16 +46,18 @@ export function loadExample(name) {
 
 const METHOD = { private_key_jwt: 'privateKeyJwt', client_secret_basic: 'clientSecretBasic', client_secret_post: 'clientSecretPost' };
 
-/** n8n credential `data` for one sandbox client (eClinicalWorksApi fields). */
+/**
+ * n8n credential `data` for one sandbox client (eClinicalWorksApi fields), filled in the way a user
+ * does: on the ecw profile the "eClinicalWorks Sandbox" environment with its default scopes, elsewhere
+ * "Other SMART on FHIR Server" with empty (fitted) scopes; the token URL is discovered.
+ */
 export function credentialData(sandbox, client, overrides = {}) {
 	const method = overrides.authMethod ?? METHOD[client.authMethod];
 	const data = {
-		environment: 'custom',
+		environment: sandbox.profile === 'ecw' ? 'ecwSandbox' : 'custom',
 		baseUrl: sandbox.baseUrl,
-		tokenUrl: sandbox.tokenUrl,
 		clientId: client.clientId,
 		authMethod: method,
-		scopes: client.scopes,
 	};
 	if (method === 'privateKeyJwt') {
 		Object.assign(data, { privateKey: client.privateKeyPem, algorithm: client.alg, keyId: client.kid, jwksUrl: client.jwksUrl ?? '' });
@@ -63,7 +68,7 @@ export function credentialData(sandbox, client, overrides = {}) {
 }
 
 /**
- * One credential per auth method for a sandbox: RS384 and ES384 signed JWT, client secret basic
+ * One credential per auth method for a sandbox: RS384 (and, on the smart profile, ES384) signed JWT, client secret basic
  * and post; plus, with `broken`, an RS384 credential whose key id the server does not know.
  * Ids: the tag followed by the method (the examples reference `ecwSandboxRS384`).
  */
@@ -74,7 +79,8 @@ export function sandboxCredentials(sandbox, { tag, label, broken = false }) {
 	const id = (s) => `${tag}${s}`;
 	const list = [
 		{ key: 'rs384', id: id('RS384'), name: `${label} (RS384 key)`, data: credentialData(sandbox, rs) },
-		{ key: 'es384', id: id('ES384'), name: `${label} (ES384 key)`, data: credentialData(sandbox, es) },
+		// eCW documents RS384 only: its profile has no ES384 client
+		...(es ? [{ key: 'es384', id: id('ES384'), name: `${label} (ES384 key)`, data: credentialData(sandbox, es) }] : []),
 		{ key: 'basic', id: id('Basic'), name: `${label} (client secret, basic)`, data: credentialData(sandbox, secret, { authMethod: 'clientSecretBasic' }) },
 		{ key: 'post', id: id('Post'), name: `${label} (client secret, post)`, data: credentialData(sandbox, secret, { authMethod: 'clientSecretPost' }) },
 	];

@@ -136,7 +136,7 @@ before(async () => {
 	for (const profile of ['ecw', 'smart']) {
 		wfs.push(variant(dispatch, { id: `e2eDispatch${profile}`.padEnd(16, '0'), name: `e2e: dispatch sheet (${profile})`, credential: cred(profile, 'rs384'), filesDir: path.join(filesDir, profile) }));
 	}
-	wfs.push(variant(loadExample('new-patient-intake-email'), { id: 'e2eIntake0000000', name: 'e2e: new patient intake', credential: cred('ecw', 'es384'), params: sampleIntakeForm(mrnOf(pt)) }));
+	wfs.push(variant(loadExample('new-patient-intake-email'), { id: 'e2eIntake0000000', name: 'e2e: new patient intake', credential: cred('ecw', 'basic'), params: sampleIntakeForm(mrnOf(pt)) }));
 	const nightly = loadExample('nightly-incremental-bulk-export');
 	wfs.push(variant(nightly, { id: 'e2eNightlyEcw000', name: 'e2e: nightly export (ecw)', credential: cred('ecw', 'basic'), filesDir: path.join(filesDir, 'ecw'), params: { 'Bulk export since last run': { pollFloorSeconds: 1, maxWaitMinutes: 3 } } }));
 	wfs.push(
