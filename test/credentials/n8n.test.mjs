@@ -97,6 +97,8 @@ test('credential test failures say which step failed and why', async () => {
 		['token: wrong secret', credential(sb, 'sandbox-secret', { clientSecret: 'nope' }), /^Token request failed: the server rejected the client.*Client Secret/],
 		['token: unreachable token URL', credential(sb, 'sandbox-rs384', { tokenUrl: 'http://127.0.0.1:9/token' }), /^Token request failed: the token URL is unreachable/],
 		['settings: bad key', credential(sb, 'sandbox-rs384', { privateKey: 'nope' }), /^Token request failed|Private Key/],
+		['scopes: one eCW does not offer, named with the form it offers', credential(sb, 'sandbox-rs384', { environment: 'ecwSandbox', scopes: 'system/Patient.read system/Coverage.read' }), /Scopes: system\/Coverage\.read is not offered; this server offers system\/Coverage\.r/],
+		['settings: ES384 on an eCW environment', credential(sb, 'sandbox-rs384', { environment: 'ecwSandbox', algorithm: 'ES384' }), /Algorithm: ES384 is not accepted by eClinicalWorks/],
 		['settings: practice code missing', credential(sb, 'sandbox-rs384', { environment: 'ecwProduction', baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`, practiceCode: '' }), /practice code is missing or wrong.*fill Practice Code here/],
 	];
 	for (const [name, data, message] of cases) {
