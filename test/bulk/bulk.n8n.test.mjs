@@ -124,11 +124,14 @@ test('eCW: parameters other than _type/_since/_outputFormat and other levels are
 	assert.match(nodeErrorText(badGroup), /Group ID/);
 	assert.equal(kickoffs(sb), before);
 
-	// a 401 that survives a fresh token: explained as "token rejected or Group not authorised"
-	sb.inject({ kind: 'revoke-tokens', path: '\\$export$', count: 2 });
-	const refused = await run(sb, 'start');
+	// a 401 that survives a fresh token (tokens here expire at once): explained as "token rejected or Group not authorised"
+	const expiring = await sandbox({ profile: 'ecw', tokenLifetimeSeconds: 0 });
+	const refused = await run(expiring, 'start');
+	assert.match(nodeErrorText(refused), /refused \(HTTP 401: Access token expired\), also with a freshly issued token/);
 	assert.match(nodeErrorText(refused), /not authorised for the app/);
 	assert.match(nodeErrorText(refused), /Bulk\/Backend Apps/);
+	assert.equal(kickoffs(expiring), 2, 'tried again with a fresh token');
+	assert.equal(expiring.stats.tokenRequests, 2);
 });
 
 test('eCW: max total wait returns the status URL; the next run resumes it instead of starting another', async () => {
