@@ -14,7 +14,7 @@ after(async () => {
 });
 
 async function sandbox(options) {
-	const sb = await startSandbox({ port: 0, patients: 30, seed: 7, bulkDelayMs: 300, pollRetryAfterSeconds: 0, ...options });
+	const sb = await startSandbox({ port: 0, patients: 30, seed: 7, bulkDelayMs: 300, fastBulk: true, pollRetryAfterSeconds: 0, ...options });
 	sandboxes.push(sb);
 	return sb;
 }

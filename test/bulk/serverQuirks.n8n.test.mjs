@@ -193,3 +193,10 @@ test('an export that needs more scopes than reading: the 403 hint quotes the ser
 	assert.equal(ok.error, undefined, text(ok));
 	assert.equal(ok.outputOf('Node').length, 20);
 });
+
+test('Parallel Downloads defaults to 5, the figure npm run bench:parallel chose', async () => {
+	const { EClinicalWorks } = await import('../../nodes/EClinicalWorks/EClinicalWorks.node.ts');
+	const fields = new EClinicalWorks().description.properties.filter((p) => p.name === 'parallelDownloads');
+	assert.ok(fields.length >= 2, 'Export and Download show it');
+	for (const field of fields) assert.equal(field.default, 5);
+});

@@ -15,6 +15,7 @@ import { cancelledError, hasQuery, publicUrl } from '../../fhir/bulk/util';
 import { isEcwHost } from '../../fhir/auth/discovery';
 import { InputError } from '../../fhir/errors';
 import { formatWait } from '../../fhir/retry';
+import { DEFAULT_PARALLEL_DOWNLOADS } from './fields';
 import { getFhirClient } from '../../transport';
 
 export interface LongWait {
@@ -30,8 +31,6 @@ export interface BulkSetup {
 	longWaits: LongWait[];
 }
 
-/** Default of "Parallel Downloads": chosen by `npm run bench:parallel` (README, Bulk Export). */
-export const DEFAULT_PARALLEL_DOWNLOADS = 3;
 
 /** The FHIR client with the bulk scope (eCW: system/Group.read), the runtime and the server rules. */
 export async function bulkSetup(ctx: IExecuteFunctions, itemIndex: number): Promise<BulkSetup> {

@@ -28,7 +28,7 @@ export interface DownloadTarget {
 }
 
 export interface DownloadOptions {
-	/** Files downloaded at the same time (default 3). */
+	/** Files downloaded at the same time (the node's default: 5, see DEFAULT_PARALLEL_DOWNLOADS). */
 	concurrency?: number;
 	/** Attempts per file, first one included (default 5). */
 	maxAttempts?: number;
