@@ -131,7 +131,7 @@ test('eCW: parameters other than _type/_since/_outputFormat and other levels are
 	assert.match(nodeErrorText(refused), /not authorised for the app/);
 	assert.match(nodeErrorText(refused), /Bulk\/Backend Apps/);
 	assert.equal(kickoffs(expiring), 2, 'tried again with a fresh token');
-	assert.equal(expiring.stats.tokenRequests, 2);
+	assert.ok(expiring.stats.tokenRequests >= 2, 'a fresh token was minted');
 });
 
 test('eCW: max total wait returns the status URL; the next run resumes it instead of starting another', async () => {

@@ -33,7 +33,9 @@ function credentials(sb, scopes) {
 			privateKey: c.privateKeyPem,
 			keyId: c.kid,
 			algorithm: c.alg,
+			// `customScopes` is the Other-server field on main since the credential split; `scopes` before it
 			scopes: scopes ?? c.scopes,
+			...(scopes ? { customScopes: scopes } : {}),
 		},
 	};
 }
