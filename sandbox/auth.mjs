@@ -82,7 +82,11 @@ export class AuthServer {
 			c.granted = c.scopes.split(' ').map((s) => parseScope(s, parseOpts));
 			// wildcard requests (system/*.read, system/*.rs) are accepted for the full backend clients of a standard server
 			if (c.scopes === backendScopes && o.contract.name === 'smart') c.granted.push(parseScope('system/*.read'));
+			// scopes an export needs besides reading (smart exportExtraScopes): registered for every backend client
+			if (c.authMethod !== 'none') c.granted.push(...(o.contract.bulk.requiredScopes ?? []).map((s) => parseScope(s)));
 		}
+		/** Resource-like names that only appear in scopes (AsyncJob, BulkDataExport), accepted when the contract needs them. */
+		this.scopeOnlyTypes = new Set((o.contract.bulk.requiredScopes ?? []).map((s) => parseScope(s).type));
 	}
 
 	/** Public view of the clients (what startSandbox returns). */
@@ -136,6 +140,12 @@ export class AuthServer {
 		if (t.gen < this.revokedBefore) return { error: 'revoked' };
 		if (t.exp <= this.now()) return { error: 'expired' };
 		return { token: t };
+	}
+
+	/** Does the token carry a scope covering `scope` (e.g. `system/AsyncJob.*`: every permission on AsyncJob)? */
+	grants(token, scope) {
+		const want = parseScope(scope);
+		return !!want && covered(want, token.granted);
 	}
 
 	/** Does the token allow perm ('r' read or 's' search) on type? Returns missing scope name or null. */
@@ -225,7 +235,7 @@ export class AuthServer {
 			if (!p) throw new OAuthError(400, 'invalid_grant', `Malformed scope: ${s}`);
 			if (rules.refuseUnsupported && !rules.supported.has(s)) throw new OAuthError(400, 'invalid_grant', `The requested scope is not supported: ${s}`);
 			if (backend && (p.other || p.context !== 'system')) throw new OAuthError(400, rules.refusalError, `Scope ${s} is not available to backend services (use system/ scopes)`);
-			if (!p.other && p.type !== '*' && !this.contract.dataTypes.includes(p.type) && !this.contract.declared.has(p.type)) throw new OAuthError(400, rules.refusalError, `Scope ${s} names a resource type this server does not have`);
+			if (!p.other && p.type !== '*' && !this.contract.dataTypes.includes(p.type) && !this.contract.declared.has(p.type) && !this.scopeOnlyTypes.has(p.type)) throw new OAuthError(400, rules.refusalError, `Scope ${s} names a resource type this server does not have`);
 			if (!covered(p, client.granted)) throw new OAuthError(400, rules.refusalError, `Scope ${s} is not granted to client ${client.clientId}`);
 		}
 		return list.join(' ');

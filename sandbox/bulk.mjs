@@ -1,9 +1,11 @@
 // Bulk Data export ($export kick-off, status polling, manifest, NDJSON file streaming).
 // eCW profile: Bulk Data STU1-like, Group-level only; smart profile: Bulk Data 2.0, all three levels.
 // Files are streamed from the generator with backpressure: memory does not grow with export size.
+// smart quirks (contracts/smart.mjs): kickoffTokenExpired, otherOriginStatus, exportExtraScopes.
+// Benchmarks can give file downloads a realistic latency and throughput (bulkFile* options).
 import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { FhirError, operationOutcome, sendJson, readBody } from './util.mjs';
+import { FhirError, operationOutcome, sendJson, readBody, sleep } from './util.mjs';
 import { compileSearch, parseDateRange } from './search.mjs';
 
 const COMPARTMENT = new Set(['Patient', 'Encounter', 'Appointment', 'Coverage']);
@@ -17,6 +19,10 @@ export class BulkExports {
 		this.sb = sb;
 		this.jobs = new Map();
 		this.fileKey = crypto.randomBytes(32);
+		/** kickoffTokenExpired: kick-offs answered "Token expired" so far, per client. */
+		this.expiredKickoffs = new Map();
+		/** bulkServerBytesPerSecond: when the shared server link is free again (ms, performance.now()). */
+		this.linkFreeAt = 0;
 	}
 
 	stop() {
@@ -25,6 +31,15 @@ export class BulkExports {
 
 	get ecw() {
 		return this.sb.contract.name === 'ecw';
+	}
+
+	get quirks() {
+		return this.sb.contract.quirks ?? {};
+	}
+
+	/** otherOriginStatus: the status URL of a job (and its files) are on the second origin. */
+	statusOnOtherOrigin() {
+		return !!this.quirks.otherOriginStatus;
 	}
 
 	/** Handle bulk routes under a practice base; returns false when the path is not a bulk route. */
@@ -61,6 +76,8 @@ export class BulkExports {
 	// ---------- kick-off ----------
 	async kickoff({ req, res, url }, ds, base, level, groupId, token) {
 		const sb = this.sb;
+		this.expireTokenOnce(token);
+		this.requireExportScopes(token);
 		let group = null;
 		if (level === 'group') {
 			const missing = sb.auth.missingScope(token, 'Group', 'r');
@@ -175,9 +192,39 @@ export class BulkExports {
 			files: new Map(),
 		};
 		this.jobs.set(id, job);
-		const statusUrl = this.ecw ? `${base}/$export-poll-location?job_id=${id}` : `${base}/bulkstatus/${id}`;
+		const statusUrl = this.ecw
+			? `${base}/$export-poll-location?job_id=${id}`
+			: this.statusOnOtherOrigin()
+				? `${sb.otherOrigin}/bulkstatus/${ds.code}/${id}`
+				: `${base}/bulkstatus/${id}`;
 		job.statusUrl = statusUrl;
 		return sendJson(res, 202, operationOutcome('informational', 'Export request accepted; poll the Content-Location URL', 'information'), { 'Content-Location': statusUrl, ...(this.ecw ? { 'Retry-After': sb.retryAfter(sb.o.pollRetryAfterSeconds) } : {}) });
+	}
+
+	/**
+	 * kickoffTokenExpired: the first kick-off of each client (or the first N, when the quirk's value
+	 * is a number) is answered 401 text/plain "Token expired", as SMART's reference server does for
+	 * a token past its lifetime; that token stays expired, a freshly minted one is accepted.
+	 */
+	expireTokenOnce(token) {
+		const quirk = this.quirks.kickoffTokenExpired;
+		if (!quirk) return;
+		const times = Number.isFinite(Number(quirk)) && quirk !== true ? Number(quirk) : 1;
+		const seen = this.expiredKickoffs.get(token.clientId) ?? 0;
+		if (seen >= times) return;
+		this.expiredKickoffs.set(token.clientId, seen + 1);
+		token.exp = this.sb.clock();
+		const e = new FhirError(401, 'login', 'Token expired', { 'WWW-Authenticate': 'Bearer realm="sandbox", error="invalid_token"' });
+		e.plainText = 'Token expired';
+		throw e;
+	}
+
+	/** exportExtraScopes: an export needs the contract's bulk.requiredScopes besides the read scopes (403 naming them). */
+	requireExportScopes(token) {
+		const required = this.sb.contract.bulk.requiredScopes ?? [];
+		const missing = required.filter((scope) => !this.sb.auth.grants(token, scope));
+		if (missing.length === 0) return;
+		throw new FhirError(403, 'forbidden', `Insufficient scope: a bulk export needs ${required.join(', ')} besides read access; this token lacks ${missing.join(', ')}`);
 	}
 
 	done(job) {
@@ -219,6 +266,18 @@ export class BulkExports {
 			return sendJson(res, 200, body, {}, 'application/json');
 		}
 		return sendJson(res, 200, m, {}, 'application/json');
+	}
+
+	/** otherOriginStatus: `/bulkstatus/{practice}/{id}` on the second origin, bearer token required as on the FHIR origin. */
+	async serveOtherStatus(ctx) {
+		const m = /^\/bulkstatus\/([^/]+)\/([^/]+)$/.exec(ctx.path);
+		const ds = m ? this.sb.practices.get(m[1]) : undefined;
+		if (!m || !ds || !this.statusOnOtherOrigin()) throw new FhirError(404, 'not-found', `No route for ${ctx.path}`);
+		ctx.entry.practice = ds.code;
+		this.sb.stats.byPractice[ds.code].requests += 1;
+		await this.sb.faults.beforeRequest(ctx.path, ds.code);
+		const token = this.sb.authorize(ctx.req, ds.code, ctx.entry);
+		return this.status(ctx, ds, this.sb.baseUrlFor(ds.code), m[2], token);
 	}
 
 	// ---------- planning ----------
@@ -265,7 +324,7 @@ export class BulkExports {
 		const R = o.bulkRepeat;
 		const max = o.maxResourcesPerFile;
 		const output = [];
-		const filesBase = o.fileOrigin === 'other' ? `${this.sb.otherOrigin}/files/${job.id}` : `${base}/bulkfiles/${job.id}`;
+		const filesBase = this.filesElsewhere() ? `${this.sb.otherOrigin}/files/${job.id}` : `${base}/bulkfiles/${job.id}`;
 		for (const type of job.types) {
 			const filtered = job.since !== null || job.until !== null || job.typeFilters.has(type) || (COMPARTMENT.has(type) && (job.patientSet || (job.groupIdx !== null && job.groupIdx !== 0)));
 			let matches;
@@ -305,15 +364,20 @@ export class BulkExports {
 		return {
 			transactionTime: job.transactionTime,
 			request: job.request,
-			requiresAccessToken: o.fileOrigin !== 'other',
+			requiresAccessToken: !this.filesElsewhere(),
 			output,
 			error,
 			...(job.since !== null ? { deleted: [] } : {}),
 		};
 	}
 
+	/** Files on the second origin, pre-signed (fileOrigin 'other', or the otherOriginStatus quirk). */
+	filesElsewhere() {
+		return this.sb.o.fileOrigin === 'other' || this.statusOnOtherOrigin();
+	}
+
 	fileUrl(job, filesBase, name) {
-		if (this.sb.o.fileOrigin !== 'other') return `${filesBase}/${name}`;
+		if (!this.filesElsewhere()) return `${filesBase}/${name}`;
 		const sig = crypto.createHmac('sha256', this.fileKey).update(`${job.id}/${name}`).digest('base64url').slice(0, 32);
 		return `${filesBase}/${name}?X-Sandbox-Signature=${sig}&X-Sandbox-Expires=3600`;
 	}
@@ -352,6 +416,23 @@ export class BulkExports {
 		}
 		const resetAfter = fault?.kind === 'reset' ? fault.afterBytes ?? 1024 : null;
 		const badLine = fault?.kind === 'malformed-ndjson' ? fault.line ?? 1 : null;
+		const { bulkFileLatencyMs: latency, bulkFileBytesPerSecond: perConnection, bulkServerBytesPerSecond: perServer } = this.sb.o;
+		if (latency > 0) await sleep(latency);
+		let connectionFreeAt = performance.now();
+		/** Waits as long as sending `bytes` takes at the per-connection and the shared server rate. */
+		const throttle = async (bytes) => {
+			const now = performance.now();
+			let until = now;
+			if (perConnection > 0) {
+				connectionFreeAt = Math.max(connectionFreeAt, now) + (bytes / perConnection) * 1000;
+				until = Math.max(until, connectionFreeAt);
+			}
+			if (perServer > 0) {
+				this.linkFreeAt = Math.max(this.linkFreeAt, now) + (bytes / perServer) * 1000;
+				until = Math.max(until, this.linkFreeAt);
+			}
+			if (until - now >= 1) await sleep(until - now);
+		};
 		res.writeHead(200, { 'Content-Type': 'application/fhir+ndjson', 'Cache-Control': 'no-store' });
 		let closed = false;
 		res.on('close', () => {
@@ -374,6 +455,8 @@ export class BulkExports {
 				return;
 			}
 			written += chunk.length;
+			await throttle(chunk.length);
+			if (closed) return;
 			if (!res.write(chunk) && !closed) {
 				await new Promise((resolve) => {
 					const done = () => {

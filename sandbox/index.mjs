@@ -49,6 +49,9 @@ const LOG_CAP = 10_000;
  * @property {number} [bulkRepeat=1]
  * @property {number} [bulkPaddingBytes=0]
  * @property {number} [manifestPageSize] paged manifest (link next) with this many outputs per page
+ * @property {number} [bulkFileLatencyMs=0] wait before a bulk file's first byte (benchmarks: a real server's latency)
+ * @property {number} [bulkFileBytesPerSecond=0] per-download throughput cap, 0 = none (benchmarks)
+ * @property {number} [bulkServerBytesPerSecond=0] throughput cap shared by all file downloads, 0 = none (benchmarks)
  * @property {string[]} [redirectUris=[]]
  * @property {object[]} [faults=[]] faults injected at start
  */
@@ -102,6 +105,9 @@ class Sandbox {
 			bulkRepeat: Math.max(1, options.bulkRepeat ?? 1),
 			bulkPaddingBytes: options.bulkPaddingBytes ?? 0,
 			manifestPageSize: options.manifestPageSize ?? null,
+			bulkFileLatencyMs: options.bulkFileLatencyMs ?? 0,
+			bulkFileBytesPerSecond: options.bulkFileBytesPerSecond ?? 0,
+			bulkServerBytesPerSecond: options.bulkServerBytesPerSecond ?? 0,
 			redirectUris: options.redirectUris ?? [],
 		};
 		for (const p of this.o.practices) if (!/^[A-Za-z0-9_-]+$/.test(p)) throw new Error(`invalid practice code ${p}`);
@@ -445,6 +451,7 @@ class Sandbox {
 			return this.searchset.search(res, ds, this.baseUrlFor(m[1]), m[2], [...url.searchParams], null);
 		}
 		if (path.startsWith('/files/')) return this.bulk.serveOtherFile(ctx);
+		if (path.startsWith('/bulkstatus/')) return await this.bulk.serveOtherStatus(ctx);
 		throw new FhirError(404, 'not-found', `No route for ${path}`);
 	}
 }

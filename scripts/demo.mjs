@@ -110,7 +110,7 @@ export async function startDemo(opts = {}) {
 	step(`start the FHIR sandbox (${profile} profile, ${opts.patients ?? 200} patients)`);
 	// "demo" first (the base URL of the single-practice credentials), then the many-practices example's practices
 	const practices = ['demo', ...DEMO_PRACTICES];
-	const sandbox = await startSandbox({ profile, patients: opts.patients ?? 200, seed: opts.seed ?? 1, timeZone: TZ, admin: true, bulkDelayMs: 1500, pollRetryAfterSeconds: 2, practices, rejectedPractices: ['closed'] });
+	const sandbox = await startSandbox({ profile, patients: opts.patients ?? 200, seed: opts.seed ?? 1, timeZone: TZ, admin: true, bulkDelayMs: 1500, pollRetryAfterSeconds: 2, fastBulk: true, practices, rejectedPractices: ['closed'] });
 	info(`FHIR base URL ${sandbox.baseUrl}`);
 	info(`token URL     ${sandbox.tokenUrl}`);
 

@@ -46,3 +46,11 @@ test('clips very long diagnostics and tells transient outcomes apart', () => {
 	assert.equal(isTransient(parsed), true);
 	assert.equal(isTransient(parseErrorBody({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid' }] })), false);
 });
+
+test('a short one-line plain-text body is the server\'s reason (401 "Token expired"); anything else says nothing', () => {
+	assert.equal(parseErrorBody('Token expired').summary, 'Token expired');
+	assert.equal(parseErrorBody('  Token expired\n').summary, 'Token expired');
+	for (const body of ['line one\nline two', 'x'.repeat(201), '<?xml version="1.0"?><Error/>', '[1,2]', '{"a":1} trailing']) {
+		assert.equal(parseErrorBody(body).summary, '', body.slice(0, 30));
+	}
+});

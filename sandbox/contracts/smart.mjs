@@ -15,13 +15,13 @@ export const QUIRKS = {
 	unsortedDefault: false,
 	/** A wrong client secret is answered 400 `invalid_request` instead of 401 `invalid_client`. */
 	secretErrorInvalidRequest: false,
-	/** The first bulk kick-off with a token is answered 401 text/plain "Token expired". */
+	/** Each client's first bulk kick-off (a number N: first N) is answered 401 text/plain "Token expired" and expires that token; a fresh token works. */
 	kickoffTokenExpired: false,
-	/** Bulk status URLs and file URLs on another origin. */
+	/** Bulk status URLs (bearer token required there too) and pre-signed file URLs on the second origin. */
 	otherOriginStatus: false,
 	/** Retry-After given as an epoch time point: 'ms' (milliseconds) or 's' (seconds); false = delta seconds. */
 	epochRetryAfter: false,
-	/** A bulk export needs system/AsyncJob.*, system/Binary.* and system/BulkDataExport.* besides the read scopes. */
+	/** A bulk kick-off needs system/AsyncJob.*, system/Binary.* and system/BulkDataExport.* besides the read scopes (403 naming them). */
 	exportExtraScopes: false,
 	/** Resource types this server does not have (their scopes are refused with invalid_scope). */
 	omitTypes: [],
@@ -45,6 +45,8 @@ const INCLUDES = {
 	Appointment: ['Appointment:patient', 'Appointment:practitioner', 'Appointment:location', 'Appointment:actor'],
 	Encounter: ['Encounter:patient', 'Encounter:subject', 'Encounter:practitioner', 'Encounter:location'],
 };
+/** exportExtraScopes: what SMART's reference server wants for an export besides read access. */
+export const EXPORT_EXTRA_SCOPES = ['system/AsyncJob.*', 'system/Binary.*', 'system/BulkDataExport.*'];
 const SORTABLE = new Set(['Patient', 'Encounter', 'Appointment']);
 const EXPORT_DEFS = {
 	Group: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export',
@@ -117,7 +119,14 @@ export function smartContract(quirksInput) {
 			es384Client: true,
 		},
 		tokenCountsInPractice: false,
-		bulk: { levels: ['system', 'patient', 'group'], methods: ['GET', 'POST'], parameters: ['_type', '_since', '_outputFormat', '_typeFilter', '_elements', 'includeAssociatedData', 'patient', '_until'], retryAfterSeconds: null },
+		bulk: {
+			levels: ['system', 'patient', 'group'],
+			methods: ['GET', 'POST'],
+			parameters: ['_type', '_since', '_outputFormat', '_typeFilter', '_elements', 'includeAssociatedData', 'patient', '_until'],
+			retryAfterSeconds: null,
+			/** Scopes a kick-off needs besides read access (registered for the backend clients, offered in scopes_supported). */
+			requiredScopes: quirks.exportExtraScopes ? [...EXPORT_EXTRA_SCOPES] : [],
+		},
 		includes: INCLUDES,
 		sortable: SORTABLE,
 		capabilityStatement: (ctx) => capabilityStatement(ctx, types, quirks),
@@ -130,7 +139,7 @@ export function smartContract(quirksInput) {
 			token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
 			response_types_supported: ['code'],
 			code_challenge_methods_supported: ['S256'],
-			scopes_supported: [...new Set([...clientScopes, 'system/*.read', 'system/*.rs'])],
+			scopes_supported: [...new Set([...clientScopes, 'system/*.read', 'system/*.rs', ...(quirks.exportExtraScopes ? EXPORT_EXTRA_SCOPES : [])])],
 			capabilities: ['launch-standalone', 'client-public', 'client-confidential-symmetric', 'client-confidential-asymmetric', 'context-standalone-patient', 'permission-offline', 'permission-patient', 'permission-user', 'permission-v1', 'permission-v2'],
 		}),
 		tokenUrlFor: (origin) => `${origin}/oauth/oauth2/token`,

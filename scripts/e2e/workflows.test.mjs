@@ -84,7 +84,7 @@ before(async () => {
 	await installPackage(userFolder, ctx.tgz);
 	info(`package installed in .n8n/nodes (${((Date.now() - t) / 1000).toFixed(1)}s)`);
 
-	const common = { patients: 60, seed: 7, timeZone: TZ, bulkDelayMs: 300, pollRetryAfterSeconds: 1, practices: [PRACTICE] };
+	const common = { patients: 60, seed: 7, timeZone: TZ, bulkDelayMs: 300, pollRetryAfterSeconds: 1, fastBulk: true, practices: [PRACTICE] };
 	[ecw, smart, multi] = await Promise.all([
 		startSandbox({ ...common, profile: 'ecw' }),
 		startSandbox({ ...common, profile: 'smart' }),

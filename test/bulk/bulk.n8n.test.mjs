@@ -14,7 +14,7 @@ after(async () => {
 });
 
 async function sandbox(options) {
-	const sb = await startSandbox({ port: 0, patients: 30, seed: 7, bulkDelayMs: 300, pollRetryAfterSeconds: 0, ...options });
+	const sb = await startSandbox({ port: 0, patients: 30, seed: 7, bulkDelayMs: 300, fastBulk: true, pollRetryAfterSeconds: 0, ...options });
 	sandboxes.push(sb);
 	return sb;
 }
@@ -124,11 +124,14 @@ test('eCW: parameters other than _type/_since/_outputFormat and other levels are
 	assert.match(nodeErrorText(badGroup), /Group ID/);
 	assert.equal(kickoffs(sb), before);
 
-	// a 401 that survives a fresh token: explained as "token rejected or Group not authorised"
-	sb.inject({ kind: 'revoke-tokens', path: '\\$export$', count: 2 });
-	const refused = await run(sb, 'start');
+	// a 401 that survives a fresh token (tokens here expire at once): explained as "token rejected or Group not authorised"
+	const expiring = await sandbox({ profile: 'ecw', tokenLifetimeSeconds: 0 });
+	const refused = await run(expiring, 'start');
+	assert.match(nodeErrorText(refused), /refused \(HTTP 401: Access token expired\), also with a freshly issued token/);
 	assert.match(nodeErrorText(refused), /not authorised for the app/);
 	assert.match(nodeErrorText(refused), /Bulk\/Backend Apps/);
+	assert.equal(kickoffs(expiring), 2, 'tried again with a fresh token');
+	assert.ok(expiring.stats.tokenRequests >= 2, 'a fresh token was minted');
 });
 
 test('eCW: max total wait returns the status URL; the next run resumes it instead of starting another', async () => {

@@ -1,5 +1,6 @@
 // The plain bulk modules over a real-HTTP FhirClient (fetch) against the sandbox: poll floor,
-// Retry-After and its cap, cancellation while polling and while downloading, the origin rule.
+// Retry-After and its cap, epoch Retry-After and long waits reported, cancellation while polling and
+// while downloading, the origin rule.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -115,4 +116,50 @@ test('origin rule: no Authorization header when requiresAccessToken is false, re
 	);
 	assert.equal(log.length, before);
 	assert.equal(sb.stats.authHeaderSeenOnOtherOrigin, 0);
+});
+
+/** A runtime on a fake clock shared with the sandbox: a long wait passes at once (plus a real pause for the export to finish). */
+function fakeRuntime(start = Date.now()) {
+	const r = {
+		t: start,
+		slept: [],
+		longWaits: [],
+		now: () => r.t,
+		sleep: async (ms) => {
+			r.slept.push(ms);
+			r.t += ms;
+			await new Promise((resolve) => setTimeout(resolve, 150));
+		},
+		onLongWait: (ms, reason) => r.longWaits.push({ ms, reason }),
+	};
+	return r;
+}
+
+test('epoch Retry-After (ms and s): a 6-minute wait is waited as 6 minutes, not capped, and reported before it starts', async () => {
+	for (const unit of ['ms', 's']) {
+		const rt = fakeRuntime();
+		const { client } = await setup({ profile: 'smart', quirks: { epochRetryAfter: unit }, now: () => rt.now(), bulkDelayMs: 100, pollRetryAfterSeconds: 360 });
+		const { statusUrl } = await kickoff(client, { level: 'system', types: ['Patient'] });
+		const done = await pollUntilDone(client, statusUrl, rt, { floorMs: 0 });
+		assert.equal(done.state, 'complete');
+		assert.equal(rt.slept.length, 1);
+		assert.ok(Math.abs(rt.slept[0] - 360_000) <= 1_000, `${unit}: waited ${rt.slept[0]} ms`);
+		assert.equal(rt.longWaits.length, 1);
+		assert.match(rt.longWaits[0].reason, /Retry-After while the export runs/);
+	}
+});
+
+test('a 429 with an epoch Retry-After on a bulk file: waited as asked (90 s) and reported with the file name', async () => {
+	const rt = fakeRuntime();
+	const { sb, client } = await setup({ profile: 'smart', quirks: { epochRetryAfter: 'ms' }, now: () => rt.now(), bulkDelayMs: 0 });
+	const job = await kickoff(client, { level: 'system', types: ['Patient'] });
+	const done = await pollUntilDone(client, job.statusUrl, runtime(), { floorMs: 0 });
+	const [target] = planTargets(done.manifest.output, 'output');
+	sb.inject({ kind: '429', path: 'Patient-1\\.ndjson', retryAfter: 90, count: 1 });
+	let records = 0;
+	await withFileRetries(client, target, rt, {}, async (body) => await parseNdjson(body, { fileLabel: target.fileName, onRecord: () => void records++ }));
+	assert.equal(records, 20);
+	assert.equal(rt.slept.length, 1);
+	assert.ok(Math.abs(rt.slept[0] - 90_000) <= 1_000, `waited ${rt.slept[0]} ms`);
+	assert.match(rt.longWaits[0].reason, /Retry-After on bulk file Patient-1\.ndjson/);
 });

@@ -74,6 +74,20 @@ test('retry-after: seconds, HTTP date, junk', () => {
 	assert.equal(untilNextMinute(now + 45000), 15000);
 });
 
+test('retry-after: epoch time points (milliseconds, seconds) are points in time, one parser for bulk and the FHIR client', async () => {
+	const now = Date.parse('2025-01-06T10:00:00Z');
+	assert.equal(parseRetryAfter(String(now + 360_000), now), 360_000, 'epoch milliseconds');
+	assert.equal(parseRetryAfter(String(now / 1000 + 360), now), 360_000, 'epoch seconds');
+	assert.equal(parseRetryAfter(String(now - 5_000), now), 0, 'a time point already past');
+	assert.equal(parseRetryAfter('86400', now), 86_400_000, 'a day in delta seconds stays a delay');
+	const client = await import('../../nodes/EClinicalWorks/fhir/retry.ts');
+	assert.equal(parseRetryAfter, client.parseRetryAfter, 'the same function');
+	assert.equal(client.formatWait(360_000), '6 min');
+	assert.equal(client.formatWait(365_000), '6 min 5 s');
+	assert.equal(client.formatWait(45_000), '45 s');
+	assert.equal(client.formatWait(3_720_000), '1 h 2 min');
+});
+
 test('kickoff: GET query, POST Parameters body, validation', () => {
 	const get = buildKickoff({ level: 'group', groupId: 'g-1', types: ['Patient', 'Observation'], since: '2025-01-06T00:00:00-05:00', outputFormat: 'application/fhir+ndjson' });
 	assert.equal(get.path, 'Group/g-1/$export');

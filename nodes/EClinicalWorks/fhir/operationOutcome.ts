@@ -58,14 +58,14 @@ function readIssue(raw: unknown): OutcomeIssue | undefined {
 
 export function describeIssue(issue: OutcomeIssue): string {
 	const text = issue.details ?? issue.diagnostics ?? issue.code;
-	const extra = issue.details && issue.diagnostics ? ` (${issue.diagnostics})` : '';
+	const extra = issue.details && issue.diagnostics && issue.diagnostics !== issue.details ? ` (${issue.diagnostics})` : '';
 	return `${issue.severity} ${issue.code}: ${text}${extra}`;
 }
 
 /** Parse a response body (text or already-parsed JSON) that may hold an OperationOutcome or an OAuth error. */
 export function parseErrorBody(body: unknown): ParsedError {
 	const json = parseBody(body) as Record<string, unknown> | undefined;
-	if (!json || typeof json !== 'object') return { issues: [], summary: '' };
+	if (!json || typeof json !== 'object') return { issues: [], summary: plainReason(body) };
 
 	if (json.resourceType === 'OperationOutcome') {
 		const issues = (Array.isArray(json.issue) ? json.issue : [])
@@ -85,6 +85,18 @@ export function parseErrorBody(body: unknown): ParsedError {
 		};
 	}
 	return { issues: [], summary: '' };
+}
+
+/**
+ * A short one-line text/plain error body is the server's reason (SMART's reference server answers
+ * 401 "Token expired"). Markup, JSON and anything long stay unread: they may hold patient data.
+ */
+function plainReason(body: unknown): string {
+	if (typeof body !== 'string') return '';
+	const text = body.trim();
+	if (text === '' || text.length > 200 || /[\r\n]/.test(text) || /^[[{<]/.test(text)) return '';
+	if (!/^[\p{L}\p{N}][\p{L}\p{N}\p{Zs}.,:;!?'"()/_-]*$/u.test(text)) return '';
+	return text;
 }
 
 /** True when any issue carries the `transient` code family (Bulk Data: retry later). */

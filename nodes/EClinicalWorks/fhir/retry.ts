@@ -38,15 +38,45 @@ export function retryPolicy(overrides?: Partial<RetryPolicy>): RetryPolicy {
 	return policy;
 }
 
-/** Retry-After as milliseconds from now: delta-seconds or an HTTP date. undefined when absent or unreadable. */
+/** Numbers this large are not delays but points in time: epoch seconds from 2001, epoch milliseconds from 1973. */
+const EPOCH_SECONDS_FROM = 1e9;
+const EPOCH_MILLISECONDS_FROM = 1e11;
+
+/**
+ * Retry-After as milliseconds from `nowMs`; undefined when absent or unreadable, never negative.
+ * Reads delta-seconds (`120`, `1.5`), an HTTP date, and the epoch time points some servers send
+ * instead (SMART's reference server: epoch milliseconds, then epoch seconds). The one parser for
+ * the FHIR client and the bulk modules.
+ */
 export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
 	if (value === undefined) return undefined;
 	const text = value.trim();
 	if (text === '') return undefined;
-	if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+	if (/^\d+(\.\d+)?$/.test(text)) {
+		const n = Number(text);
+		if (n >= EPOCH_MILLISECONDS_FROM) return Math.max(0, Math.round(n - nowMs));
+		if (n >= EPOCH_SECONDS_FROM) return Math.max(0, Math.round(n * 1000 - nowMs));
+		return Math.round(n * 1000);
+	}
+	// an HTTP date names a month and a time of day; anything else is not a date we trust
+	if (!/\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b/i.test(text) || !/\d{1,2}:\d{2}:\d{2}/.test(text)) return undefined;
 	const date = Date.parse(text);
 	if (Number.isNaN(date)) return undefined;
 	return Math.max(0, date - nowMs);
+}
+
+/** Waits at least this long are reported (output hint and n8n's log): nothing silent for minutes. */
+export const LONG_WAIT_MS = 60_000;
+
+/** A wait for people: "45 s", "2 min", "6 min 5 s", "1 h 2 min". */
+export function formatWait(ms: number): string {
+	const seconds = Math.max(0, Math.round(ms / 1000));
+	if (seconds < 60) return `${seconds} s`;
+	const hours = Math.floor(seconds / 3600);
+	const minutes = Math.floor((seconds % 3600) / 60);
+	const rest = seconds % 60;
+	if (hours > 0) return `${hours} h${minutes ? ` ${minutes} min` : ''}`;
+	return `${minutes} min${rest ? ` ${rest} s` : ''}`;
 }
 
 export function jitter(policy: RetryPolicy, random: () => number = Math.random): number {

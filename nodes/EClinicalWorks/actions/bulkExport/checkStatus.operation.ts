@@ -4,7 +4,8 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { checkStatus } from '../../fhir/bulk/status';
 import { clearInFlight, keyForStatusUrl } from '../../fhir/bulk/state';
 import { serverRulesField, statusUrlField } from './fields';
-import { bulkSetup, manifestJson } from './shared';
+import { LONG_WAIT_MS, formatWait } from '../../fhir/retry';
+import { addHint, bulkSetup, manifestJson } from './shared';
 import { readStatusUrl } from './statusUrl';
 
 const properties: INodeProperties[] = [statusUrlField, serverRulesField];
@@ -20,6 +21,9 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	if (result.state === 'failed') {
 		const staticData = this.getWorkflowStaticData('node');
 		clearInFlight(staticData, keyForStatusUrl(staticData, statusUrl), statusUrl);
+	}
+	if (result.state === 'in-progress' && result.retryAfterMs !== undefined && result.retryAfterMs >= LONG_WAIT_MS) {
+		addHint(this, `The server asks to check again in ${formatWait(result.retryAfterMs)} (its Retry-After${result.throttled ? ' after a 429' : ''}).`, 'info');
 	}
 	return [
 		{

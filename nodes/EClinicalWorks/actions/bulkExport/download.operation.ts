@@ -6,7 +6,7 @@ import type { Manifest } from '../../fhir/bulk/manifest';
 import { checkStatus } from '../../fhir/bulk/status';
 import { FhirError, InputError } from '../../fhir/errors';
 import { downloadFields, serverRulesField } from './fields';
-import { bulkSetup, downloadManifest, readDownloadSettings, summaryItem } from './shared';
+import { bulkSetup, downloadManifest, readDownloadSettings, reportLongWaits, summaryItem } from './shared';
 import { readStatusUrl } from './statusUrl';
 
 const properties: INodeProperties[] = [
@@ -47,6 +47,19 @@ const displayOptions = { show: { resource: ['bulkExport'], operation: ['download
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
+/** A manifest output by Check Status whose pre-signed file URLs lost their signatures (see manifestJson). */
+function signaturesRemoved(raw: unknown): boolean {
+	let value = raw;
+	if (typeof raw === 'string') {
+		try {
+			value = JSON.parse(raw) as unknown;
+		} catch {
+			return false;
+		}
+	}
+	return typeof value === 'object' && value !== null && (value as { fileUrlSignaturesRemoved?: unknown }).fileUrlSignaturesRemoved === true;
+}
+
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const source = this.getNodeParameter('source', itemIndex, 'statusUrl') as string;
 	const settings = readDownloadSettings(this, itemIndex);
@@ -56,6 +69,13 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		const raw = this.getNodeParameter('manifest', itemIndex, '') as unknown;
 		if (raw === '' || raw === undefined || raw === null) {
 			throw new InputError('Manifest', 'is empty', 'Map the manifest output by Check Status, e.g. {{ $json.manifest }}.');
+		}
+		if (signaturesRemoved(raw)) {
+			throw new InputError(
+				'Manifest',
+				'its file URLs are pre-signed, and Check Status leaves their signatures out of its output (they work like passwords for about an hour)',
+				'Set Source to "Status URL" and map {{ $json.statusUrl }}: Download then reads the full file URLs from the server.',
+			);
 		}
 		manifest = parseManifest(raw);
 	}
@@ -80,6 +100,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		manifest = status.manifest;
 	}
 	const outcome = await downloadManifest(this, itemIndex, setup, manifest, settings, statusUrl);
+	reportLongWaits(this, setup);
 	if (outcome.items.length === 0) return [summaryItem(itemIndex, manifest, outcome, statusUrl)];
 	return outcome.items;
 }

@@ -1,11 +1,15 @@
 import { updateDisplayOptions } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
+import { tryCancelElsewhere } from '../../fhir/bulk/cancel';
 import { kickoff } from '../../fhir/bulk/kickoff';
+import { isElsewhere, isOriginRefusal, statusElsewhereError } from '../../fhir/bulk/origin';
 import { pollUntilDone } from '../../fhir/bulk/status';
 import type { PollResult } from '../../fhir/bulk/status';
 import { clearInFlight, readState, recordStarted } from '../../fhir/bulk/state';
+import { settle } from '../../fhir/bulk/util';
 import { FhirError } from '../../fhir/errors';
+import { LONG_WAIT_MS, formatWait } from '../../fhir/retry';
 import {
 	advancedParametersField,
 	downloadFields,
@@ -17,13 +21,16 @@ import {
 	sinceFields,
 } from './fields';
 import {
+	addHint,
 	applySince,
 	bulkSetup,
 	cancelOnAbort,
 	ecwTypeNotes,
 	downloadManifest,
+	logLongWait,
 	readDownloadSettings,
 	readExportRequest,
+	reportLongWaits,
 	summaryItem,
 } from './shared';
 
@@ -73,6 +80,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		};
 
 		let autoResumed = false;
+		let startedHere = false;
 		let initialWaitMs = 0;
 		if (explicitResume !== '') {
 			statusUrl = explicitResume;
@@ -84,17 +92,30 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			} else {
 				const started = await start();
 				statusUrl = started.url;
+				startedHere = true;
 				initialWaitMs = started.initialWaitMs;
 			}
 		}
 
-		const poll = async (url: string, wait: number): Promise<PollResult> =>
-			await pollUntilDone(setup.client, url, setup.runtime, {
-				floorMs,
-				maxTotalWaitMs,
-				initialWaitMs: wait,
-				ecw: setup.ecw,
-			});
+		const poll = async (url: string, wait: number): Promise<PollResult> => {
+			const polled = await settle(
+				pollUntilDone(setup.client, url, setup.runtime, {
+					floorMs,
+					maxTotalWaitMs,
+					initialWaitMs: wait,
+					ecw: setup.ecw,
+				}),
+			);
+			if (polled.ok) return polled.value;
+			const error = polled.error;
+			if (isOriginRefusal(error) && isElsewhere(setup.client, url)) {
+				// the status URL is out of reach without sending the token elsewhere: forget it, stop what we started
+				clearInFlight(staticData, request.key, url);
+				const outcome = startedHere ? await tryCancelElsewhere(setup.client, url) : 'not-tried';
+				throw statusElsewhereError(setup.client, url, error.status, outcome);
+			}
+			throw error;
+		};
 
 		let result = await poll(statusUrl, initialWaitMs);
 		if (result.state === 'failed' && result.gone && autoResumed) {
@@ -102,6 +123,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			clearInFlight(staticData, request.key, statusUrl);
 			const started = await start();
 			statusUrl = started.url;
+			startedHere = true;
 			result = await poll(statusUrl, started.initialWaitMs);
 		}
 
@@ -119,6 +141,13 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 		if (result.timedOut || result.state !== 'complete' || !result.manifest) {
 			if (explicitResume !== '') recordStarted(staticData, request.key, statusUrl, new Date(), request.options.since);
+			const next = result.nextWaitMs;
+			if (next !== undefined && next >= LONG_WAIT_MS) {
+				const said = `Stopped waiting: the next status check is due in ${formatWait(next)} (${result.nextWaitReason ?? 'the server\'s Retry-After'}), later than Max Wait allows. Run this node again later to resume the export.`;
+				logLongWait(this, said);
+				addHint(this, said, 'info');
+			}
+			reportLongWaits(this, setup);
 			return [
 				{
 					json: {
@@ -127,6 +156,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 						statusUrl,
 						progress: result.progress,
 						waitedSeconds: Math.round(result.waitedMs / 1000),
+						nextCheckInSeconds: next === undefined ? undefined : Math.ceil(next / 1000),
 						polls: result.polls,
 						message:
 							'The export is still running. Run this node again to resume it (it remembers the status URL), or use Check Status / Download with this status URL. Do not start another export: eClinicalWorks rejects a duplicate while one runs.',
@@ -140,6 +170,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		// make sure a completed download is recorded even when the status URL came from elsewhere
 		recordStarted(staticData, request.key, statusUrl, new Date(), request.options.since);
 		const outcome = await downloadManifest(this, itemIndex, setup, manifest, settings, statusUrl);
+		reportLongWaits(this, setup);
 		if (outcome.items.length === 0) return [summaryItem(itemIndex, manifest, outcome, statusUrl)];
 		return outcome.items;
 	} finally {

@@ -11,16 +11,26 @@ import { parseNdjson } from '../../fhir/bulk/ndjson';
 import { exportKey, keyForStatusUrl, readState, recordCompleted } from '../../fhir/bulk/state';
 import type { BodyStream, BulkClient, BulkRuntime } from '../../fhir/bulk/types';
 import { isAborted } from '../../fhir/bulk/types';
-import { cancelledError, pathOf } from '../../fhir/bulk/util';
+import { cancelledError, hasQuery, publicUrl } from '../../fhir/bulk/util';
 import { isEcwHost } from '../../fhir/auth/discovery';
 import { InputError } from '../../fhir/errors';
+import { formatWait } from '../../fhir/retry';
+import { DEFAULT_PARALLEL_DOWNLOADS } from './fields';
 import { getFhirClient } from '../../transport';
+
+export interface LongWait {
+	ms: number;
+	reason: string;
+}
 
 export interface BulkSetup {
 	client: BulkClient;
 	runtime: BulkRuntime;
 	ecw: boolean;
+	/** Waits of a minute or more in this item, for the output hint (each is also logged as it starts). */
+	longWaits: LongWait[];
 }
+
 
 /** The FHIR client with the bulk scope (eCW: system/Group.read), the runtime and the server rules. */
 export async function bulkSetup(ctx: IExecuteFunctions, itemIndex: number): Promise<BulkSetup> {
@@ -33,12 +43,38 @@ export async function bulkSetup(ctx: IExecuteFunctions, itemIndex: number): Prom
 		ecw = isEcwHost(client.baseUrl) || fhirClient.policy?.waitForNextMinuteOn429 === true;
 	}
 	const signal = typeof ctx.getExecutionCancelSignal === 'function' ? ctx.getExecutionCancelSignal() : undefined;
+	const longWaits: LongWait[] = [];
 	const runtime: BulkRuntime = {
 		sleep: async (ms, abortSignal) => await sleep(ms, abortSignal),
 		now: () => Date.now(),
 		signal,
+		onLongWait: (ms, reason) => {
+			longWaits.push({ ms, reason });
+			logLongWait(ctx, `waiting ${formatWait(ms)} for ${reason}`);
+		},
 	};
-	return { client, runtime, ecw };
+	return { client, runtime, ecw, longWaits };
+}
+
+/** n8n's log (never a token, a URL or a record): what a long-running bulk export is waiting for. */
+export function logLongWait(ctx: IExecuteFunctions, message: string): void {
+	const logger = (ctx as { logger?: IExecuteFunctions['logger'] }).logger;
+	if (!logger || typeof logger.info !== 'function') return;
+	logger.info(`eClinicalWorks Bulk Export (node "${ctx.getNode().name}"): ${message}`);
+}
+
+/** One output hint for the waits of a minute or more in this item (they are in n8n's log too). */
+export function reportLongWaits(ctx: IExecuteFunctions, setup: BulkSetup): void {
+	const waits = setup.longWaits;
+	if (waits.length === 0) return;
+	const total = waits.reduce((sum, w) => sum + w.ms, 0);
+	const longest = [...waits].sort((a, b) => b.ms - a.ms).slice(0, 3);
+	const detail = longest.map((w) => `${formatWait(w.ms)} for ${w.reason}`).join('; ');
+	addHint(
+		ctx,
+		`Waited longer than a minute ${waits.length === 1 ? 'once' : `${waits.length} times`} (${formatWait(total)} in all): ${detail}.`,
+		'info',
+	);
 }
 
 /**
@@ -153,7 +189,7 @@ export function readDownloadSettings(ctx: IExecuteFunctions, itemIndex: number):
 		mode,
 		binaryProperty: mode === 'files' ? ((ctx.getNodeParameter('binaryProperty', itemIndex, 'data') as string) || 'data') : 'data',
 		limit: mode === 'records' ? Math.max(0, Number(ctx.getNodeParameter('recordLimit', itemIndex, 10000)) || 0) : 0,
-		parallel: Math.max(1, Math.min(16, Number(ctx.getNodeParameter('parallelDownloads', itemIndex, 3)) || 3)),
+		parallel: Math.max(1, Math.min(16, Number(ctx.getNodeParameter('parallelDownloads', itemIndex, DEFAULT_PARALLEL_DOWNLOADS)) || DEFAULT_PARALLEL_DOWNLOADS)),
 		errorFiles: ctx.getNodeParameter('errorFiles', itemIndex, 'items') as 'items' | 'warning',
 	};
 }
@@ -167,7 +203,7 @@ export interface DownloadOutcome {
 	errorIssues: number;
 }
 
-function addHint(ctx: IExecuteFunctions, message: string, type: 'info' | 'warning'): void {
+export function addHint(ctx: IExecuteFunctions, message: string, type: 'info' | 'warning'): void {
 	const withHints = ctx as IExecuteFunctions & { addExecutionHints?: IExecuteFunctions['addExecutionHints'] };
 	if (typeof withHints.addExecutionHints === 'function') {
 		withHints.addExecutionHints({ message, type, location: 'outputPane' });
@@ -216,7 +252,7 @@ export async function downloadManifest(
 		type: target.file.type,
 		fileName: target.fileName,
 		count: target.file.count,
-		url: pathOf(target.file.url),
+		url: publicUrl(target.file.url),
 		transactionTime: manifest.transactionTime,
 	});
 
@@ -332,9 +368,14 @@ export function summaryItem(itemIndex: number, manifest: Manifest, outcome: Down
 	};
 }
 
-/** The manifest as plain JSON for an output item. */
+/**
+ * The manifest as plain JSON for an output item. File URLs lose their query string: a pre-signed
+ * URL's signature works like a password for as long as it is valid, and output items are stored
+ * with the execution. Download reads the full URLs from the status URL when it needs them.
+ */
 export function manifestJson(manifest: Manifest): IDataObject {
-	const files = (list: Manifest['output']) => list.map((f) => ({ type: f.type, url: f.url, count: f.count }));
+	const all = [...manifest.output, ...manifest.error, ...manifest.deleted];
+	const files = (list: Manifest['output']) => list.map((f) => ({ type: f.type, url: publicUrl(f.url), count: f.count }));
 	return {
 		transactionTime: manifest.transactionTime,
 		request: manifest.request,
@@ -343,5 +384,6 @@ export function manifestJson(manifest: Manifest): IDataObject {
 		error: files(manifest.error),
 		deleted: files(manifest.deleted),
 		pages: manifest.pages,
+		...(all.some((f) => hasQuery(f.url)) ? { fileUrlSignaturesRemoved: true } : {}),
 	};
 }

@@ -2,9 +2,10 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { kickoff } from '../../fhir/bulk/kickoff';
+import { isElsewhere } from '../../fhir/bulk/origin';
 import { recordStarted } from '../../fhir/bulk/state';
 import { advancedParametersField, groupField, levelField, resourceTypesField, serverRulesField, sinceFields } from './fields';
-import { applySince, bulkSetup, ecwTypeNotes, readExportRequest } from './shared';
+import { addHint, applySince, bulkSetup, ecwTypeNotes, readExportRequest } from './shared';
 
 const properties: INodeProperties[] = [
 	levelField,
@@ -27,6 +28,13 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const started = await kickoff(setup.client, request.options);
 	const now = new Date();
 	recordStarted(this.getWorkflowStaticData('node'), request.key, started.statusUrl, now, request.options.since);
+	if (isElsewhere(setup.client, started.statusUrl)) {
+		addHint(
+			this,
+			`The server put the status URL on another host (${new URL(started.statusUrl).host}): Check Status and Download send no access token there, so they work only if that host needs none.`,
+			'warning',
+		);
+	}
 	return [
 		{
 			json: {

@@ -28,13 +28,13 @@ export interface DownloadTarget {
 }
 
 export interface DownloadOptions {
-	/** Files downloaded at the same time (default 3). */
+	/** Files downloaded at the same time (the node's default: 5, see DEFAULT_PARALLEL_DOWNLOADS). */
 	concurrency?: number;
 	/** Attempts per file, first one included (default 5). */
 	maxAttempts?: number;
 	backoffBaseMs?: number;
 	backoffCapMs?: number;
-	/** Longest wait honoured from a Retry-After on a file (default 2 min). */
+	/** Longest wait honoured from a Retry-After on a file (default 10 min; waits over a minute are reported). */
 	maxRetryAfterMs?: number;
 }
 
@@ -134,7 +134,7 @@ export async function withFileRetries<T>(
 	const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
 	const base = options.backoffBaseMs ?? 1000;
 	const cap = options.backoffCapMs ?? 30000;
-	const maxRetryAfter = options.maxRetryAfterMs ?? 120000;
+	const maxRetryAfter = options.maxRetryAfterMs ?? 600000;
 	let lastProblem = '';
 	for (let attempt = 0; attempt < maxAttempts; attempt++) {
 		if (isAborted(runtime)) throw cancelledError();
@@ -158,9 +158,11 @@ export async function withFileRetries<T>(
 		if (body) destroyStream(body);
 		if (isAborted(runtime)) throw cancelledError();
 		let wait: number;
+		let reason = `a pause before downloading bulk file ${target.fileName} again`;
 		if (error instanceof RetryableFileError) {
 			lastProblem = error.message;
 			wait = error.retryAfterMs !== undefined ? Math.min(error.retryAfterMs, maxRetryAfter) : backoff(attempt, base, cap);
+			if (error.retryAfterMs !== undefined) reason = `the server's Retry-After on bulk file ${target.fileName} (${error.message})`;
 		} else if (isNetworkError(error)) {
 			lastProblem = 'the connection failed';
 			wait = backoff(attempt, base, cap);
@@ -171,7 +173,7 @@ export async function withFileRetries<T>(
 			throw error;
 		}
 		if (attempt + 1 >= maxAttempts) break;
-		await pause(runtime, wait);
+		await pause(runtime, wait, reason);
 	}
 	throw new FhirError(`Bulk file ${target.fileName} could not be downloaded after ${maxAttempts} attempts (${lastProblem})`, {
 		kind: 'network',

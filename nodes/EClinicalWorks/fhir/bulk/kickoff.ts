@@ -1,6 +1,9 @@
 import { FhirError, InputError } from '../errors';
+import type { HttpResponse } from '../http';
+import { parseErrorBody } from '../operationOutcome';
+import { parseScopes } from '../scopes';
 import type { BulkClient } from './types';
-import { errorFromResponse, header, parseRetryAfter, requestLabel, settle } from './util';
+import { errorFromResponse, header, parseRetryAfter, readText, requestLabel, settle } from './util';
 
 export type BulkLevel = 'group' | 'patient' | 'system';
 
@@ -177,10 +180,68 @@ export function buildKickoff(options: KickoffOptions): KickoffRequest {
 	};
 }
 
+/** Scopes named in a server's message, e.g. `system/AsyncJob.*` or `system/Group.read`. */
+function scopesNamed(text: string): string[] {
+	return [...new Set(text.match(/\b(?:system|user|patient)\/[A-Za-z*]+\.[A-Za-z*]+/g) ?? [])];
+}
+
+/**
+ * A 403 on kick-off: quote the server and name the scopes to add. Some servers want scopes for the
+ * export job itself besides read access (SMART's reference server: system/AsyncJob.*,
+ * system/Binary.*, system/BulkDataExport.*).
+ */
+async function refusedForScope(client: BulkClient, response: HttpResponse, options: KickoffOptions, method: string, url: string): Promise<FhirError> {
+	let text = '';
+	try {
+		text = await readText(response.body);
+	} catch {
+		// unreadable body: keep the status
+	}
+	const said = parseErrorBody(text).summary;
+	const configured = new Set(parseScopes(client.configuredScopes));
+	const named = scopesNamed(said);
+	const missing = named.filter((scope) => !configured.has(scope));
+	const quoted = said ? `The server said: "${said}". ` : '';
+	let hint: string;
+	if (missing.length > 0) {
+		hint = `${quoted}Add ${missing.join(' ')} to the credential's Scopes, and have the app registered for ${missing.length > 1 ? 'them' : 'it'} on the server, then run the export again.`;
+	} else if (named.length > 0) {
+		hint = `${quoted}The credential already asks for ${named.join(' ')}: the app's registration on the server must allow ${named.length > 1 ? 'them' : 'it'} too.`;
+	} else {
+		const generic =
+			options.level === 'group'
+				? 'The app lacks a scope for bulk export, e.g. system/Group.read (and read scopes for the exported types).'
+				: 'The app lacks a scope for bulk export at this level.';
+		hint = `${quoted}${generic} Some servers also want scopes for the export job itself (e.g. system/AsyncJob.*, system/Binary.*, system/BulkDataExport.*): add what the server names.`;
+	}
+	const what = missing.length > 0 ? `: the app needs ${missing.join(', ')}` : '';
+	// the hint quotes the server, so the error carries no outcome (it would print the same text twice)
+	return new FhirError(`Bulk export kick-off was refused (HTTP 403)${what}`, { kind: 'http', status: 403, hint, request: requestLabel(method, url) });
+}
+
+/** A 401 that a freshly minted token did not cure (the FHIR client re-mints once on 401). */
+function refusedToken(error: FhirError, options: KickoffOptions): FhirError {
+	const issues = error.outcome?.issues ?? [];
+	const reason = issues.length > 0 ? issues[0].details ?? issues[0].diagnostics ?? error.outcome?.summary : error.outcome?.summary;
+	const ecwGroup = options.ecw === true && options.level === 'group';
+	const practice = /\s\(practice [^)]+\)$/.exec(error.message)?.[0] ?? '';
+	return new FhirError(`Bulk export kick-off was refused (HTTP 401${reason ? `: ${reason}` : ''}), also with a freshly issued token${practice}`, {
+		kind: 'http',
+		status: 401,
+		// one reason is in the message already; more than one stay in the outcome
+		outcome: issues.length > 1 ? error.outcome : undefined,
+		hint: ecwGroup
+			? ECW_HINT_401
+			: 'The server rejected the access token twice: check the credential (client ID, key or secret, scopes) and that the app may run bulk exports on this server.',
+		request: error.request,
+	});
+}
+
 /** Sends the kick-off request; returns the status URL from Content-Location. */
 export async function kickoff(client: BulkClient, options: KickoffOptions): Promise<KickoffResult> {
 	const request = buildKickoff(options);
 	const url = `${client.baseUrl.replace(/\/+$/, '')}/${request.path}`;
+	// 401 is not accepted here: the FHIR client then mints a fresh token and tries once more
 	const sent = await settle(
 		client.send({
 			method: request.method,
@@ -188,20 +249,12 @@ export async function kickoff(client: BulkClient, options: KickoffOptions): Prom
 			query: request.query,
 			body: request.body,
 			headers: request.headers,
-			acceptStatus: [200, 202, 204, 400, 401, 403, 404, 409, 422],
+			acceptStatus: [200, 202, 204, 400, 403, 404, 409, 422],
 		}),
 	);
 	if (!sent.ok) {
 		const error = sent.error;
-		if (error instanceof FhirError && error.status === 401 && options.ecw && options.level === 'group') {
-			throw new FhirError('Bulk export kick-off was refused (HTTP 401)', {
-				kind: 'http',
-				status: 401,
-				outcome: error.outcome,
-				hint: ECW_HINT_401,
-				request: error.request,
-			});
-		}
+		if (error instanceof FhirError && error.status === 401 && error.kind === 'http') throw refusedToken(error, options);
 		throw error;
 	}
 	const response = sent.value;
@@ -229,12 +282,9 @@ export async function kickoff(client: BulkClient, options: KickoffOptions): Prom
 			request: requestLabel(request.method, url),
 		});
 	}
+	if (status === 403) throw await refusedForScope(client, response, options, request.method, url);
 	let hint: string | undefined;
-	if (status === 401) {
-		hint = options.ecw && options.level === 'group' ? ECW_HINT_401 : 'The token was rejected: check the credential and its scopes.';
-	} else if (status === 403) {
-		hint = options.level === 'group' ? 'The app lacks a scope for bulk export, e.g. system/Group.read (and read scopes for the exported types).' : 'The app lacks a scope for bulk export at this level.';
-	} else if (status === 404) {
+	if (status === 404) {
 		hint = options.level === 'group' ? 'The Group was not found, or the server does not offer bulk export at this level.' : 'The server does not offer bulk export at this level.';
 	} else if (status === 409) {
 		hint =

@@ -4,6 +4,7 @@ import { isTransient, parseErrorBody } from '../operationOutcome';
 import { ECW_HINT_401 } from './kickoff';
 import { collectManifest, parseManifest } from './manifest';
 import type { Manifest } from './manifest';
+import { isElsewhere, isOriginRefusal, statusElsewhereError } from './origin';
 import { isAborted } from './types';
 import type { BulkClient, BulkRuntime } from './types';
 import {
@@ -64,6 +65,8 @@ export async function checkStatus(client: BulkClient, statusUrl: string, options
 	);
 	if (!sent.ok) {
 		const error = sent.error;
+		// a status URL on another host that wants the token: it never gets it, and the user is told why
+		if (isOriginRefusal(error) && isElsewhere(client, statusUrl)) throw statusElsewhereError(client, statusUrl, error.status, 'not-tried');
 		if (error instanceof FhirError && error.status === 401) {
 			throw new FhirError('The bulk export status request was refused (HTTP 401)', {
 				kind: 'http',
@@ -129,7 +132,7 @@ export async function checkStatus(client: BulkClient, statusUrl: string, options
 export interface PollOptions extends StatusOptions {
 	/** Never poll more often than this (default 30 s). */
 	floorMs?: number;
-	/** Never wait longer than this in one go, whatever Retry-After says (default 5 min). */
+	/** Never wait longer than this in one go, whatever Retry-After says (default: no limit but the total). */
 	maxSingleWaitMs?: number;
 	/** Give up (return `timedOut`) when the next poll would pass this (default 1 h). */
 	maxTotalWaitMs?: number;
@@ -144,6 +147,16 @@ export interface PollResult extends StatusResult {
 	timedOut: boolean;
 	polls: number;
 	waitedMs: number;
+	/** On timedOut: the wait that did not fit in the total any more, and why it was asked for. */
+	nextWaitMs?: number;
+	nextWaitReason?: string;
+}
+
+/** Why the poll loop waits, for the output hint and the log (never a URL). */
+function waitReason(result: StatusResult): string {
+	if (result.throttled) return result.retryAfterMs !== undefined ? 'the server\'s Retry-After after a 429 Too Many Requests' : 'a pause after a 429 Too Many Requests';
+	if (result.transient) return result.retryAfterMs !== undefined ? 'the server\'s Retry-After after a temporary error' : 'a pause after a temporary server error';
+	return result.retryAfterMs !== undefined ? 'the server\'s Retry-After while the export runs' : 'the poll interval while the export runs';
 }
 
 /** Polls a status URL until the export completes, fails, or the total wait is used up. */
@@ -154,24 +167,30 @@ export async function pollUntilDone(
 	options: PollOptions = {},
 ): Promise<PollResult> {
 	const floor = Math.max(0, options.floorMs ?? 30000);
-	const cap = Math.max(floor, options.maxSingleWaitMs ?? 300000);
+	// the server's Retry-After is honoured up to the total wait (polling before the time it named only
+	// earns another 429); the package's own backoff stays under 5 minutes
+	const serverCap = Math.max(floor, options.maxSingleWaitMs ?? Number.POSITIVE_INFINITY);
+	const cap = Math.max(floor, Math.min(options.maxSingleWaitMs ?? 300000, 300000));
 	const maxTotal = options.maxTotalWaitMs ?? 3600000;
 	const maxErrors = options.maxConsecutiveErrors ?? 10;
 	const start = runtime.now();
 	const clamp = (ms: number) => Math.min(cap, Math.max(floor, ms));
+	const clampServer = (ms: number) => Math.min(serverCap, Math.max(floor, ms));
 
 	let polls = 0;
 	let errors = 0;
 	let noHintWait = Math.max(floor, 1000);
 	let last: StatusResult | undefined;
 
-	let wait = options.initialWaitMs === undefined ? 0 : clamp(options.initialWaitMs);
+	let wait = options.initialWaitMs === undefined ? 0 : clampServer(options.initialWaitMs);
+	let reason = 'the server\'s Retry-After on the kick-off';
 	for (;;) {
 		if (wait > 0) {
 			if (runtime.now() + wait - start > maxTotal) {
-				return { ...(last ?? { state: 'in-progress', httpStatus: 202 }), timedOut: true, polls, waitedMs: runtime.now() - start };
+				const waitedMs = runtime.now() - start;
+				return { ...(last ?? { state: 'in-progress', httpStatus: 202 }), timedOut: true, polls, waitedMs, nextWaitMs: wait, nextWaitReason: reason };
 			}
-			await pause(runtime, wait);
+			await pause(runtime, wait, reason);
 		}
 		if (isAborted(runtime)) throw cancelledError();
 
@@ -203,8 +222,9 @@ export async function pollUntilDone(
 		// keep the last real progress when a poll only said "slow down"
 		last = result.progress === undefined && last?.progress ? { ...result, progress: last.progress } : result;
 
+		reason = waitReason(result);
 		if (result.retryAfterMs !== undefined) {
-			wait = clamp(result.retryAfterMs);
+			wait = clampServer(result.retryAfterMs);
 		} else if (result.throttled || result.transient) {
 			wait = clamp(noHintWait * 2 ** Math.min(errors, 6));
 		} else {

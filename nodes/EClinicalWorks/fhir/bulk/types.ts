@@ -11,6 +11,8 @@ export type BulkSendRequest = FhirRequest;
 export interface BulkClient {
 	readonly baseUrl: string;
 	send(request: BulkSendRequest): Promise<HttpResponse>;
+	/** Scopes configured on the credential: a 403 names only those still to add. */
+	configuredScopes?: string;
 }
 
 /** Timing and cancellation: n8n's `sleep` in the node, a timer in tests. */
@@ -19,6 +21,8 @@ export interface BulkRuntime {
 	now: () => number;
 	/** Set when the execution is cancelled: loops stop and streams are destroyed. */
 	signal?: AbortSignal;
+	/** Told of every wait of a minute or more (LONG_WAIT_MS), before it starts: nothing silent for minutes. */
+	onLongWait?: (ms: number, reason: string) => void;
 }
 
 /** A stream as returned by the transport (`stream: true`): a Node.js Readable. */

@@ -2,22 +2,11 @@ import { FhirError } from '../errors';
 import { headerValue } from '../http';
 import type { HttpResponse } from '../http';
 import { parseErrorBody } from '../operationOutcome';
+import { LONG_WAIT_MS } from '../retry';
 import type { BodyStream, BulkRuntime } from './types';
 
-/**
- * Retry-After as milliseconds from `now`: delta-seconds (`120`, `1.5`) or an HTTP date.
- * Undefined when absent or unreadable; never negative.
- */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-	if (value === undefined) return undefined;
-	const text = value.trim();
-	if (text === '') return undefined;
-	if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-	if (!/\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b/i.test(text) || !/\d{1,2}:\d{2}:\d{2}/.test(text)) return undefined;
-	const at = Date.parse(text);
-	if (Number.isNaN(at)) return undefined;
-	return Math.max(0, at - now);
-}
+/** The same Retry-After parser as the FHIR client's (delta seconds, HTTP date, epoch time points). */
+export { parseRetryAfter } from '../retry';
 
 /** Milliseconds until the next minute boundary (eCW: a 429 blocks the rest of the minute). */
 export function untilNextMinute(now: number): number {
@@ -31,6 +20,28 @@ export function requestLabel(method: string, url: string): string {
 		return `${method} ${parsed.pathname}`;
 	} catch {
 		return method;
+	}
+}
+
+/**
+ * A URL for output items: origin and path, no query string or fragment. Pre-signed file URLs carry
+ * their signature in the query, and it works like a password for as long as it is valid.
+ */
+export function publicUrl(url: string): string {
+	try {
+		const parsed = new URL(url);
+		return `${parsed.origin}${parsed.pathname}`;
+	} catch {
+		return '';
+	}
+}
+
+/** True when the URL has a query string (e.g. a pre-signed URL's signature). */
+export function hasQuery(url: string): boolean {
+	try {
+		return new URL(url).search !== '';
+	} catch {
+		return false;
 	}
 }
 
@@ -99,9 +110,13 @@ export async function errorFromResponse(
 	});
 }
 
-/** Sleep that ends early when the execution is cancelled. */
-export async function pause(runtime: BulkRuntime, ms: number): Promise<void> {
+/**
+ * Sleep that ends early when the execution is cancelled. A wait of a minute or more is reported
+ * first (`runtime.onLongWait`) with `reason`: what the package is waiting for, never a URL.
+ */
+export async function pause(runtime: BulkRuntime, ms: number, reason = 'a pause between retries'): Promise<void> {
 	if (ms <= 0 || runtime.signal?.aborted) return;
+	if (ms >= LONG_WAIT_MS) runtime.onLongWait?.(ms, reason);
 	const slept = await settle(runtime.sleep(ms, runtime.signal));
 	// n8n's sleep rejects when the signal fires: the caller checks the signal and stops
 	if (!slept.ok && !runtime.signal?.aborted) throw slept.error;
