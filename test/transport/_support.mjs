@@ -75,7 +75,7 @@ export function credentialFor(sandbox, client, extra = {}) {
 }
 
 /** A FhirClient over fetch with the same token handling as the n8n adapter (bearer header set here). */
-export function clientFor(data, { clock = realClock, context = {}, log, retry, maxPages } = {}) {
+export function clientFor(data, { clock = realClock, context = {}, log, retry, maxPages, onLongWait } = {}) {
 	const settings = backendSettings(data, context);
 	const http = fetchHttp({ log });
 	const pacer = pacerFor(settings.baseUrl, settings.rateLimitPerMinute);
@@ -94,7 +94,7 @@ export function clientFor(data, { clock = realClock, context = {}, log, retry, m
 		sleep: clock.sleep,
 		now: clock.now,
 	};
-	const client = new FhirClient({ baseUrl: settings.baseUrl, transport, pacer, retry: { jitterMs: 10, baseDelayMs: 20, waitForNextMinuteOn429: settings.isEcw, ...retry }, maxPages, prepareAuthorized: ensureToken, practiceCode: settings.practiceCode, credentialKey: settings.credentialKey, knownEcw: settings.isEcw });
+	const client = new FhirClient({ baseUrl: settings.baseUrl, transport, pacer, retry: { jitterMs: 10, baseDelayMs: 20, waitForNextMinuteOn429: settings.isEcw, ...retry }, maxPages, prepareAuthorized: ensureToken, practiceCode: settings.practiceCode, credentialKey: settings.credentialKey, knownEcw: settings.isEcw, onLongWait });
 	client.configuredScopes = settings.scopes;
 	return { client, settings, transport };
 }

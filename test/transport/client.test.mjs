@@ -238,6 +238,26 @@ describe('rate limits on a fake clock', () => {
 		assert.ok(waited >= 7_000 && waited < 8_000, `waited ${waited}`);
 	});
 
+	test('a Retry-After given as an epoch time point is read as a point in time, and a long wait is reported', async () => {
+		const epoch = await startSandbox({ port: 0, profile: 'smart', patients: 3, now: () => clock.now(), quirks: { epochRetryAfter: 'ms' } });
+		try {
+			const waits = [];
+			const { client } = clientFor(credentialFor(epoch, pickClient(epoch, 'private_key_jwt', 'RS384')), { clock, onLongWait: (ms, reason) => waits.push([ms, reason]) });
+			await client.getJson('metadata');
+			const before = clock.now();
+			epoch.inject({ kind: '429', count: 1, retryAfter: 90, path: 'Encounter' });
+			await client.search('Encounter', [], { limit: 1 });
+			const waited = clock.now() - before;
+			assert.ok(waited >= 90_000 && waited < 91_000, `waited ${waited} (not an epoch number of seconds capped at 120 s)`);
+			assert.equal(waits.length, 1);
+			assert.ok(waits[0][0] >= 90_000 && waits[0][0] < 91_000);
+			assert.match(waits[0][1], /rate limit \(429 on GET \/fhir\/r4\/demo\/Encounter\)/);
+			assert.ok(!waits[0][1].includes('?'), 'no query string in the reason');
+		} finally {
+			await epoch.stop();
+		}
+	});
+
 	test('still 429 after the allowed waits: FhirError rateLimit', async () => {
 		const { client } = clientFor(credentialFor(sb, pickClient(sb, 'private_key_jwt', 'RS384')), { clock, retry: { maxRateLimitRetries: 2 } });
 		await client.getJson('metadata');
@@ -316,4 +336,18 @@ describe('other origins', () => {
 		assert.deepEqual(seen[1], ['anonymous', sb.otherOrigin]);
 		assert.equal(sb.stats.authHeaderSeenOnOtherOrigin, 0);
 	});
+});
+
+test('long waits reach n8n\'s log and the output hints (never silent)', async () => {
+	const { longWaitReporter } = await import('../../nodes/EClinicalWorks/transport/index.ts');
+	const logged = [];
+	const hints = [];
+	const ctx = { getNode: () => ({ name: 'Get visits' }), logger: { info: (m) => logged.push(m) }, addExecutionHints: (...h) => hints.push(...h) };
+	longWaitReporter(ctx)(6 * 60_000, "the server's rate limit (429 on GET /fhir/r4/demo/Encounter)");
+	assert.deepEqual(logged, ['eClinicalWorks (node "Get visits"): waiting 6 min for the server\'s rate limit (429 on GET /fhir/r4/demo/Encounter)']);
+	assert.equal(hints.length, 1);
+	assert.match(hints[0].message, /^Waited 6 min for the server's rate limit/);
+	// a trigger's poll context has a logger but no hints
+	longWaitReporter({ getNode: () => ({ name: 'Trigger' }), logger: { info: (m) => logged.push(m) } })(90_000, 'x');
+	assert.equal(logged.length, 2);
 });

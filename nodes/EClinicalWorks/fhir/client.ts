@@ -8,7 +8,7 @@ import type { Pacer } from './pacer';
 import { collectPages, followPages } from './paging';
 import type { SearchResult } from './paging';
 import { asBundle, discard, parseJson, readText } from './responseBody';
-import { backoffDelay, isRetryableStatus, rateLimitDelay, retryPolicy } from './retry';
+import { backoffDelay, isRetryableStatus, LONG_WAIT_MS, rateLimitDelay, retryPolicy } from './retry';
 import type { RetryPolicy } from './retry';
 import type { Bundle, CapabilityResource, CapabilityStatement, FhirResource } from './types';
 import { describeRequest, joinUrl, normalizeBaseUrl } from './urls';
@@ -75,6 +75,8 @@ export interface FhirClientOptions {
 	credentialKey?: string;
 	/** The credential says this is eClinicalWorks (its environment or host). */
 	knownEcw?: boolean;
+	/** Told of every wait of a minute or more (a 429's Retry-After, eCW's blocked minute), to report it. */
+	onLongWait?: (ms: number, reason: string) => void;
 }
 
 const FHIR_JSON = 'application/fhir+json';
@@ -92,6 +94,7 @@ export class FhirClient {
 	readonly practiceCode?: string;
 	readonly credentialKey: string;
 	readonly knownEcw: boolean;
+	readonly onLongWait?: (ms: number, reason: string) => void;
 	/** Scopes configured on the credential, used to name a missing scope after a 403. */
 	configuredScopes?: string;
 
@@ -107,6 +110,7 @@ export class FhirClient {
 		this.practiceCode = options.practiceCode;
 		this.credentialKey = options.credentialKey ?? '';
 		this.knownEcw = options.knownEcw ?? false;
+		this.onLongWait = options.onLongWait;
 	}
 
 	/** Adds "(practice X)" to an error's message when this client serves one practice of many. */
@@ -263,6 +267,7 @@ export class FhirClient {
 				discard(response.body);
 				rateLimited++;
 				const wait = rateLimitDelay(headerValue(response.headers, 'retry-after'), rateLimited, this.policy, this.now());
+				if (wait >= LONG_WAIT_MS) this.onLongWait?.(wait, `the server's rate limit (429 on ${describeRequest(method, url)})`);
 				if (sameOrigin && this.pacer) this.pacer.pauseUntil(this.now() + wait);
 				else await this.transport.sleep(wait);
 				continue;

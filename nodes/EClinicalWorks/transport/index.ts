@@ -13,6 +13,7 @@ import { FhirClient } from '../fhir/client';
 import { FhirError } from '../fhir/errors';
 import type { HttpFunction, HttpTransport } from '../fhir/http';
 import { pacerFor } from '../fhir/pacer';
+import { formatWait } from '../fhir/retry';
 import { httpFunctionFrom, toOptions, toResponse } from './n8nHttp';
 import type { FullResponse } from './n8nHttp';
 
@@ -115,6 +116,19 @@ async function credentialData(ctx: FhirContext, type: string, itemIndex: number)
 
 const clock = { now: () => Date.now(), sleep: async (ms: number) => await sleep(ms) };
 
+/** Waits of a minute or more go to n8n's log and (in a node run) into an output hint: never silent. */
+export function longWaitReporter(ctx: FhirContext): (ms: number, reason: string) => void {
+	return (ms, reason) => {
+		const message = `waiting ${formatWait(ms)} for ${reason}`;
+		const logger = (ctx as { logger?: IExecuteFunctions['logger'] }).logger;
+		if (logger && typeof logger.info === 'function') logger.info(`eClinicalWorks (node "${ctx.getNode().name}"): ${message}`);
+		const withHints = ctx as IExecuteFunctions & { addExecutionHints?: IExecuteFunctions['addExecutionHints'] };
+		if (typeof withHints.addExecutionHints === 'function') {
+			withHints.addExecutionHints({ message: `Waited ${formatWait(ms)} for ${reason}.`, type: 'info', location: 'outputPane' });
+		}
+	};
+}
+
 /** Builds the backend-service client for resolved settings (no credential access here). */
 export function backendClient(ctx: FhirContext, settings: BackendSettings): FhirClient {
 	const pacer = pacerFor(settings.baseUrl, settings.rateLimitPerMinute);
@@ -145,6 +159,7 @@ export function backendClient(ctx: FhirContext, settings: BackendSettings): Fhir
 		practiceCode: settings.practiceCode,
 		credentialKey: settings.credentialKey,
 		knownEcw: settings.isEcw,
+		onLongWait: longWaitReporter(ctx),
 	});
 	client.configuredScopes = settings.scopes;
 	return client;
@@ -164,7 +179,16 @@ function userLoginClient(ctx: FhirContext, data: Record<string, unknown>, option
 		now: clock.now,
 	};
 	const credentialId = ctx.getNode().credentials?.[USER_LOGIN_CREDENTIAL]?.id ?? '';
-	const client = new FhirClient({ baseUrl, transport, pacer, retry: { waitForNextMinuteOn429: isEcw }, practiceCode, credentialKey: `user|${credentialId}`, knownEcw: isEcw });
+	const client = new FhirClient({
+		baseUrl,
+		transport,
+		pacer,
+		retry: { waitForNextMinuteOn429: isEcw },
+		practiceCode,
+		credentialKey: `user|${credentialId}`,
+		knownEcw: isEcw,
+		onLongWait: longWaitReporter(ctx),
+	});
 	client.configuredScopes = typeof data.scope === 'string' ? data.scope : undefined;
 	return client;
 }

@@ -33,7 +33,7 @@ export const groupField: INodeProperties = {
 	default: { mode: 'list', value: '' },
 	required: true,
 	description:
-		'The Group to export. eClinicalWorks: groups are built in the EMR registry and enabled for the app under Admin > Product Activation > FHIR APIs > Bulk/Backend Apps.',
+		'The Group to export. eClinicalWorks: groups are built in the EMR registry and enabled for the app in the practice\'s eCW admin settings for FHIR apps (the menu\'s name differs between public sources).',
 	displayOptions: { show: { level: ['group'] } },
 	modes: [
 		{

@@ -1,3 +1,4 @@
+import { ECW_ADMIN_MENU } from '../ecw';
 import { FhirError, InputError } from '../errors';
 import type { HttpResponse } from '../http';
 import { parseErrorBody } from '../operationOutcome';
@@ -55,7 +56,7 @@ const INSTANT =
 
 export const ECW_HINT_401 =
 	'The token was rejected, or this Group is not authorised for the app (eCW answers 401 for both): ' +
-	'check the group is enabled under Admin > Product Activation > FHIR APIs > Bulk/Backend Apps, ' +
+	`check the Group is enabled for the app in ${ECW_ADMIN_MENU}, ` +
 	'and that the app is allowed system/Group.read.';
 
 function cleanList(values: string[] | undefined): string[] {
