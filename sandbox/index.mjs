@@ -1,7 +1,7 @@
 // Embedded FHIR R4 sandbox server (development tooling, not published). node:http + node:crypto only.
 // What the server promises and refuses is its contract (contracts/): `ecw` is eClinicalWorks'
 // published CapabilityStatement and SMART configuration, enforced; `smart` is a standard SMART /
-// Bulk Data 2.0 server with switchable quirks. See docs/sandbox.md (README "The FHIR sandbox").
+// Bulk Data 2.0 server with switchable quirks. See docs/sandbox.md.
 import http from 'node:http';
 import { Admin } from './admin.mjs';
 import { AuthServer } from './auth.mjs';

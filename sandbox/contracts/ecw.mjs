@@ -57,7 +57,7 @@ export function ecwContract() {
 		resultParameters: ['_count'],
 		/** Paging links carry eCW's declared `page` parameter (an opaque cursor: links are followed, never built). */
 		pageParameter: 'page',
-		/** Not in the published documents: the sandbox's own rule from eCW's behaviour (README). */
+		/** Not in the published documents: eCW is reported to refuse it (docs/sandbox.md, "what it cannot know"). */
 		patientSearchNeedsCriteria: true,
 		scopes: {
 			supported: scopesSupported,

@@ -5,7 +5,7 @@ import type { INodeProperties } from 'n8n-workflow';
 /**
  * Default of "Parallel Downloads", from `npm run bench:parallel`: at 5 the node matched a plain
  * downloader at 5 (SMART's reference client's default), at 3 it took 1.24x that time, at 8 it
- * gained 2% more while loading the server more (README, Bulk Export).
+ * gained 2% more while loading the server more (docs/bulk-export.md).
  */
 export const DEFAULT_PARALLEL_DOWNLOADS = 5;
 

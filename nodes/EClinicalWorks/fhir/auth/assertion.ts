@@ -55,7 +55,7 @@ export function isSigningAlgorithm(value: unknown): value is SigningAlgorithm {
 }
 
 const KEY_FIX =
-	'Paste the whole private key including the "-----BEGIN ... PRIVATE KEY-----" and "-----END ... PRIVATE KEY-----" lines (PKCS#8, PKCS#1 RSA or EC P-384, not encrypted). Use the node\'s "Generate Key Pair" operation or the openssl commands in the README to make one.';
+	'Paste the whole private key including the "-----BEGIN ... PRIVATE KEY-----" and "-----END ... PRIVATE KEY-----" lines (PKCS#8, PKCS#1 RSA or EC P-384, not encrypted). Use the node\'s "Generate Key Pair" operation or the openssl commands in the documentation (docs/credentials.md) to make one.';
 
 /** Parses the private key and checks it fits the algorithm. Errors name the field and the fix. */
 export function loadPrivateKey(pemText: string, algorithm: SigningAlgorithm): KeyObject {
