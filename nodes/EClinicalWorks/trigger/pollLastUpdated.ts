@@ -5,7 +5,7 @@ import type { FhirClient } from '../fhir/client';
 import { FhirError } from '../fhir/errors';
 import type { FhirResource } from '../fhir/simplify';
 import { applied, collectIncluded, hasNext, serverTime } from './bundleInfo';
-import type { PracticePoll, PracticePollResult } from './pollPractice';
+import type { PracticePoll, PracticePollResult } from './practicePoll';
 import type { WatchedSource } from './source';
 import { wanted } from './wanted';
 

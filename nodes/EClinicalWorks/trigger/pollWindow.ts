@@ -4,7 +4,7 @@ import type { Change } from '../fhir/changes';
 import { FhirError, InputError } from '../fhir/errors';
 import type { FhirResource } from '../fhir/simplify';
 import { serverTime } from './bundleInfo';
-import type { PracticePoll, PracticePollResult } from './pollPractice';
+import type { PracticePoll, PracticePollResult } from './practicePoll';
 import type { WatchedSource } from './source';
 import { visitStartMs } from './visitFingerprint';
 import { SNAPSHOT_CAP, SnapshotComparison } from './visitSnapshot';
