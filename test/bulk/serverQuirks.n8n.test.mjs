@@ -133,7 +133,7 @@ test('epoch Retry-After on status polls (ms and s) is a point in time: Check Sta
 		assert.equal(out.timedOut, true);
 		assert.ok(Math.abs(out.nextCheckInSeconds - 360) <= 5, `${unit}: ${out.nextCheckInSeconds}`);
 		assert.ok(hintsOf(result).some((h) => /next status check is due in (5 min 5\d s|6 min)/.test(h.message)), JSON.stringify(hintsOf(result)));
-		const logged = lines.filter((l) => /eClinicalWorks Bulk Export/.test(l.message));
+		const logged = lines.filter((l) => /eClinicalWorks \(node "[^"]+"\): Bulk Export: /.test(l.message));
 		assert.ok(logged.some((l) => /next status check is due in (5 min 5\d s|6 min)/.test(l.message)), JSON.stringify(lines));
 		assert.ok(logged.every((l) => !/https?:|Bearer/.test(l.message)), 'no URL or token in the log');
 	}

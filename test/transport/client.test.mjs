@@ -339,7 +339,7 @@ describe('other origins', () => {
 });
 
 test('long waits reach n8n\'s log and the output hints (never silent)', async () => {
-	const { longWaitReporter } = await import('../../nodes/EClinicalWorks/transport/index.ts');
+	const { longWaitReporter } = await import('../../nodes/EClinicalWorks/transport/report.ts');
 	const logged = [];
 	const hints = [];
 	const ctx = { getNode: () => ({ name: 'Get visits' }), logger: { info: (m) => logged.push(m) }, addExecutionHints: (...h) => hints.push(...h) };

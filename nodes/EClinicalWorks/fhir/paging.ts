@@ -13,6 +13,24 @@ export interface PageSource {
 	getJson(url: string): Promise<unknown>;
 }
 
+export function selfLink(bundle: Bundle): string | undefined {
+	return bundle.link?.find((link) => link?.relation === 'self')?.url;
+}
+
+/**
+ * Whether the server applied a parameter, as its `self` link says (servers drop what they do not
+ * support from it); undefined when it sends no self link.
+ */
+export function appliedParameter(bundle: Bundle, parameter: string): boolean | undefined {
+	const self = selfLink(bundle);
+	if (!self) return undefined;
+	try {
+		return new URL(self, 'http://self.invalid/').searchParams.has(parameter);
+	} catch {
+		return undefined;
+	}
+}
+
 /** The first page and every next page, with a loop guard and a page cap. */
 export async function* followPages(source: PageSource, first: Bundle, request: string): AsyncGenerator<Bundle> {
 	const seen = new Set<string>();

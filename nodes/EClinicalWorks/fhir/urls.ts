@@ -39,13 +39,3 @@ export function describeRequest(method: string, url: string): string {
 		return method;
 	}
 }
-
-/** Origin and path without the query string (pre-signed URLs carry credentials there). */
-export function withoutQuery(url: string): string {
-	try {
-		const u = new URL(url);
-		return `${u.origin}${u.pathname}`;
-	} catch {
-		return url.split(/[?#]/)[0];
-	}
-}

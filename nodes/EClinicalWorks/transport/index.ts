@@ -13,8 +13,8 @@ import { FhirClient } from '../fhir/client';
 import { FhirError } from '../fhir/errors';
 import type { HttpFunction, HttpTransport } from '../fhir/http';
 import { pacerFor } from '../fhir/pacer';
-import { formatWait } from '../fhir/retry';
 import { httpFunctionFrom, toOptions, toResponse } from './n8nHttp';
+import { longWaitReporter } from './report';
 import type { FullResponse } from './n8nHttp';
 
 /**
@@ -115,19 +115,6 @@ async function credentialData(ctx: FhirContext, type: string, itemIndex: number)
 }
 
 const clock = { now: () => Date.now(), sleep: async (ms: number) => await sleep(ms) };
-
-/** Waits of a minute or more go to n8n's log and (in a node run) into an output hint: never silent. */
-export function longWaitReporter(ctx: FhirContext): (ms: number, reason: string) => void {
-	return (ms, reason) => {
-		const message = `waiting ${formatWait(ms)} for ${reason}`;
-		const logger = (ctx as { logger?: IExecuteFunctions['logger'] }).logger;
-		if (logger && typeof logger.info === 'function') logger.info(`eClinicalWorks (node "${ctx.getNode().name}"): ${message}`);
-		const withHints = ctx as IExecuteFunctions & { addExecutionHints?: IExecuteFunctions['addExecutionHints'] };
-		if (typeof withHints.addExecutionHints === 'function') {
-			withHints.addExecutionHints({ message: `Waited ${formatWait(ms)} for ${reason}.`, type: 'info', location: 'outputPane' });
-		}
-	};
-}
 
 /** Builds the backend-service client for resolved settings (no credential access here). */
 export function backendClient(ctx: FhirContext, settings: BackendSettings): FhirClient {

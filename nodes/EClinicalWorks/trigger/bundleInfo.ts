@@ -11,24 +11,12 @@ export function serverTime(bundle: Bundle | undefined): string | undefined {
 	return typeof value === 'string' && toMillis(value) !== undefined ? value : undefined;
 }
 
-export function selfLink(bundle: Bundle): string | undefined {
-	return bundle.link?.find((link) => link?.relation === 'self')?.url;
-}
-
 export function hasNext(bundle: Bundle): boolean {
 	return Boolean(bundle.link?.find((link) => link?.relation === 'next')?.url);
 }
 
 /** The self link, when the server sends one, tells which parameters it really applied. */
-export function applied(bundle: Bundle, parameter: string): boolean | undefined {
-	const self = selfLink(bundle);
-	if (!self) return undefined;
-	try {
-		return new URL(self, 'http://self.invalid/').searchParams.has(parameter);
-	} catch {
-		return undefined;
-	}
-}
+export { appliedParameter as applied, selfLink } from '../fhir/paging';
 
 /** Adds included resources to `target`, by `Type/id`. */
 export function collectIncluded(target: Map<string, FhirResource>, resources: FhirResource[]): void {

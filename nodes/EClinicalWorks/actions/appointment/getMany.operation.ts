@@ -16,6 +16,7 @@ import { describeRange, resolveRange, resolveTimeZone } from '../../fhir/dates';
 import { isEcwStatement } from '../../fhir/ecw';
 import { idFromReference } from '../../fhir/ids';
 import { resolveLimit } from '../../fhir/patientSearch';
+import { appliedParameter } from '../../fhir/paging';
 import { buildLookup, simplifyAppointment, simplifyEncounter } from '../../fhir/simplify';
 import type { FhirResource } from '../../fhir/simplify';
 import { getFhirClient } from '../../transport';
@@ -237,7 +238,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	let sortedByServer = visitQuery.sortedByDate;
 	let firstPage = true;
 	for await (const bundle of client.searchPages(source.type, visitQuery.query, { pageSize })) {
-		if (firstPage && sortedByServer) sortedByServer = selfLinkHas(bundle, '_sort');
+		if (firstPage && sortedByServer) sortedByServer = appliedParameter(bundle, '_sort') !== false;
 		firstPage = false;
 		const split = splitBundle(bundle, source.type);
 		for (const [key, resource] of buildLookup(split.included)) included.set(key, resource);
@@ -294,17 +295,6 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		selected.map((visit) => (source.type === 'Appointment' ? simplifyAppointment(visit, lookup, zone) : simplifyEncounter(visit, lookup, zone, source.label))),
 		itemIndex,
 	);
-}
-
-/** Whether the server says (in its self link) that it applied a parameter. */
-function selfLinkHas(bundle: { link?: Array<{ relation?: string; url?: string }> }, parameter: string): boolean {
-	const self = bundle.link?.find((l) => l?.relation === 'self')?.url;
-	if (!self) return true;
-	try {
-		return new URL(self, 'http://self.invalid/').searchParams.has(parameter);
-	} catch {
-		return true;
-	}
 }
 
 /** The statuses of the visits in the range when the status filter went to the server (first page only). */

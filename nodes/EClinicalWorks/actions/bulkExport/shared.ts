@@ -15,6 +15,7 @@ import { cancelledError, hasQuery, publicUrl } from '../../fhir/bulk/util';
 import { isEcwHost } from '../../fhir/auth/discovery';
 import { InputError } from '../../fhir/errors';
 import { formatWait } from '../../fhir/retry';
+import { logInfo } from '../../transport/report';
 import { DEFAULT_PARALLEL_DOWNLOADS } from './fields';
 import { getFhirClient } from '../../transport';
 
@@ -58,9 +59,7 @@ export async function bulkSetup(ctx: IExecuteFunctions, itemIndex: number): Prom
 
 /** n8n's log (never a token, a URL or a record): what a long-running bulk export is waiting for. */
 export function logLongWait(ctx: IExecuteFunctions, message: string): void {
-	const logger = (ctx as { logger?: IExecuteFunctions['logger'] }).logger;
-	if (!logger || typeof logger.info !== 'function') return;
-	logger.info(`eClinicalWorks Bulk Export (node "${ctx.getNode().name}"): ${message}`);
+	logInfo(ctx, `Bulk Export: ${message}`);
 }
 
 /** One output hint for the waits of a minute or more in this item (they are in n8n's log too). */

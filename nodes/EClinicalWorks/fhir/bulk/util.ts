@@ -3,6 +3,7 @@ import { headerValue } from '../http';
 import type { HttpResponse } from '../http';
 import { parseErrorBody } from '../operationOutcome';
 import { LONG_WAIT_MS } from '../retry';
+import { describeRequest } from '../urls';
 import type { BodyStream, BulkRuntime } from './types';
 
 /** The same Retry-After parser as the FHIR client's (delta seconds, HTTP date, epoch time points). */
@@ -14,14 +15,7 @@ export function untilNextMinute(now: number): number {
 }
 
 /** Request label for errors: method and path only, never the query string. */
-export function requestLabel(method: string, url: string): string {
-	try {
-		const parsed = new URL(url);
-		return `${method} ${parsed.pathname}`;
-	} catch {
-		return method;
-	}
-}
+export const requestLabel = describeRequest;
 
 /**
  * A URL for output items: origin and path, no query string or fragment. Pre-signed file URLs carry
