@@ -146,3 +146,14 @@ test('Practitioner and Location filters are sent typed, so a server that indexes
 	const searches = p.client.requests.filter((r) => r.includes('/Appointment?'));
 	assert.ok(searches.every((r) => r.includes('practitioner=Practitioner%2Fpr-2') && r.includes('location=Location%2Floc-2')));
 });
+
+test('with Visits Within (Days) the filters go through the shared visit query, typed as well', async () => {
+	const sb = await sandbox({ profile: 'smart', quirks: { typedReferencesOnly: true } });
+	const p = await poller(sb, { options: { practitioner: 'Practitioner/pr-2', daysAhead: 7 } });
+	await p.poll();
+	const mine = sb.admin.createAppointment(code, { practitioner: 'pr-2', start: new Date(sb.now() + 2 * 86_400_000) });
+	sb.admin.createAppointment(code, { practitioner: 'pr-1', start: new Date(sb.now() + 2 * 86_400_000) });
+	assert.deepEqual(ids(await p.poll()), [mine.id]);
+	const searches = p.client.requests.filter((r) => r.includes('/Appointment?'));
+	assert.ok(searches.length > 0 && searches.every((r) => r.includes('practitioner=Practitioner%2Fpr-2') && r.includes('date=')), searches.join('\n'));
+});
