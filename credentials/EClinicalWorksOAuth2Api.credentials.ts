@@ -121,6 +121,15 @@ export class EClinicalWorksOAuth2Api implements ICredentialType {
 			typeOptions: { minValue: 0 },
 			description: 'Client-side pacing per practice (eClinicalWorks allows 250 per minute). 0 = no pacing.',
 		},
+		{
+			displayName: 'Processes Sharing This Limit',
+			name: 'rateLimitProcesses',
+			type: 'number',
+			default: 1,
+			typeOptions: { minValue: 1 },
+			description:
+				'How many n8n processes use this credential at the same time. 1 for a single n8n. In queue mode: the number of workers, plus 1 when the main process runs triggers for these practices. Each process keeps to Rate Limit divided by this number, so together they stay within the limit.',
+		},
 	];
 
 	test: ICredentialTestRequest = {

@@ -75,10 +75,11 @@ export function credentialFor(sandbox, client, extra = {}) {
 }
 
 /** A FhirClient over fetch with the same token handling as the n8n adapter (bearer header set here). */
-export function clientFor(data, { clock = realClock, context = {}, log, retry, maxPages, onLongWait } = {}) {
+export function clientFor(data, { clock = realClock, context = {}, log, retry, maxPages, onLongWait, pacer: ownPacer } = {}) {
 	const settings = backendSettings(data, context);
 	const http = fetchHttp({ log });
-	const pacer = pacerFor(settings.baseUrl, settings.rateLimitPerMinute);
+	// `pacer`: a pacer of its own, as another n8n process would have (default: this process's shared one)
+	const pacer = ownPacer ?? pacerFor(settings.baseUrl, settings.rateLimitPerMinute);
 	const tokenHttp = pacedHttp(http, pacer, clock, { waitForNextMinuteOn429: settings.isEcw, jitterMs: 10 });
 	let last;
 	const ensureToken = async () => {

@@ -62,6 +62,18 @@ export class Pacer {
 	}
 }
 
+/**
+ * One n8n process's share of a per-minute limit that `processes` processes spend at the same time
+ * (queue-mode workers, and the main process when it runs triggers for the same practices). Each
+ * paces itself to its share, so together they stay within the limit without talking to each other.
+ * 0 = no pacing.
+ */
+export function shareOfLimit(limitPerMinute: number, processes: number): number {
+	if (!(limitPerMinute > 0) || !Number.isFinite(limitPerMinute)) return 0;
+	const count = Number.isInteger(processes) && processes > 1 ? processes : 1;
+	return Math.max(1, Math.floor(limitPerMinute / count));
+}
+
 const pacers = new Map<string, Pacer>();
 
 /** The shared pacer for a key (the resolved FHIR base URL); null when pacing is off. */

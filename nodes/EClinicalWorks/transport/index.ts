@@ -5,14 +5,14 @@ import type {
 	IPollFunctions,
 } from 'n8n-workflow';
 
-import { backendSettings, encodeTokenContext, environmentOf, mintBackendToken, pacedHttp, resolveBaseUrl, CONTEXT_HEADER_NAME, ECW_RATE_LIMIT_PER_MINUTE } from '../fhir/auth/backend';
+import { backendSettings, encodeTokenContext, environmentOf, mintBackendToken, pacedHttp, resolveBaseUrl, sharingProcesses, CONTEXT_HEADER_NAME, ECW_RATE_LIMIT_PER_MINUTE } from '../fhir/auth/backend';
 import type { BackendSettings } from '../fhir/auth/backend';
 import { isEcwHost } from '../fhir/auth/discovery';
 import { tokenCache } from '../fhir/auth/tokenCache';
 import { FhirClient } from '../fhir/client';
 import { FhirError } from '../fhir/errors';
 import type { HttpFunction, HttpTransport } from '../fhir/http';
-import { pacerFor } from '../fhir/pacer';
+import { pacerFor, shareOfLimit } from '../fhir/pacer';
 import { httpFunctionFrom, toOptions, toResponse } from './n8nHttp';
 import { longWaitReporter } from './report';
 import type { FullResponse } from './n8nHttp';
@@ -157,7 +157,7 @@ function userLoginClient(ctx: FhirContext, data: Record<string, unknown>, option
 	const { baseUrl, practiceCode } = resolveBaseUrl(environment, String(data.baseUrl ?? ''), String(data.practiceCode ?? ''), options.practiceCode);
 	const isEcw = environment !== 'custom' || isEcwHost(baseUrl);
 	const rate = Number(data.rateLimitPerMinute ?? (isEcw ? ECW_RATE_LIMIT_PER_MINUTE : 0));
-	const pacer = pacerFor(baseUrl, Number.isFinite(rate) ? rate : 0);
+	const pacer = pacerFor(baseUrl, shareOfLimit(rate, sharingProcesses(data.rateLimitProcesses)));
 	// 401 is left to n8n: it refreshes the OAuth2 token and retries once.
 	const transport: HttpTransport = {
 		authorized: authorizedHttp(ctx, USER_LOGIN_CREDENTIAL, {}, [401]),

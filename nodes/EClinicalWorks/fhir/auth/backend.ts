@@ -4,6 +4,7 @@ import type { HttpFunction } from '../http';
 import { headerValue } from '../http';
 import { rateLimitDelay, retryPolicy } from '../retry';
 import type { RetryPolicy } from '../retry';
+import { shareOfLimit } from '../pacer';
 import type { Pacer } from '../pacer';
 import { DEFAULT_ECW_SCOPES, describeUnsupported, fittedDefaultScopes, unsupportedScopes, withBulkScope, withoutBulkScope } from '../scopes';
 import { isSigningAlgorithm } from './assertion';
@@ -54,6 +55,7 @@ export interface BackendSettings {
 	 */
 	fitScopes: boolean;
 	bulk: boolean;
+	/** This process's pace: the credential's limit divided among the processes sharing it. */
 	rateLimitPerMinute: number;
 	isEcw: boolean;
 	/** The token cache entry of this credential, practice and scope set. */
@@ -139,6 +141,23 @@ function configuredScopes(data: Record<string, unknown>, environment: Environmen
 	return LEGACY_DEFAULT_SCOPES.includes(ecwField) || ecwField === DEFAULT_ECW_SCOPES ? '' : ecwField;
 }
 
+/**
+ * "Processes Sharing This Limit": how many n8n processes spend the credential's rate limit at once.
+ * Empty (credentials saved before the field existed) = 1.
+ */
+export function sharingProcesses(value: unknown): number {
+	if (value === undefined || value === null || value === '') return 1;
+	const count = Number(value);
+	if (!Number.isInteger(count) || count < 1) {
+		throw new InputError(
+			'Processes Sharing This Limit',
+			`"${String(value).slice(0, 20)}" is not a whole number of 1 or more`,
+			'Enter how many n8n processes use this credential at the same time: 1 for a single n8n, or the number of queue-mode workers (plus 1 when the main process runs triggers for these practices).',
+		);
+	}
+	return count;
+}
+
 /** Reads the credential's data (as n8n hands it over) into settings for one practice and scope set. */
 export function backendSettings(data: Record<string, unknown>, context: TokenContext = {}): BackendSettings {
 	const environment = environmentOf(data.environment ?? (str(data.baseUrl) ? 'custom' : 'ecwProduction'));
@@ -180,7 +199,7 @@ export function backendSettings(data: Record<string, unknown>, context: TokenCon
 		scopes,
 		fitScopes,
 		bulk,
-		rateLimitPerMinute: Number.isFinite(rate) && rate > 0 ? Math.floor(rate) : 0,
+		rateLimitPerMinute: shareOfLimit(rate, sharingProcesses(data.rateLimitProcesses)),
 		isEcw,
 	};
 	const identity = {
