@@ -50,6 +50,22 @@ test('polling never goes below the floor, follows Retry-After, and caps a single
 	void sb;
 });
 
+test('a resumed export (initial wait 0) is checked at once, also with Max Total Wait 0 and a 30 s floor', async () => {
+	const { client } = await setup({ profile: 'ecw', bulkDelayMs: 200, pollRetryAfterSeconds: 120 });
+	const started = await kickoff(client, { ecw: true, level: 'group', groupId: 'grp-1', types: ['Patient'] });
+	await new Promise((r) => setTimeout(r, 300));
+	const t0 = Date.now();
+	const resumed = await pollUntilDone(client, started.statusUrl, runtime(), { floorMs: 30000, maxTotalWaitMs: 0, initialWaitMs: 0 });
+	assert.equal(resumed.state, 'complete', 'one check, no waiting: the export is done');
+	assert.equal(resumed.polls, 1);
+	assert.ok(Date.now() - t0 < 5000, 'no wait for the floor before the first check');
+	// just started (the kick-off's Retry-After ahead): Max Total Wait 0 returns without checking
+	const fresh = await kickoff(client, { ecw: true, level: 'group', groupId: 'grp-1', types: ['Encounter'] });
+	const pending = await pollUntilDone(client, fresh.statusUrl, runtime(), { floorMs: 30000, maxTotalWaitMs: 0, initialWaitMs: fresh.retryAfterMs });
+	assert.equal(pending.timedOut, true);
+	assert.equal(pending.polls, 0);
+});
+
 test('max total wait: returns in-progress with progress; a cancelled job then reads as gone', async () => {
 	const { client } = await setup({ profile: 'smart', bulkDelayMs: 60000, pollRetryAfterSeconds: 0 });
 	const { statusUrl } = await kickoff(client, { level: 'patient' });

@@ -182,7 +182,8 @@ export async function pollUntilDone(
 	let noHintWait = Math.max(floor, 1000);
 	let last: StatusResult | undefined;
 
-	let wait = options.initialWaitMs === undefined ? 0 : clampServer(options.initialWaitMs);
+	// 0 (a resumed export): check at once, whatever the floor, so Max Total Wait 0 still checks once
+	let wait = options.initialWaitMs ? clampServer(options.initialWaitMs) : 0;
 	let reason = 'the server\'s Retry-After on the kick-off';
 	for (;;) {
 		if (wait > 0) {
