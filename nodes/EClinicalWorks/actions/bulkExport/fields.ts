@@ -9,6 +9,14 @@ import type { INodeProperties } from 'n8n-workflow';
  */
 export const DEFAULT_PARALLEL_DOWNLOADS = 5;
 
+/**
+ * Files mode splits a file larger than this (MB) into parts that end at a line break. n8n's database
+ * binary mode (its default in queue mode) holds each binary item in memory while it stores it, and
+ * refuses items over its limit (512 MiB by default). With 5 downloads at once, 8 MB parts kept a
+ * worker within 150 MB above idle for a 1 GB export (docs/queue-mode.md, the queue-mode suite).
+ */
+export const DEFAULT_FILE_PART_MB = 8;
+
 export const levelField: INodeProperties = {
 	displayName: 'Level',
 	name: 'level',
@@ -226,6 +234,16 @@ export const downloadFields: INodeProperties[] = [
 		type: 'string',
 		default: 'data',
 		description: 'Name of the binary property that holds each file',
+		displayOptions: { show: { outputMode: ['files'] } },
+	},
+	{
+		displayName: 'Split Files Larger Than (MB)',
+		name: 'filePartMb',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: DEFAULT_FILE_PART_MB,
+		description:
+			"A larger file is output as several items (parts), each ending at a line break, so every part is a valid NDJSON file (fileName Patient-1.part-001.ndjson, with part and parts). Keeps n8n's memory low where binary data is kept in the database (n8n's default in queue mode), which holds each item in memory and refuses items over its size limit. 0 = one item per file, whatever its size.",
 		displayOptions: { show: { outputMode: ['files'] } },
 	},
 	{

@@ -8,6 +8,7 @@ import type { DownloadTarget } from '../../fhir/bulk/download';
 import type { BulkLevel, KickoffOptions } from '../../fhir/bulk/kickoff';
 import type { Manifest } from '../../fhir/bulk/manifest';
 import { parseNdjson } from '../../fhir/bulk/ndjson';
+import { partFileName, splitAtLines } from '../../fhir/bulk/parts';
 import { exportKey, keyForStatusUrl, readState, recordCompleted } from '../../fhir/bulk/state';
 import type { BodyStream, BulkClient, BulkRuntime } from '../../fhir/bulk/types';
 import { isAborted } from '../../fhir/bulk/types';
@@ -16,7 +17,7 @@ import { isEcwHost } from '../../fhir/auth/discovery';
 import { InputError } from '../../fhir/errors';
 import { formatWait } from '../../fhir/retry';
 import { logInfo } from '../../transport/report';
-import { DEFAULT_PARALLEL_DOWNLOADS } from './fields';
+import { DEFAULT_FILE_PART_MB, DEFAULT_PARALLEL_DOWNLOADS } from './fields';
 import { getFhirClient } from '../../transport';
 
 export interface LongWait {
@@ -180,6 +181,8 @@ export interface DownloadSettings {
 	limit: number;
 	parallel: number;
 	errorFiles: 'items' | 'warning';
+	/** Files mode: files larger than this are output in parts ending at a line break; 0 = never. */
+	partBytes: number;
 }
 
 export function readDownloadSettings(ctx: IExecuteFunctions, itemIndex: number): DownloadSettings {
@@ -190,7 +193,17 @@ export function readDownloadSettings(ctx: IExecuteFunctions, itemIndex: number):
 		limit: mode === 'records' ? Math.max(0, Number(ctx.getNodeParameter('recordLimit', itemIndex, 10000)) || 0) : 0,
 		parallel: Math.max(1, Math.min(16, Number(ctx.getNodeParameter('parallelDownloads', itemIndex, DEFAULT_PARALLEL_DOWNLOADS)) || DEFAULT_PARALLEL_DOWNLOADS)),
 		errorFiles: ctx.getNodeParameter('errorFiles', itemIndex, 'items') as 'items' | 'warning',
+		partBytes: mode === 'files' ? readPartBytes(ctx, itemIndex) : 0,
 	};
+}
+
+function readPartBytes(ctx: IExecuteFunctions, itemIndex: number): number {
+	const raw = ctx.getNodeParameter('filePartMb', itemIndex, DEFAULT_FILE_PART_MB) as unknown;
+	const mb = raw === '' || raw === undefined || raw === null ? DEFAULT_FILE_PART_MB : Number(raw);
+	if (!Number.isFinite(mb) || mb < 0) {
+		throw new InputError('Split Files Larger Than (MB)', `"${String(raw).slice(0, 20)}" is not a number of 0 or more`, `Enter a size in MB (default ${DEFAULT_FILE_PART_MB}), or 0 for one item per file.`);
+	}
+	return Math.round(mb * 1024 * 1024);
 }
 
 export interface DownloadOutcome {
@@ -269,6 +282,39 @@ export async function downloadManifest(
 		return { issues, codes };
 	};
 
+	/**
+	 * Files mode in parts: each part is stored as it is read, so memory holds one part per download.
+	 * A download retried after a failure mid-file reads the parts already stored again (bulk files do
+	 * not change) without storing them twice.
+	 */
+	const storeInParts = async (target: DownloadTarget, isError: boolean): Promise<INodeExecutionData[]> => {
+		const stored: INodeExecutionData[] = [];
+		await withFileRetries(client, target, runtime, {}, async (body) => {
+			await splitAtLines(body, settings.partBytes, async (part) => {
+				if (part.index < stored.length) return;
+				const binary = await ctx.helpers.prepareBinaryData(part.data, partFileName(target.fileName, part.index, part.index + 1), 'application/fhir+ndjson');
+				if (isAborted(runtime)) throw cancelledError();
+				stored.push({
+					json: { ...describe(target), count: part.records, bytes: part.data.length, ...(isError ? { errorFile: true } : {}) },
+					binary: { [settings.binaryProperty]: binary },
+					pairedItem: { item: itemIndex },
+				});
+			});
+		});
+		if (stored.length === 1) {
+			// one part: the file as it is, as without splitting
+			stored[0].json.count = target.file.count ?? stored[0].json.count;
+			stored[0].binary![settings.binaryProperty].fileName = target.fileName;
+			return stored;
+		}
+		stored.forEach((item, index) => {
+			const fileName = partFileName(target.fileName, index, stored.length);
+			item.binary![settings.binaryProperty].fileName = fileName;
+			item.json = { ...item.json, fileName, file: target.fileName, part: index + 1, parts: stored.length };
+		});
+		return stored;
+	};
+
 	const worker = async (target: DownloadTarget): Promise<INodeExecutionData[]> => {
 		const isError = target.kind === 'error';
 		if (isError && settings.errorFiles === 'warning') {
@@ -277,6 +323,7 @@ export async function downloadManifest(
 			for (const code of counted.codes) codeCounts.set(code, (codeCounts.get(code) ?? 0) + 1);
 			return [];
 		}
+		if (settings.mode === 'files' && settings.partBytes > 0) return await storeInParts(target, isError);
 		if (settings.mode === 'files') {
 			return await withFileRetries(client, target, runtime, {}, async (body) => {
 				const binary: IBinaryData = await ctx.helpers.prepareBinaryData(
