@@ -21,7 +21,8 @@ const chunked = (data, size) => Readable.from((function* () {
 async function split(data, maxBytes, chunkSize) {
 	const parts = [];
 	const result = await splitAtLines(chunked(data, chunkSize), maxBytes, async (part) => {
-		parts.push(part);
+		// a part's memory is reused for the next one: keep a copy
+		parts.push({ ...part, data: Buffer.from(part.data) });
 	});
 	return { parts, result };
 }
@@ -62,6 +63,15 @@ test('a line longer than a part stays whole (that part is larger); CRLF and a la
 	const split2 = await split(crlf, 600, 33);
 	assert.deepEqual(Buffer.concat(split2.parts.map((p) => p.data)), crlf);
 	assert.equal(split2.parts.reduce((n, p) => n + p.records, 0), 50);
+});
+
+test('every part within the size is built in the same memory (no garbage per part)', async () => {
+	const data = ndjson(400);
+	const seen = new Set();
+	await splitAtLines(chunked(data, 300), 2000, async (part) => {
+		seen.add(part.data.buffer);
+	});
+	assert.equal(seen.size, 1);
 });
 
 test('reading waits for each part to be stored (one part in memory at a time)', async () => {

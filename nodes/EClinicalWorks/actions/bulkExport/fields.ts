@@ -12,10 +12,11 @@ export const DEFAULT_PARALLEL_DOWNLOADS = 5;
 /**
  * Files mode splits a file larger than this (MB) into parts that end at a line break. n8n's database
  * binary mode (its default in queue mode) holds each binary item in memory while it stores it, and
- * refuses items over its limit (512 MiB by default). With 5 downloads at once, 8 MB parts kept a
- * worker within 150 MB above idle for a 1 GB export (docs/queue-mode.md, the queue-mode suite).
+ * refuses items over its limit (512 MiB by default). `npm run measure:queue-bulk`, 1 GB on a worker:
+ * 2 MB parts peaked at 100 MB above idle for one file and 120 MB for ~50 MB files 5 at a time
+ * (4 MB: 97 and 159; 8 MB: 117 and 173; no parts: failed at 1.8 GB, and 677 MB).
  */
-export const DEFAULT_FILE_PART_MB = 8;
+export const DEFAULT_FILE_PART_MB = 2;
 
 export const levelField: INodeProperties = {
 	displayName: 'Level',
@@ -217,7 +218,7 @@ export const downloadFields: INodeProperties[] = [
 				name: 'Files',
 				value: 'files',
 				description:
-					'One item per file with the NDJSON as binary data, streamed to n8n\'s binary storage (any size)',
+					'One item per file with the NDJSON as binary data, streamed to n8n\'s binary storage (a large file in parts, see below)',
 			},
 			{
 				name: 'Records',

@@ -10,6 +10,7 @@ import type { BodyStream } from './types';
 export interface FilePart {
 	/** 0-based position of the part in the file. */
 	index: number;
+	/** Valid until `onPart` resolves: the next part is read into the same memory. */
 	data: Buffer;
 	/** Non-blank lines (records) in the part. */
 	records: number;
@@ -38,7 +39,8 @@ function countRecords(data: Buffer): number {
 /**
  * Reads `stream` and calls `onPart` with parts of at most `maxBytes` that end at a line break (a
  * part is longer only when a single line is). Reading waits for `onPart`, so no more than one part
- * and one chunk of the stream are held at a time.
+ * and one chunk of the stream are held at a time, and every part is built in the same buffer
+ * (a gigabyte file would otherwise leave a gigabyte of garbage for the collector).
  */
 export async function splitAtLines(
 	stream: BodyStream,
@@ -46,7 +48,7 @@ export async function splitAtLines(
 	onPart: (part: FilePart) => Promise<void>,
 ): Promise<{ parts: number; bytes: number }> {
 	const size = Math.max(1, Math.floor(maxBytes));
-	let chunks: Buffer[] = [];
+	const chunks: Buffer[] = [];
 	let length = 0;
 	let bytes = 0;
 	let index = 0;
@@ -82,9 +84,16 @@ export async function splitAtLines(
 		return -1;
 	};
 
-	/** Removes the first `cut` bytes from the pending chunks, as one buffer. */
+	let reused: Buffer | undefined;
+	/** Removes the first `cut` bytes from the pending chunks, as one buffer (the reused one unless a line is longer than a part). */
 	const take = (cut: number): Buffer => {
-		const out = Buffer.allocUnsafe(cut);
+		let out: Buffer;
+		if (cut <= size) {
+			reused ??= Buffer.allocUnsafe(size);
+			out = reused.subarray(0, cut);
+		} else {
+			out = Buffer.allocUnsafe(cut);
+		}
 		let filled = 0;
 		while (filled < cut) {
 			const chunk = chunks[0];
@@ -122,12 +131,7 @@ export async function splitAtLines(
 			await emit(take(cut));
 		}
 	}
-	if (length > 0) {
-		const rest = Buffer.concat(chunks, length);
-		chunks = [];
-		length = 0;
-		await emit(rest);
-	}
+	if (length > 0) await emit(take(length));
 	return { parts: index, bytes };
 }
 
