@@ -54,6 +54,8 @@ const LOG_CAP = 10_000;
  * @property {number} [bulkServerBytesPerSecond=0] throughput cap shared by all file downloads, 0 = none (benchmarks)
  * @property {string[]} [redirectUris=[]]
  * @property {object[]} [faults=[]] faults injected at start
+ * @property {(entry: object) => void} [onRequest] called as each request arrives, with its log entry
+ *   (`t`, `method`, `path`, `query`, `remotePort`: the client's port, to tell which process sent it)
  */
 
 /**
@@ -109,6 +111,7 @@ class Sandbox {
 			bulkFileBytesPerSecond: options.bulkFileBytesPerSecond ?? 0,
 			bulkServerBytesPerSecond: options.bulkServerBytesPerSecond ?? 0,
 			redirectUris: options.redirectUris ?? [],
+			onRequest: options.onRequest ?? null,
 		};
 		for (const p of this.o.practices) if (!/^[A-Za-z0-9_-]+$/.test(p)) throw new Error(`invalid practice code ${p}`);
 		this.clockOffset = 0;
@@ -243,7 +246,8 @@ class Sandbox {
 	async handle(req, res, otherOrigin) {
 		const url = new URL(req.url ?? '/', 'http://sandbox');
 		const path = url.pathname;
-		const entry = { t: new Date(this.clock()).toISOString(), method: req.method, path, status: 0, practice: null, authorized: false, origin: otherOrigin ? 'other' : 'main' };
+		const entry = { t: new Date(this.clock()).toISOString(), method: req.method, path, status: 0, practice: null, authorized: false, origin: otherOrigin ? 'other' : 'main', remotePort: req.socket.remotePort };
+		if (this.o.onRequest) this.o.onRequest({ ...entry, query: url.search });
 		let counted = false;
 		res.on('close', () => {
 			if (!counted) return;

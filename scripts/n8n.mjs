@@ -100,11 +100,14 @@ export class N8n {
 		return res;
 	}
 
-	/** All workflows in one `n8n import:workflow --separate` (each n8n start-up costs seconds). */
-	async importWorkflows(workflows, dir) {
+	/**
+	 * All workflows in one `n8n import:workflow --separate` (each n8n start-up costs seconds).
+	 * `activeState: 'fromJson'` publishes those with `active: true` (queue mode only, n8n 2.x).
+	 */
+	async importWorkflows(workflows, dir, { activeState } = {}) {
 		mkdirSync(dir, { recursive: true });
 		for (const wf of workflows) writeFileSync(path.join(dir, `${wf.id}.json`), JSON.stringify(wf, null, 2));
-		const res = await this.cli(['import:workflow', '--separate', `--input=${dir}`]);
+		const res = await this.cli(['import:workflow', '--separate', `--input=${dir}`, ...(activeState ? [`--activeState=${activeState}`] : [])]);
 		const out = `${res.stdout}\n${res.stderr}`;
 		if (!/Successfully imported/i.test(out)) throw new Error(`n8n import:workflow did not confirm the import:\n${out.slice(-2000)}`);
 		return res;
