@@ -27,6 +27,7 @@ import { pacerFor } from '../nodes/EClinicalWorks/fhir/pacer';
 import { DEFAULT_ECW_SCOPES } from '../nodes/EClinicalWorks/fhir/scopes';
 import { ECW_ENABLE_APP_HINT } from '../nodes/EClinicalWorks/fhir/ecw';
 import { httpFunctionFrom } from '../nodes/EClinicalWorks/transport/n8nHttp';
+import { rateLimitProcessesField } from '../nodes/EClinicalWorks/transport/credentialFields';
 
 const privateKeyJwt = { show: { authMethod: ['privateKeyJwt'] } };
 const ecwEnvironments = ['ecwProduction', 'ecwSandbox'];
@@ -225,15 +226,7 @@ export class EClinicalWorksApi implements ICredentialType {
 			description: 'Client-side pacing per FHIR base URL, token requests included. 0 = no pacing.',
 			displayOptions: { show: { environment: ['custom'] } },
 		},
-		{
-			displayName: 'Processes Sharing This Limit',
-			name: 'rateLimitProcesses',
-			type: 'number',
-			default: 1,
-			typeOptions: { minValue: 1 },
-			description:
-				'How many n8n processes use this credential at the same time. 1 for a single n8n. In queue mode: the number of workers, plus 1 when the main process runs triggers for these practices. Each process keeps to Rate Limit divided by this number, so together they stay within the limit.',
-		},
+		rateLimitProcessesField,
 		{
 			displayName: 'Access Token',
 			name: 'accessToken',

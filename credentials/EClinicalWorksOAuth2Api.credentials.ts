@@ -2,6 +2,7 @@ import type { ICredentialTestRequest, ICredentialType, INodeProperties, Icon } f
 
 import { ECW_BASE_URL_TEMPLATES, ECW_RATE_LIMIT_PER_MINUTE, ENVIRONMENT_OPTIONS } from '../nodes/EClinicalWorks/fhir/auth/backend';
 import { DEFAULT_USER_SCOPES } from '../nodes/EClinicalWorks/fhir/scopes';
+import { rateLimitProcessesField } from '../nodes/EClinicalWorks/transport/credentialFields';
 
 const ECW_OAUTH = {
 	ecwProduction: 'https://oauthserver.eclinicalworks.com/oauth/oauth2',
@@ -121,15 +122,7 @@ export class EClinicalWorksOAuth2Api implements ICredentialType {
 			typeOptions: { minValue: 0 },
 			description: 'Client-side pacing per practice (eClinicalWorks allows 250 per minute). 0 = no pacing.',
 		},
-		{
-			displayName: 'Processes Sharing This Limit',
-			name: 'rateLimitProcesses',
-			type: 'number',
-			default: 1,
-			typeOptions: { minValue: 1 },
-			description:
-				'How many n8n processes use this credential at the same time. 1 for a single n8n. In queue mode: the number of workers, plus 1 when the main process runs triggers for these practices. Each process keeps to Rate Limit divided by this number, so together they stay within the limit.',
-		},
+		rateLimitProcessesField,
 	];
 
 	test: ICredentialTestRequest = {
