@@ -1,4 +1,5 @@
 import { cachedCapabilities, declaredResource } from './capabilities';
+import { isEcwStatement } from './ecw';
 import { FhirError, InputError } from './errors';
 import type { HttpMethod, HttpResponse, HttpTransport } from './http';
 import { headerValue } from './http';
@@ -344,6 +345,14 @@ export class FhirClient {
 	 */
 	async capabilities(options: { fresh?: boolean } = {}): Promise<CapabilityStatement> {
 		return await cachedCapabilities(`${this.credentialKey}|${this.baseUrl}`, this.now(), async () => await this.getJson('metadata'), options);
+	}
+
+	/**
+	 * Whether the server is eClinicalWorks: the credential says so (its environment or host), else its
+	 * CapabilityStatement does (eCW's facade publishes itself by name). Read only when needed.
+	 */
+	async isEcw(): Promise<boolean> {
+		return this.knownEcw || isEcwStatement(await this.capabilities());
 	}
 
 	async resourceCapability(type: string): Promise<CapabilityResource | undefined> {

@@ -2,7 +2,6 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workflow';
 
 import { toMillis } from '../fhir/changes';
-import { isEcwStatement } from '../fhir/ecw';
 import { resolveTimeZone } from '../fhir/dates';
 import type { Change } from '../fhir/changes';
 import { getFhirClient } from '../transport';
@@ -104,7 +103,7 @@ export async function pollTrigger(this: IPollFunctions): Promise<INodeExecutionD
 				caps,
 				included: result.included,
 				followUp: source.followUp,
-				ecw: client.knownEcw || isEcwStatement(caps),
+				ecw: await client.isEcw(),
 			});
 			if (result.interrupted) outcome.error = result.interrupted;
 		} catch (error) {

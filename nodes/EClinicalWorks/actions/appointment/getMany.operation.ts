@@ -13,7 +13,6 @@ import {
 } from '../../fhir/appointments';
 import type { IncludeWish, VisitFilter } from '../../fhir/appointments';
 import { describeRange, resolveRange, resolveTimeZone } from '../../fhir/dates';
-import { isEcwStatement } from '../../fhir/ecw';
 import { idFromReference } from '../../fhir/ids';
 import { resolveLimit } from '../../fhir/patientSearch';
 import { appliedParameter } from '../../fhir/paging';
@@ -213,7 +212,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 	const client = await getFhirClient.call(this, itemIndex);
 	const caps = await client.capabilities();
-	const ecw = client.knownEcw || isEcwStatement(caps);
+	const ecw = await client.isEcw();
 	const source = chooseSource(caps, requested, { ecw });
 	const filter: VisitFilter = {
 		range,

@@ -13,7 +13,6 @@ import { exportKey, keyForStatusUrl, readState, recordCompleted } from '../../fh
 import type { BodyStream, BulkClient, BulkRuntime } from '../../fhir/bulk/types';
 import { isAborted } from '../../fhir/bulk/types';
 import { cancelledError, hasQuery, publicUrl } from '../../fhir/bulk/util';
-import { isEcwHost } from '../../fhir/auth/discovery';
 import { InputError } from '../../fhir/errors';
 import { formatWait } from '../../fhir/retry';
 import { logInfo } from '../../transport/report';
@@ -41,8 +40,9 @@ export async function bulkSetup(ctx: IExecuteFunctions, itemIndex: number): Prom
 	const rules = ctx.getNodeParameter('serverRules', itemIndex, 'auto') as string;
 	let ecw = rules === 'ecw';
 	if (rules === 'auto') {
-		// the credential's eCW environment shows in the client's 429 policy (eCW blocks the rest of the minute)
-		ecw = isEcwHost(client.baseUrl) || fhirClient.policy?.waitForNextMinuteOn429 === true;
+		// the credential's eCW environment or an eCW host (not the CapabilityStatement: eCW's lists more
+		// export levels than eCW documents serving)
+		ecw = fhirClient.knownEcw;
 	}
 	const signal = typeof ctx.getExecutionCancelSignal === 'function' ? ctx.getExecutionCancelSignal() : undefined;
 	const longWaits: LongWait[] = [];

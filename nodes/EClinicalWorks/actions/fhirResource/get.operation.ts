@@ -2,7 +2,6 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { sourceLabel } from '../../fhir/appointments';
-import { isEcwStatement } from '../../fhir/ecw';
 import { simplifyResource } from '../../fhir/simplify';
 import type { FhirResource } from '../../fhir/simplify';
 import { getFhirClient } from '../../transport';
@@ -35,6 +34,6 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const caps = await client.capabilities();
 	checkInteraction(caps, type, 'read');
 	const resource = (await client.read(type, id)) as FhirResource;
-	const encounterSource = sourceLabel('Encounter', client.knownEcw || isEcwStatement(caps));
+	const encounterSource = sourceLabel('Encounter', await client.isEcw());
 	return toItems([output === 'raw' ? resource : simplifyResource(resource, { zone: this.getTimezone(), encounterSource })], itemIndex);
 }

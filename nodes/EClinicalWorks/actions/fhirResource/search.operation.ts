@@ -2,7 +2,6 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { sourceLabel } from '../../fhir/appointments';
-import { isEcwStatement } from '../../fhir/ecw';
 import { InputError } from '../../fhir/errors';
 import { checkSearchParameters } from '../../fhir/searchParameters';
 import { resolveLimit } from '../../fhir/patientSearch';
@@ -94,7 +93,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const client = await getFhirClient.call(this, itemIndex);
 	const caps = await client.capabilities();
 	checkInteraction(caps, type, 'search-type');
-	const ecw = client.knownEcw || isEcwStatement(caps);
+	const ecw = await client.isEcw();
 	// eClinicalWorks refuses undeclared parameters: stop here; elsewhere say so and send them
 	const { hints } = checkSearchParameters(caps, type, query, { strict: ecw });
 	for (const hint of hints) addHintOnce(this, `param:${hint}`, hint, 'warning');

@@ -5,7 +5,6 @@ import { buildPatientQuery, hasCriteria, noCriteriaError, resolveLimit } from '.
 import type { PatientCriteria } from '../../fhir/patientSearch';
 import { simplifyPatient } from '../../fhir/simplify';
 import type { FhirResource } from '../../fhir/simplify';
-import { isEcwStatement } from '../../fhir/ecw';
 import { getFhirClient } from '../../transport';
 import { limitField, outputField, returnAllField } from '../common/fields';
 import { toItems } from '../common/helpers';
@@ -128,7 +127,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const query = buildPatientQuery(criteria);
 
 	const client = await getFhirClient.call(this, itemIndex);
-	if (!hasCriteria(criteria) && (client.knownEcw || isEcwStatement(await client.capabilities()))) throw noCriteriaError();
+	if (!hasCriteria(criteria) && (await client.isEcw())) throw noCriteriaError();
 	const result = await client.search('Patient', query, { limit, pageSize: limit === undefined ? 100 : Math.min(limit, 100) });
 	const patients = result.matches as FhirResource[];
 	return toItems(output === 'raw' ? patients : patients.map(simplifyPatient), itemIndex);
