@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import './_logLevelInfo.mjs';
 import { runNode, shutdown } from '../helpers/n8n.mjs';
 import { startSandbox } from '../../sandbox/index.mjs';
+import { credentialFor } from '../transport/_support.mjs';
 
 const sandboxes = [];
 after(async () => {
@@ -23,21 +24,7 @@ async function sandbox(options) {
 
 function credentials(sb, scopes) {
 	const c = sb.client('sandbox-rs384');
-	return {
-		eClinicalWorksApi: {
-			environment: 'custom',
-			baseUrl: sb.baseUrl,
-			tokenUrl: sb.tokenUrl,
-			authMethod: 'privateKeyJwt',
-			clientId: c.clientId,
-			privateKey: c.privateKeyPem,
-			keyId: c.kid,
-			algorithm: c.alg,
-			// `customScopes` is the Other-server field on main since the credential split; `scopes` before it
-			scopes: scopes ?? c.scopes,
-			...(scopes ? { customScopes: scopes } : {}),
-		},
-	};
+	return { eClinicalWorksApi: credentialFor(sb, c, { tokenUrl: sb.tokenUrl, customScopes: scopes ?? c.scopes }) };
 }
 
 async function run(sb, operation, extra = {}, options = {}) {
