@@ -14,32 +14,23 @@ import { ENCRYPTION_KEY, N8n, installPackage, n8nEnv } from '../n8n.mjs';
  * `mode: 'regular'`: one n8n process on the same PostgreSQL, no Redis (the benchmark's baseline).
  */
 export function queueEnv({ pg, redis, mode = 'queue' }) {
-	if (mode === 'regular') {
-		return {
-			EXECUTIONS_MODE: 'regular',
-			DB_TYPE: 'postgresdb',
-			DB_POSTGRESDB_HOST: '127.0.0.1',
-			DB_POSTGRESDB_PORT: String(pg.port),
-			DB_POSTGRESDB_DATABASE: pg.database,
-			DB_POSTGRESDB_USER: pg.user,
-			DB_POSTGRESDB_PASSWORD: '',
-			N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem',
-			N8N_ENCRYPTION_KEY: ENCRYPTION_KEY,
-		};
-	}
-	return {
-		EXECUTIONS_MODE: 'queue',
+	const shared = {
 		DB_TYPE: 'postgresdb',
 		DB_POSTGRESDB_HOST: '127.0.0.1',
 		DB_POSTGRESDB_PORT: String(pg.port),
 		DB_POSTGRESDB_DATABASE: pg.database,
 		DB_POSTGRESDB_USER: pg.user,
 		DB_POSTGRESDB_PASSWORD: '',
+		N8N_ENCRYPTION_KEY: ENCRYPTION_KEY,
+	};
+	if (mode === 'regular') return { ...shared, EXECUTIONS_MODE: 'regular', N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem' };
+	return {
+		...shared,
+		EXECUTIONS_MODE: 'queue',
 		QUEUE_BULL_REDIS_HOST: '127.0.0.1',
 		QUEUE_BULL_REDIS_PORT: String(redis.port),
 		// what n8n documents for queue mode (and its default there): binary data in the database
 		N8N_DEFAULT_BINARY_DATA_MODE: 'database',
-		N8N_ENCRYPTION_KEY: ENCRYPTION_KEY,
 	};
 }
 
