@@ -9,20 +9,20 @@
 //   npm run bench:bulk -- 100m 1g --parallel 3 --rounds 3 [--no-records]
 //
 // Roles (internal): --role sandbox | --role node <json>.
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { exportOnce, firstMessage, forkRole, median, PAD, RECORD_BYTES, secretToken, sleep } from './bulk-bench.mjs';
+import { ROOT } from './lib.mjs';
+
 const SELF = fileURLToPath(import.meta.url);
-const ROOT = path.resolve(path.dirname(SELF), '..');
 const argv = process.argv.slice(2);
 const roleAt = argv.indexOf('--role');
 const role = roleAt >= 0 ? argv[roleAt + 1] : 'main';
 
-const RECORD_BYTES = 4950; // Patient with 4000 bytes of padding, measured
-const PAD = 4000;
 const PER_FILE = 10000; // ~50 MB files
 
 function parseSize(text) {
@@ -32,7 +32,6 @@ function parseSize(text) {
 	return Math.round(Number(m[1]) * mult);
 }
 const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------------------------
 if (role === 'sandbox') {
@@ -143,40 +142,9 @@ if (role === 'sandbox') {
 }
 
 // ------------------------------------------------------------------------------------------------
-function startChild(args, extraExecArgv = []) {
-	const child = fork(SELF, args, { execArgv: ['--import', 'tsx', ...extraExecArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT });
-	return child;
-}
-
 async function startSandboxChild(options) {
-	const child = startChild(['--role', 'sandbox', JSON.stringify(options)]);
-	const info = await new Promise((resolve, reject) => {
-		child.once('message', resolve);
-		child.once('exit', (code) => reject(new Error(`sandbox exited ${code}`)));
-	});
-	return { child, info };
-}
-
-async function token(info) {
-	const c = info.clients.find((x) => x.clientId === 'sandbox-secret');
-	const res = await fetch(info.tokenUrl, {
-		method: 'POST',
-		headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}` },
-		body: new URLSearchParams({ grant_type: 'client_credentials', scope: c.scopes }),
-	});
-	return (await res.json()).access_token;
-}
-
-async function exportOnce(info, bearer) {
-	const k = await fetch(`${info.baseUrl}/$export?_type=Patient`, { headers: { authorization: `Bearer ${bearer}`, prefer: 'respond-async', accept: 'application/fhir+json' } });
-	if (k.status !== 202) throw new Error(`kick-off ${k.status}`);
-	const statusUrl = k.headers.get('content-location');
-	for (;;) {
-		const r = await fetch(statusUrl, { headers: { authorization: `Bearer ${bearer}` } });
-		if (r.status === 200) return { statusUrl, manifest: await r.json() };
-		await r.arrayBuffer();
-		await sleep(50);
-	}
+	const child = forkRole(SELF, ['--role', 'sandbox', JSON.stringify(options)]);
+	return { child, info: await firstMessage(child, 'sandbox') };
 }
 
 function dirBytes(dir) {
@@ -217,7 +185,7 @@ async function curlDownload(manifest, bearer, parallel, total) {
 async function startRunner(info, statusUrl, parallel) {
 	const job = { ...info, client: info.clients.find((x) => x.clientId === 'sandbox-secret'), statusUrl, parallel };
 	delete job.clients;
-	const child = startChild(['--role', 'node', JSON.stringify(job)], ['--expose-gc', ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [])]);
+	const child = forkRole(SELF, ['--role', 'node', JSON.stringify(job)], ['--expose-gc', ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [])]);
 	const ready = await new Promise((resolve, reject) => {
 		child.once('message', resolve);
 		child.once('exit', (code) => reject(new Error(`node runner exited ${code}`)));
@@ -257,15 +225,11 @@ async function startRunner(info, statusUrl, parallel) {
 }
 
 async function bareDownload(manifest, bearer, parallel) {
-	const child = startChild(['--role', 'bare', JSON.stringify({ urls: manifest.output.map((f) => f.url), bearer, parallel })]);
+	const child = forkRole(SELF, ['--role', 'bare', JSON.stringify({ urls: manifest.output.map((f) => f.url), bearer, parallel })]);
 	return await new Promise((resolve, reject) => {
 		child.once('message', resolve);
 		child.once('exit', (code) => code && reject(new Error(`bare runner exited ${code}`)));
 	});
-}
-
-function median(xs) {
-	return [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 }
 
 async function benchSize(target, parallel, rounds) {
@@ -276,8 +240,8 @@ async function benchSize(target, parallel, rounds) {
 	const { child, info } = await startSandboxChild({ port: 0, profile: 'smart', patients, seed: 3, bulkDelayMs: 0, bulkRepeat: repeat, bulkPaddingBytes: PAD, maxResourcesPerFile: PER_FILE, tokenLifetimeSeconds: 3600 });
 	let runner;
 	try {
-		const bearer = await token(info);
-		const { statusUrl, manifest } = await exportOnce(info, bearer);
+		const bearer = await secretToken(info.tokenUrl, info.clients.find((x) => x.clientId === 'sandbox-secret'));
+		const { statusUrl, manifest } = await exportOnce(info.baseUrl, bearer);
 		const count = manifest.output.reduce((n, f) => n + f.count, 0);
 		const total = count * RECORD_BYTES;
 		console.log(`    manifest: ${manifest.output.length} files, ${count} records (~${mb(total)})`);
@@ -325,8 +289,8 @@ async function benchRecords(parallel) {
 	const { child, info } = await startSandboxChild({ port: 0, profile: 'smart', patients, seed: 3, bulkDelayMs: 0, bulkRepeat: repeat, maxResourcesPerFile: 20000, tokenLifetimeSeconds: 3600 });
 	let runner;
 	try {
-		const bearer = await token(info);
-		const { statusUrl, manifest } = await exportOnce(info, bearer);
+		const bearer = await secretToken(info.tokenUrl, info.clients.find((x) => x.clientId === 'sandbox-secret'));
+		const { statusUrl, manifest } = await exportOnce(info.baseUrl, bearer);
 		const count = manifest.output.reduce((n, f) => n + f.count, 0);
 		runner = await startRunner(info, statusUrl, parallel);
 		const curl = await curlDownload(manifest, bearer, parallel, count * 960);

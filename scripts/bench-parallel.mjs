@@ -19,7 +19,6 @@
 // the 1.67x of a server that latency alone limits. Change them to model another server.
 //
 // Roles (internal): --role sandbox <json> | --role node <json>.
-import { fork } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,17 +26,15 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 
+import { exportOnce, firstMessage, forkRole, median, PAD, RECORD_BYTES, secretToken } from './bulk-bench.mjs';
+
 const SELF = fileURLToPath(import.meta.url);
-const ROOT = path.resolve(path.dirname(SELF), '..');
 const argv = process.argv.slice(2);
 const roleAt = argv.indexOf('--role');
 const role = roleAt >= 0 ? argv[roleAt + 1] : 'main';
 
-const RECORD_BYTES = 4950; // a sandbox Patient with 4000 bytes of padding, measured by bench-bulk
-const PAD = 4000;
 const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
 const sec = (s) => `${s.toFixed(2)} s`;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function option(name, fallback) {
 	const i = argv.indexOf(`--${name}`);
@@ -89,39 +86,6 @@ if (role === 'sandbox') {
 	await main();
 }
 
-function child(args) {
-	return fork(SELF, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT });
-}
-
-function firstMessage(proc, what) {
-	return new Promise((resolve, reject) => {
-		proc.once('message', resolve);
-		proc.once('exit', (code) => reject(new Error(`${what} exited ${code}`)));
-	});
-}
-
-async function token(info) {
-	const c = info.client;
-	const res = await fetch(info.tokenUrl, {
-		method: 'POST',
-		headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}` },
-		body: new URLSearchParams({ grant_type: 'client_credentials', scope: c.scopes }),
-	});
-	return (await res.json()).access_token;
-}
-
-async function exportOnce(info, bearer) {
-	const k = await fetch(`${info.baseUrl}/$export?_type=Patient`, { headers: { authorization: `Bearer ${bearer}`, prefer: 'respond-async', accept: 'application/fhir+json' } });
-	if (k.status !== 202) throw new Error(`kick-off ${k.status}`);
-	const statusUrl = k.headers.get('content-location');
-	for (;;) {
-		const r = await fetch(statusUrl, { headers: { authorization: `Bearer ${bearer}` } });
-		if (r.status === 200) return { statusUrl, manifest: await r.json() };
-		await r.arrayBuffer();
-		await sleep(50);
-	}
-}
-
 /** The baseline: `parallel` downloads at a time, each streamed to its own file, plain fetch. */
 async function fetchAll(urls, bearer, parallel) {
 	const dir = mkdtempSync(path.join(tmpdir(), 'bench-parallel-'));
@@ -143,11 +107,6 @@ async function fetchAll(urls, bearer, parallel) {
 	const seconds = (performance.now() - t0) / 1000;
 	rmSync(dir, { recursive: true, force: true });
 	return { seconds, bytes };
-}
-
-function median(xs) {
-	const s = [...xs].sort((a, b) => a - b);
-	return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** Prints a heartbeat while `promise` runs: nothing silent for long. */
@@ -177,7 +136,7 @@ async function main() {
 	console.log(`Parallel downloads benchmark (${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
 	console.log(`  export: ${files} files of ~${fileKb} kB (${perFile} records each); levels ${levels.join(', ')}; ${rounds} rounds each`);
 	console.log(`  server model: ${latencyMs} ms to first byte, ${connMbps} MB/s per download, ${serverMbps} MB/s for the whole server`);
-	const sandbox = child([
+	const sandbox = forkRole(SELF, [
 		'--role',
 		'sandbox',
 		JSON.stringify({
@@ -197,12 +156,12 @@ async function main() {
 	const info = await firstMessage(sandbox, 'sandbox');
 	let runner;
 	try {
-		const bearer = await token(info);
-		const { statusUrl, manifest } = await exportOnce(info, bearer);
+		const bearer = await secretToken(info.tokenUrl, info.client);
+		const { statusUrl, manifest } = await exportOnce(info.baseUrl, bearer);
 		const urls = manifest.output.map((f) => f.url);
 		console.log(`  manifest: ${urls.length} files, ${manifest.output.reduce((n, f) => n + f.count, 0)} records`);
 
-		runner = child(['--role', 'node', JSON.stringify({ ...info, statusUrl })]);
+		runner = forkRole(SELF, ['--role', 'node', JSON.stringify({ ...info, statusUrl })]);
 		const ready = await firstMessage(runner, 'n8n runner');
 		console.log(`  n8n runner ready (binary data: ${ready.binaryMode})`);
 		const nodeRun = (parallel) =>
