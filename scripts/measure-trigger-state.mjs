@@ -3,7 +3,7 @@
 // for (the baseline, same run). Also the ids remembered at activation on a `_lastUpdated` server with
 // UUID version ids (the `created` seed), per 1,000 records.
 //
-// Runs the trigger's real per-practice poll (trigger/pollPractice.ts, the package's FhirClient over
+// Runs the trigger's real per-practice poll (trigger/strategies/index.ts, the package's FhirClient over
 // fetch) against the sandbox: `ecw` profile for the window, `smart` with uuidVersionIds for the seed.
 //
 //   npm run measure:trigger-state [-- --visits 1000,5000]
@@ -13,10 +13,10 @@ import { DateTime } from 'luxon';
 import { startSandbox } from '../sandbox/index.mjs';
 import { signAssertion } from '../sandbox/jwt.mjs';
 import { FhirClient } from '../nodes/EClinicalWorks/fhir/client.ts';
-import { pollPractice } from '../nodes/EClinicalWorks/trigger/pollPractice.ts';
+import { pollPractice } from '../nodes/EClinicalWorks/trigger/strategies/index.ts';
 import { watchedSource, watchedType } from '../nodes/EClinicalWorks/trigger/source.ts';
-import { pickStrategy } from '../nodes/EClinicalWorks/trigger/strategy.ts';
-import { SNAPSHOT_CAP } from '../nodes/EClinicalWorks/trigger/visitSnapshot.ts';
+import { pickStrategy } from '../nodes/EClinicalWorks/trigger/strategies/strategy.ts';
+import { SNAPSHOT_CAP } from '../nodes/EClinicalWorks/trigger/strategies/visitSnapshot.ts';
 import { SEED_LIMIT } from '../nodes/EClinicalWorks/fhir/changes.ts';
 
 const args = process.argv.slice(2);

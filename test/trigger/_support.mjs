@@ -6,9 +6,9 @@ import { DateTime } from 'luxon';
 import { startSandbox } from '../../sandbox/index.mjs';
 import { token } from '../sandbox/helpers.mjs';
 import { FhirClient } from '../../nodes/EClinicalWorks/fhir/client.ts';
-import { pollPractice } from '../../nodes/EClinicalWorks/trigger/pollPractice.ts';
+import { pollPractice } from '../../nodes/EClinicalWorks/trigger/strategies/index.ts';
 import { watchedSource, watchedType } from '../../nodes/EClinicalWorks/trigger/source.ts';
-import { pickStrategy } from '../../nodes/EClinicalWorks/trigger/strategy.ts';
+import { pickStrategy } from '../../nodes/EClinicalWorks/trigger/strategies/strategy.ts';
 
 export const DAY = 86_400_000;
 const started = [];

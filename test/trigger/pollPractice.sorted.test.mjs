@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { pollPractice } from '../../nodes/EClinicalWorks/trigger/pollPractice.ts';
+import { pollPractice } from '../../nodes/EClinicalWorks/trigger/strategies/index.ts';
 import { FhirError } from '../../nodes/EClinicalWorks/fhir/errors.ts';
 
 const T = (s) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();

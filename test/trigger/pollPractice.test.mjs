@@ -1,4 +1,4 @@
-// The trigger's per-practice poll (nodes/EClinicalWorks/trigger/pollPractice.ts), `_lastUpdated`
+// The trigger's per-practice poll (nodes/EClinicalWorks/trigger/strategies/index.ts), `_lastUpdated`
 // strategy, against the real sandbox, with the package's FhirClient over fetch (no n8n here; see
 // trigger.n8n.test.mjs for that, and pollWindow.test.mjs for servers without `_lastUpdated`).
 import { test, before, after } from 'node:test';

@@ -1,12 +1,12 @@
-// The date-window comparison (trigger/visitSnapshot.ts), the visit fingerprint and the strategy
+// The date-window comparison (trigger/strategies/visitSnapshot.ts), the visit fingerprint and the strategy
 // choice, as plain functions: the cases the sandbox cannot produce (version ids that are not
 // counters on Encounters, Appointment.created, states edited by hand).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { SnapshotComparison, decodeEntry, encodeEntry, readWindowState } from '../../nodes/EClinicalWorks/trigger/visitSnapshot.ts';
-import { visitFingerprint } from '../../nodes/EClinicalWorks/trigger/visitFingerprint.ts';
-import { pickStrategy } from '../../nodes/EClinicalWorks/trigger/strategy.ts';
+import { SnapshotComparison, decodeEntry, encodeEntry, readWindowState } from '../../nodes/EClinicalWorks/trigger/strategies/visitSnapshot.ts';
+import { visitFingerprint } from '../../nodes/EClinicalWorks/trigger/strategies/visitFingerprint.ts';
+import { pickStrategy } from '../../nodes/EClinicalWorks/trigger/strategies/strategy.ts';
 import { ECW_CAPABILITY_STATEMENT } from '../../sandbox/contracts/ecw.mjs';
 
 const H = 3600_000;

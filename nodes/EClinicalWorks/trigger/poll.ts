@@ -8,11 +8,11 @@ import { getFhirClient } from '../transport';
 import { toNodeError } from '../transport/errors';
 import { EVENT_PATIENT } from './description';
 import { toItems } from './output';
-import { pollPractice } from './pollPractice';
-import type { PracticePollResult } from './pollPractice';
+import { pollPractice } from './strategies';
+import type { PracticePollResult } from './strategies';
 import { watchedSource, watchedType } from './source';
 import { loadState, saveState, strategyOf } from './state';
-import { pickStrategy } from './strategy';
+import { pickStrategy } from './strategies/strategy';
 
 /** Pages read per poll when the server sorts by `_lastUpdated` (the next poll goes on from there). */
 const MAX_PAGES_PER_POLL = 50;

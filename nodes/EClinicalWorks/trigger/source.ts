@@ -6,8 +6,8 @@ import { supportsInclude } from '../fhir/capabilitySummary';
 import type { CapabilityStatement } from '../fhir/capabilitySummary';
 import { idFromReference } from '../fhir/ids';
 import { EVENT_PATIENT } from './description';
-import type { Strategy } from './strategy';
-import type { WindowBounds } from './visitSnapshot';
+import type { Strategy } from './strategies/strategy';
+import type { WindowBounds } from './strategies/visitSnapshot';
 
 /** Days the date-window strategy watches when Visits Within (Days) is 0: today and the next 13 days. */
 export const DEFAULT_WINDOW_DAYS = 14;

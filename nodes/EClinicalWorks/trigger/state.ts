@@ -2,9 +2,9 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { readState } from '../fhir/changes';
 import type { ChangeState } from '../fhir/changes';
-import type { Strategy } from './strategy';
-import { readWindowState } from './visitSnapshot';
-import type { WindowState } from './visitSnapshot';
+import type { Strategy } from './strategies/strategy';
+import { readWindowState } from './strategies/visitSnapshot';
+import type { WindowState } from './strategies/visitSnapshot';
 
 /**
  * Where the trigger keeps its positions in the workflow's static data: one state per practice
@@ -13,7 +13,7 @@ import type { WindowState } from './visitSnapshot';
  *
  *   staticData.practices[baseUrl][resourceType] =
  *     { strategy: 'lastUpdated', cursor, atCursor, recent, known, seed? }   (fhir/changes.ts)
- *   | { strategy: 'window', window, activatedAt, readAt, visits, movedOut } (visitSnapshot.ts)
+ *   | { strategy: 'window', window, activatedAt, readAt, visits, movedOut } (strategies/visitSnapshot.ts)
  *
  * States saved before strategies existed have no `strategy`: they are `lastUpdated` states.
  */

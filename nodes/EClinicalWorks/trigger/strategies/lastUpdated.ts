@@ -1,13 +1,12 @@
-import { splitBundle } from '../fhir/appointments';
-import { ChangeBatch, SEED_LIMIT, classify, emptyState, initialState, lastUpdatedQuery, toMillis, versionsAreCounters } from '../fhir/changes';
-import type { Change, ChangeState } from '../fhir/changes';
-import type { FhirClient } from '../fhir/client';
-import { FhirError } from '../fhir/errors';
-import type { FhirResource } from '../fhir/simplify';
-import { applied, collectIncluded, hasNext, serverTime } from './bundleInfo';
-import type { PracticePoll, PracticePollResult } from './practicePoll';
-import type { WatchedSource } from './source';
-import { wanted } from './wanted';
+import { splitBundle } from '../../fhir/appointments';
+import { ChangeBatch, SEED_LIMIT, classify, emptyState, initialState, lastUpdatedQuery, toMillis, versionsAreCounters } from '../../fhir/changes';
+import type { Change, ChangeState } from '../../fhir/changes';
+import type { FhirClient } from '../../fhir/client';
+import { FhirError } from '../../fhir/errors';
+import type { FhirResource } from '../../fhir/simplify';
+import { applied, collectIncluded, hasNext, serverTime, wanted } from './common';
+import type { PracticePoll, PracticePollResult } from './strategy';
+import type { WatchedSource } from '../source';
 
 /**
  * The `_lastUpdated` strategy, for servers that list what changed: see fhir/changes.ts for the

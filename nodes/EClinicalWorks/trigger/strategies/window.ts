@@ -1,15 +1,14 @@
-import { splitBundle } from '../fhir/appointments';
-import { classify, toMillis } from '../fhir/changes';
-import type { Change } from '../fhir/changes';
-import { FhirError, InputError } from '../fhir/errors';
-import type { FhirResource } from '../fhir/simplify';
-import { serverTime } from './bundleInfo';
-import type { PracticePoll, PracticePollResult } from './practicePoll';
-import type { WatchedSource } from './source';
+import { splitBundle } from '../../fhir/appointments';
+import { classify, toMillis } from '../../fhir/changes';
+import type { Change } from '../../fhir/changes';
+import { FhirError, InputError } from '../../fhir/errors';
+import type { FhirResource } from '../../fhir/simplify';
+import { serverTime, wanted } from './common';
+import type { PracticePoll, PracticePollResult } from './strategy';
+import type { WatchedSource } from '../source';
 import { visitStartMs } from './visitFingerprint';
 import { SNAPSHOT_CAP, SnapshotComparison } from './visitSnapshot';
 import type { MissingVisit, WindowBounds } from './visitSnapshot';
-import { wanted } from './wanted';
 
 /**
  * The date-window strategy against the server (the comparison itself is in visitSnapshot.ts): read

@@ -1,5 +1,5 @@
-import { classify, toMillis } from '../fhir/changes';
-import type { Change, TrackedResource } from '../fhir/changes';
+import { classify, toMillis } from '../../fhir/changes';
+import type { Change, TrackedResource } from '../../fhir/changes';
 import { visitFingerprint, visitStartMs } from './visitFingerprint';
 
 /**
@@ -18,7 +18,7 @@ import { visitFingerprint, visitStartMs } from './visitFingerprint';
  *   window was made shorter) is dropped silently: leaving the window is not a cancellation.
  * - A visit in the snapshot that should still be in the window but was not returned was moved out
  *   of it, changed so that it no longer matches the filters, or deleted: the poll reads it by id to
- *   tell which (see pollWindow.ts). Moved or changed: `updated` (or `cancelled`); gone: `deleted`.
+ *   tell which (see window.ts). Moved or changed: `updated` (or `cancelled`); gone: `deleted`.
  * - When the user changes the Location or Practitioner filter, the snapshot is taken again silently,
  *   as at activation (else every visit of the new filter would look new).
  *

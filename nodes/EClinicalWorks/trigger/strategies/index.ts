@@ -1,12 +1,12 @@
-import { pollLastUpdated } from './pollLastUpdated';
-import { pollWindow } from './pollWindow';
-import type { PracticePoll, PracticePollResult } from './practicePoll';
+import { pollLastUpdated } from './lastUpdated';
+import { pollWindow } from './window';
+import type { PracticePoll, PracticePollResult } from './strategy';
 
-export type { PracticePoll, PracticePollResult } from './practicePoll';
+export type { PracticePoll, PracticePollResult } from './strategy';
 
 /**
  * One poll of one practice, by the strategy chosen at activation (strategy.ts): `lastUpdated`
- * (pollLastUpdated.ts) or `window` (pollWindow.ts). In manual mode ("Fetch test event") it returns
+ * (lastUpdated.ts) or `window` (window.ts). In manual mode ("Fetch test event") it returns
  * the most recent matching record and no state.
  */
 export async function pollPractice(poll: PracticePoll): Promise<PracticePollResult> {
