@@ -161,7 +161,7 @@ test('download: token only to the FHIR origin and only when required; names; poo
 });
 
 test('Since from the date picker: the workflow time zone, or the offset the value carries', async () => {
-	const { toInstant } = await import('../../nodes/EClinicalWorks/actions/bulkExport/shared.ts');
+	const { toInstant } = await import('../../nodes/EClinicalWorks/actions/bulkExport/request.ts');
 	assert.equal(toInstant('2025-01-06T00:00:00', 'America/New_York'), '2025-01-06T00:00:00-05:00');
 	assert.equal(toInstant('2025-07-06T08:30:00', 'America/New_York'), '2025-07-06T08:30:00-04:00');
 	assert.equal(toInstant('2025-01-06T00:00:00Z', 'America/New_York'), '2025-01-06T00:00:00Z');

@@ -4,7 +4,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { cancelExport } from '../../fhir/bulk/cancel';
 import { clearInFlight, keyForStatusUrl } from '../../fhir/bulk/state';
 import { statusUrlField } from './fields';
-import { bulkSetup } from './shared';
+import { bulkSetup } from './setup';
 import { readStatusUrl } from './statusUrl';
 
 const properties: INodeProperties[] = [statusUrlField];

@@ -5,7 +5,8 @@ import { checkStatus } from '../../fhir/bulk/status';
 import { clearInFlight, keyForStatusUrl } from '../../fhir/bulk/state';
 import { serverRulesField, statusUrlField } from './fields';
 import { LONG_WAIT_MS, formatWait } from '../../fhir/retry';
-import { addHint, bulkSetup, manifestJson } from './shared';
+import { manifestJson } from './output';
+import { addHint, bulkSetup } from './setup';
 import { readStatusUrl } from './statusUrl';
 
 const properties: INodeProperties[] = [statusUrlField, serverRulesField];

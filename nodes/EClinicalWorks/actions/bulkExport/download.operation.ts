@@ -6,7 +6,8 @@ import type { Manifest } from '../../fhir/bulk/manifest';
 import { checkStatus } from '../../fhir/bulk/status';
 import { FhirError, InputError } from '../../fhir/errors';
 import { downloadFields, serverRulesField } from './fields';
-import { bulkSetup, downloadManifest, readDownloadSettings, reportLongWaits, summaryItem } from './shared';
+import { downloadManifest, readDownloadSettings, summaryItem } from './output';
+import { bulkSetup, reportLongWaits } from './setup';
 import { readStatusUrl } from './statusUrl';
 
 const properties: INodeProperties[] = [

@@ -20,19 +20,9 @@ import {
 	serverRulesField,
 	sinceFields,
 } from './fields';
-import {
-	addHint,
-	applySince,
-	bulkSetup,
-	cancelOnAbort,
-	ecwTypeNotes,
-	downloadManifest,
-	logLongWait,
-	readDownloadSettings,
-	readExportRequest,
-	reportLongWaits,
-	summaryItem,
-} from './shared';
+import { downloadManifest, readDownloadSettings, summaryItem } from './output';
+import { applySince, ecwTypeNotes, readExportRequest } from './request';
+import { addHint, bulkSetup, cancelOnAbort, logLongWait, reportLongWaits } from './setup';
 
 const properties: INodeProperties[] = [
 	levelField,

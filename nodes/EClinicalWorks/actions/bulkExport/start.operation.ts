@@ -5,7 +5,8 @@ import { kickoff } from '../../fhir/bulk/kickoff';
 import { isElsewhere } from '../../fhir/bulk/origin';
 import { recordStarted } from '../../fhir/bulk/state';
 import { advancedParametersField, groupField, levelField, resourceTypesField, serverRulesField, sinceFields } from './fields';
-import { addHint, applySince, bulkSetup, ecwTypeNotes, readExportRequest } from './shared';
+import { applySince, ecwTypeNotes, readExportRequest } from './request';
+import { addHint, bulkSetup } from './setup';
 
 const properties: INodeProperties[] = [
 	levelField,

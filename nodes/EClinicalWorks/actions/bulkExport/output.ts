@@ -1,178 +1,20 @@
-import { DateTime } from 'luxon';
-import { sleep } from 'n8n-workflow';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { cancelExport } from '../../fhir/bulk/cancel';
 import { planTargets, runPool, withFileRetries } from '../../fhir/bulk/download';
 import type { DownloadTarget } from '../../fhir/bulk/download';
-import type { BulkLevel, KickoffOptions } from '../../fhir/bulk/kickoff';
 import type { Manifest } from '../../fhir/bulk/manifest';
 import { parseNdjson } from '../../fhir/bulk/ndjson';
 import { partFileName, splitAtLines } from '../../fhir/bulk/parts';
-import { exportKey, keyForStatusUrl, readState, recordCompleted } from '../../fhir/bulk/state';
-import type { BodyStream, BulkClient, BulkRuntime } from '../../fhir/bulk/types';
+import { keyForStatusUrl, recordCompleted } from '../../fhir/bulk/state';
+import type { BodyStream } from '../../fhir/bulk/types';
 import { isAborted } from '../../fhir/bulk/types';
 import { cancelledError, hasQuery, publicUrl } from '../../fhir/bulk/util';
 import { InputError } from '../../fhir/errors';
-import { formatWait } from '../../fhir/retry';
-import { logInfo } from '../../transport/report';
 import { DEFAULT_FILE_PART_MB, DEFAULT_PARALLEL_DOWNLOADS } from './fields';
-import { getFhirClient } from '../../transport';
+import { addHint } from './setup';
+import type { BulkSetup } from './setup';
 
-export interface LongWait {
-	ms: number;
-	reason: string;
-}
-
-export interface BulkSetup {
-	client: BulkClient;
-	runtime: BulkRuntime;
-	ecw: boolean;
-	/** Waits of a minute or more in this item, for the output hint (each is also logged as it starts). */
-	longWaits: LongWait[];
-}
-
-
-/** The FHIR client with the bulk scope (eCW: system/Group.read), the runtime and the server rules. */
-export async function bulkSetup(ctx: IExecuteFunctions, itemIndex: number): Promise<BulkSetup> {
-	const fhirClient = await getFhirClient.call(ctx, itemIndex, { bulk: true });
-	const client: BulkClient = fhirClient;
-	const rules = ctx.getNodeParameter('serverRules', itemIndex, 'auto') as string;
-	let ecw = rules === 'ecw';
-	if (rules === 'auto') {
-		// the credential's eCW environment or an eCW host (not the CapabilityStatement: eCW's lists more
-		// export levels than eCW documents serving)
-		ecw = fhirClient.knownEcw;
-	}
-	const signal = typeof ctx.getExecutionCancelSignal === 'function' ? ctx.getExecutionCancelSignal() : undefined;
-	const longWaits: LongWait[] = [];
-	const runtime: BulkRuntime = {
-		sleep: async (ms, abortSignal) => await sleep(ms, abortSignal),
-		now: () => Date.now(),
-		signal,
-		onLongWait: (ms, reason) => {
-			longWaits.push({ ms, reason });
-			logLongWait(ctx, `waiting ${formatWait(ms)} for ${reason}`);
-		},
-	};
-	return { client, runtime, ecw, longWaits };
-}
-
-/** n8n's log (never a token, a URL or a record): what a long-running bulk export is waiting for. */
-export function logLongWait(ctx: IExecuteFunctions, message: string): void {
-	logInfo(ctx, `Bulk Export: ${message}`);
-}
-
-/** One output hint for the waits of a minute or more in this item (they are in n8n's log too). */
-export function reportLongWaits(ctx: IExecuteFunctions, setup: BulkSetup): void {
-	const waits = setup.longWaits;
-	if (waits.length === 0) return;
-	const total = waits.reduce((sum, w) => sum + w.ms, 0);
-	const longest = [...waits].sort((a, b) => b.ms - a.ms).slice(0, 3);
-	const detail = longest.map((w) => `${formatWait(w.ms)} for ${w.reason}`).join('; ');
-	addHint(
-		ctx,
-		`Waited longer than a minute ${waits.length === 1 ? 'once' : `${waits.length} times`} (${formatWait(total)} in all): ${detail}.`,
-		'info',
-	);
-}
-
-/**
- * Best-effort DELETE of the export when the execution is cancelled while this node waits for it or
- * downloads it (where n8n lets the node notice). Returns the function that ends that watch.
- */
-export function cancelOnAbort(ctx: IExecuteFunctions, setup: BulkSetup, statusUrl: () => string | undefined): () => void {
-	let watching = true;
-	if (typeof ctx.onExecutionCancellation === 'function') {
-		ctx.onExecutionCancellation(() => {
-			const url = statusUrl();
-			if (watching && url) void cancelExport(setup.client, url).catch(() => undefined);
-		});
-	}
-	return () => {
-		watching = false;
-	};
-}
-
-function splitList(value: unknown): string[] {
-	if (Array.isArray(value)) return value.map(String).map((v) => v.trim()).filter((v) => v !== '');
-	if (typeof value === 'string') return value.split(',').map((v) => v.trim()).filter((v) => v !== '');
-	return [];
-}
-
-function readGroupId(ctx: IExecuteFunctions, itemIndex: number): string {
-	const raw = ctx.getNodeParameter('groupId', itemIndex, '', { extractValue: true }) as unknown;
-	let id = typeof raw === 'string' ? raw.trim() : String(raw ?? '').trim();
-	// accept "Group/123" or a full URL pasted by the user
-	const match = /(?:^|\/)Group\/([^/?#]+)\/?(?:[?#].*)?$/.exec(id);
-	if (match) id = match[1];
-	return id;
-}
-
-export interface ExportRequest {
-	options: KickoffOptions;
-	key: string;
-	sinceMode: string;
-}
-
-/** Reads the export fields into kick-off options (without _since for "last successful"). */
-export function readExportRequest(ctx: IExecuteFunctions, itemIndex: number, setup: BulkSetup): ExportRequest {
-	const level = ctx.getNodeParameter('level', itemIndex, 'group') as BulkLevel;
-	const groupId = level === 'group' ? readGroupId(ctx, itemIndex) : undefined;
-	const types = splitList(ctx.getNodeParameter('resourceTypes', itemIndex, []));
-	const params = ctx.getNodeParameter('exportParameters', itemIndex, {}) as IDataObject;
-	const sinceMode = ctx.getNodeParameter('sinceMode', itemIndex, 'none') as string;
-	let since: string | undefined;
-	if (sinceMode === 'date') {
-		const raw = ctx.getNodeParameter('sinceDate', itemIndex, '') as unknown;
-		since = toInstant(raw, ctx.getTimezone());
-	}
-	const options: KickoffOptions = {
-		level,
-		groupId,
-		types,
-		since,
-		typeFilter: splitList(params.typeFilter),
-		elements: splitList(params.elements),
-		outputFormat: params.outputFormat === undefined ? 'application/fhir+ndjson' : (params.outputFormat as string) || undefined,
-		method: (params.method as 'GET' | 'POST' | undefined) ?? 'GET',
-		ecw: setup.ecw,
-	};
-	const key = exportKey({ baseUrl: setup.client.baseUrl, level, groupId, types });
-	return { options, key, sinceMode };
-}
-
-/** A date-time from the date picker (or an expression) as a FHIR instant with an offset. */
-export function toInstant(raw: unknown, zone: string): string {
-	let value: DateTime;
-	if (raw instanceof Date) value = DateTime.fromJSDate(raw);
-	else if (DateTime.isDateTime(raw)) value = raw;
-	else if (typeof raw === 'string' && raw.trim() !== '') value = DateTime.fromISO(raw.trim(), { zone, setZone: true });
-	else throw new InputError('Changed Since', 'is empty', 'Pick a date and time, or choose Since "Everything".');
-	if (!value.isValid) throw new InputError('Changed Since', 'is not a valid date and time', 'Pick a date and time, e.g. 2025-01-06T00:00:00.');
-	return value.toISO({ suppressMilliseconds: true }) as string;
-}
-
-/** eClinicalWorks notes about what some types export (shown as hints, never blocking). */
-export function ecwTypeNotes(ctx: IExecuteFunctions, setup: BulkSetup, request: ExportRequest): void {
-	if (!setup.ecw) return;
-	const types = request.options.types ?? [];
-	const all = types.length === 0;
-	const notes: string[] = [];
-	const wide = ['Practitioner', 'Location'].filter((t) => all || types.includes(t));
-	if (wide.length > 0) {
-		notes.push(`eClinicalWorks exports every ${wide.join(' and ')} in the EMR, not only those linked to the Group's patients`);
-	}
-	if (types.includes('DocumentReference')) notes.push('eClinicalWorks DocumentReference exports also pull the documents (Binary): expect large files');
-	for (const note of notes) addHint(ctx, `${note}.`, 'info');
-}
-
-/** Applies "since last successful export" from workflow static data. */
-export function applySince(ctx: IExecuteFunctions, request: ExportRequest): void {
-	if (request.sinceMode !== 'lastSuccess') return;
-	const state = readState(ctx.getWorkflowStaticData('node'), request.key);
-	request.options.since = state.lastTransactionTime;
-}
+/** A finished export's files read into n8n items: Files (binary, in parts) or Records, and the summary. */
 
 export interface DownloadSettings {
 	mode: 'files' | 'records';
@@ -213,13 +55,6 @@ export interface DownloadOutcome {
 	files: number;
 	records: number;
 	errorIssues: number;
-}
-
-export function addHint(ctx: IExecuteFunctions, message: string, type: 'info' | 'warning'): void {
-	const withHints = ctx as IExecuteFunctions & { addExecutionHints?: IExecuteFunctions['addExecutionHints'] };
-	if (typeof withHints.addExecutionHints === 'function') {
-		withHints.addExecutionHints({ message, type, location: 'outputPane' });
-	}
 }
 
 function addWarning(ctx: IExecuteFunctions, message: string): void {
