@@ -64,7 +64,7 @@ export class AuthServer {
 		this.revokedBefore = 0; // tokens issued with gen < this are revoked
 		this.gen = 0;
 		const k = keys();
-		const { backend: backendScopes, user: userScopes, es384Client } = o.contract.clientScopes;
+		const { backend: backendScopes, user: userScopes, es384Client, secretClient } = o.contract.clientScopes;
 		const secret = crypto.createHash('sha256').update(`sandbox-secret-${o.seed}`).digest('base64url').slice(0, 32);
 		const rsaClient = (clientId, pair, scopes, description) => ({ clientId, description, authMethod: 'private_key_jwt', alg: 'RS384', kid: `${clientId}-key-1`, privateKeyPem: pair.privateKeyPem, publicJwk: { ...pair.publicJwk, kid: `${clientId}-key-1`, alg: 'RS384', use: 'sig' }, publicKey: pair.publicKey, clientSecret: null, scopes });
 		/** @type {any[]} */
@@ -72,7 +72,8 @@ export class AuthServer {
 			rsaClient('sandbox-rs384', k.rsa, backendScopes, 'backend services, private_key_jwt RS384, all read scopes incl. Group'),
 			// eCW documents RS384 only: its profile has no ES384 client
 			...(es384Client ? [{ clientId: 'sandbox-es384', description: 'backend services, private_key_jwt ES384, all read scopes incl. Group', authMethod: 'private_key_jwt', alg: 'ES384', kid: 'sandbox-es384-key-1', privateKeyPem: k.ec.privateKeyPem, publicJwk: { ...k.ec.publicJwk, kid: 'sandbox-es384-key-1', alg: 'ES384', use: 'sig' }, publicKey: k.ec.publicKey, clientSecret: null, scopes: backendScopes }] : []),
-			{ clientId: 'sandbox-secret', description: 'backend services, client_secret_basic (client_secret_post also accepted), all read scopes incl. Group', authMethod: 'client_secret_basic', alg: null, kid: null, privateKeyPem: null, publicJwk: null, clientSecret: secret, scopes: backendScopes },
+			// eCW's backend services are key-only: its profile has no client-secret backend client
+			...(secretClient ? [{ clientId: 'sandbox-secret', description: 'backend services, client_secret_basic (client_secret_post also accepted), all read scopes incl. Group', authMethod: 'client_secret_basic', alg: null, kid: null, privateKeyPem: null, publicJwk: null, clientSecret: secret, scopes: backendScopes }] : []),
 			rsaClient('sandbox-patient-only', k.rsa2, 'system/Patient.read', 'backend services, private_key_jwt RS384, LIMITED: only system/Patient.read (for 403 tests)'),
 			{ clientId: 'sandbox-user-pkce', description: 'public client, authorization code + PKCE S256 (auto-approved demo user)', authMethod: 'none', alg: null, kid: null, privateKeyPem: null, publicJwk: null, clientSecret: null, scopes: userScopes, redirectUris: o.redirectUris },
 		];
@@ -121,9 +122,13 @@ export class AuthServer {
 		this.revokedBefore = ++this.gen;
 	}
 
+	/**
+	 * `tokenEntry`: the log entry of the token request; the request is charged to a practice's budget
+	 * when the token is first used there (the token URL names no practice).
+	 */
 	issue(clientId, scope, lifetime, extra = {}) {
 		const token = randomToken(32);
-		this.tokens.set(token, { clientId, scope, granted: scope.split(' ').map((x) => parseScope(x, { readImpliesSearch: this.contract.scopes.readImpliesSearch })).filter(Boolean), exp: this.now() + lifetime * 1000, gen: this.gen, ...extra });
+		this.tokens.set(token, { clientId, scope, granted: scope.split(' ').map((x) => parseScope(x, { readImpliesSearch: this.contract.scopes.readImpliesSearch })).filter(Boolean), exp: this.now() + lifetime * 1000, gen: this.gen, issuedAt: this.now(), chargedTo: null, ...extra });
 		if (this.tokens.size > 50_000) {
 			const t = this.now();
 			for (const [k, v] of this.tokens) if (v.exp < t) this.tokens.delete(k);
@@ -160,9 +165,11 @@ export class AuthServer {
 
 	// ---------- token endpoint ----------
 	/**
+	 * One token URL for every practice, as eCW's: a token request names no practice, so nothing is
+	 * refused here for a practice that has not enabled the app (its FHIR calls are).
 	 * @param {Record<string,string|undefined>} headers
 	 * @param {string} bodyText
-	 * @param {{ tokenUrl: string, rejected: (aud: string|null) => boolean }} ctx
+	 * @param {{ tokenUrls: string[], entry?: object }} ctx tokenUrls: what `aud` may be (the URL posted to, or the one discovery names)
 	 */
 	token(headers, bodyText, ctx) {
 		const ct = String(headers['content-type'] ?? '');
@@ -170,14 +177,12 @@ export class AuthServer {
 		const form = new URLSearchParams(bodyText);
 		const grant = form.get('grant_type');
 		if (!['client_credentials', 'authorization_code', 'refresh_token'].includes(grant ?? '')) throw new OAuthError(400, 'unsupported_grant_type', `grant_type ${grant ?? '(missing)'} is not supported`);
-		const client = this.authenticateClient(headers, form, ctx.tokenUrl);
-		const hint = form.get('aud') ?? form.get('practice');
-		if (ctx.rejected(hint)) throw new OAuthError(401, 'invalid_client', 'The application is not enabled for this practice');
+		const client = this.authenticateClient(headers, form, ctx.tokenUrls);
 		if (grant === 'client_credentials') {
 			if (client.authMethod === 'none') throw new OAuthError(400, 'unauthorized_client', 'A public client cannot use client_credentials');
 			const scope = this.validateScopes(client, form.get('scope'), true);
 			const lifetime = this.o.tokenLifetimeSeconds;
-			return { access_token: this.issue(client.clientId, scope, lifetime), token_type: 'Bearer', expires_in: lifetime, scope };
+			return { access_token: this.issue(client.clientId, scope, lifetime, { tokenEntry: ctx.entry ?? null }), token_type: 'Bearer', expires_in: lifetime, scope };
 		}
 		if (grant === 'authorization_code') {
 			const code = form.get('code') ?? '';
@@ -190,7 +195,7 @@ export class AuthServer {
 			if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier)) throw new OAuthError(400, 'invalid_grant', 'code_verifier missing or malformed');
 			const challenge = crypto.createHash('sha256').update(verifier).digest('base64url');
 			if (challenge !== rec.challenge) throw new OAuthError(400, 'invalid_grant', 'code_verifier does not match code_challenge');
-			return this.userTokenResponse(client.clientId, rec.scope, rec.patient);
+			return this.userTokenResponse(client.clientId, rec.scope, rec.patient, ctx.entry);
 		}
 		// refresh_token
 		const rt = form.get('refresh_token') ?? '';
@@ -207,12 +212,12 @@ export class AuthServer {
 			if (extra.length) throw new OAuthError(400, 'invalid_scope', `Scope ${extra[0]} was not granted originally`);
 			scope = asked.join(' ');
 		}
-		return this.userTokenResponse(client.clientId, scope, rec.patient);
+		return this.userTokenResponse(client.clientId, scope, rec.patient, ctx.entry);
 	}
 
-	userTokenResponse(clientId, scope, patient) {
+	userTokenResponse(clientId, scope, patient, tokenEntry = null) {
 		const lifetime = this.o.userTokenLifetimeSeconds;
-		const body = { access_token: this.issue(clientId, scope, lifetime, { patient }), token_type: 'Bearer', expires_in: lifetime, scope };
+		const body = { access_token: this.issue(clientId, scope, lifetime, { patient, tokenEntry }), token_type: 'Bearer', expires_in: lifetime, scope };
 		if (patient && scope.split(' ').includes('launch/patient')) body.patient = patient;
 		if (scope.split(' ').includes('offline_access')) {
 			const rt = randomToken(32);
@@ -241,7 +246,7 @@ export class AuthServer {
 		return list.join(' ');
 	}
 
-	authenticateClient(headers, form, tokenUrl) {
+	authenticateClient(headers, form, tokenUrls) {
 		const auth = String(headers.authorization ?? '');
 		if (/^Basic\s/i.test(auth)) {
 			let id, secret;
@@ -259,7 +264,7 @@ export class AuthServer {
 		const assertion = form.get('client_assertion');
 		if (assertionType || assertion) {
 			if (assertionType !== ASSERTION_TYPE) throw new OAuthError(401, 'invalid_client', `client_assertion_type must be ${ASSERTION_TYPE}`);
-			return this.checkAssertion(assertion ?? '', form.get('client_id'), tokenUrl);
+			return this.checkAssertion(assertion ?? '', form.get('client_id'), tokenUrls);
 		}
 		if (form.get('client_secret') !== null) return this.checkSecret(form.get('client_id') ?? '', form.get('client_secret'));
 		const id = form.get('client_id');
@@ -281,15 +286,38 @@ export class AuthServer {
 		return c;
 	}
 
-	checkAssertion(assertion, formClientId, tokenUrl) {
+	/**
+	 * A token request the server received but did not answer (a fault, the rate limit): the assertion
+	 * was seen, so its jti counts as used and sending the same assertion again is a replay.
+	 */
+	rememberAssertion(bodyText) {
+		const assertion = new URLSearchParams(bodyText ?? '').get('client_assertion');
+		if (!assertion) return;
+		try {
+			const { payload } = decodeJwt(assertion);
+			if (typeof payload.iss !== 'string' || typeof payload.jti !== 'string') return;
+			const key = `${payload.iss} ${payload.jti}`;
+			if (!this.jtis.has(key)) this.jtis.set(key, typeof payload.exp === 'number' ? payload.exp : this.now() / 1000 + MAX_ASSERTION_LIFETIME_S);
+		} catch {
+			// not an assertion: nothing to remember
+		}
+	}
+
+	checkAssertion(assertion, formClientId, tokenUrls) {
+		// eCW: an expired or malformed assertion is 400 invalid_grant; elsewhere (and for the rest) 401 invalid_client
+		const expiredOrMalformed = this.contract.assertionExpiredOrMalformed ?? { status: 401, error: 'invalid_client' };
+		const malformed = (msg) => {
+			throw new OAuthError(expiredOrMalformed.status, expiredOrMalformed.error, msg);
+		};
 		let d;
 		try {
 			d = decodeJwt(assertion);
 		} catch {
-			throw new OAuthError(401, 'invalid_client', 'Malformed client_assertion');
+			malformed('Malformed client_assertion');
 		}
 		const { header, payload } = d;
 		const fail = (msg) => {
+			if (this.contract.quirks?.assertionErrorInvalidRequest) throw new OAuthError(400, 'invalid_request', msg);
 			throw new OAuthError(401, 'invalid_client', msg);
 		};
 		if (header.typ !== undefined && header.typ !== 'JWT') fail('typ must be JWT');
@@ -305,13 +333,13 @@ export class AuthServer {
 		if (header.jku !== undefined && header.jku !== `${this.origin}/sandbox/clients/${c.clientId}/jwks.json`) fail('jku does not match the registered JWKS URL');
 		if (!verifySignature(d, c.alg, c.publicKey)) fail('Invalid client_assertion signature');
 		const auds = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-		if (!auds.includes(tokenUrl)) fail('aud must be the token URL');
+		if (!auds.some((a) => tokenUrls.includes(a))) fail('aud must be the token URL');
 		const nowS = this.now() / 1000;
-		if (typeof payload.exp !== 'number') fail('exp is required');
-		if (payload.exp <= nowS - CLOCK_SKEW_S) fail('client_assertion expired');
-		if (payload.exp > nowS + MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) fail('exp must be at most 5 minutes in the future');
-		if (typeof payload.nbf === 'number' && payload.nbf > nowS + CLOCK_SKEW_S) fail('client_assertion not yet valid (nbf)');
-		if (typeof payload.jti !== 'string' || !payload.jti) fail('jti is required');
+		if (typeof payload.exp !== 'number') malformed('exp is required');
+		if (payload.exp <= nowS - CLOCK_SKEW_S) malformed('client_assertion expired');
+		if (payload.exp > nowS + MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) malformed('exp must be at most 5 minutes in the future');
+		if (typeof payload.nbf === 'number' && payload.nbf > nowS + CLOCK_SKEW_S) malformed('client_assertion not yet valid (nbf)');
+		if (typeof payload.jti !== 'string' || !payload.jti) malformed('jti is required');
 		const key = `${c.clientId} ${payload.jti}`;
 		for (const [k, exp] of this.jtis) if (exp < nowS - CLOCK_SKEW_S) this.jtis.delete(k); else break;
 		if (this.jtis.has(key)) fail('jti replayed');

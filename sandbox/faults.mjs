@@ -2,8 +2,8 @@
 // Request faults apply before a request is handled; file and status faults are taken by the bulk module.
 import { FhirError, sleep } from './util.mjs';
 
-export const FAULT_KINDS = new Set(['429', '500', '503', 'slow', 'reset', 'revoke-tokens', 'malformed-ndjson', 'expired-file-url', 'transient-status']);
-const REQUEST_FAULTS = new Set(['429', '500', '503', 'slow', 'revoke-tokens']);
+export const FAULT_KINDS = new Set(['429', '500', '503', 'slow', 'reset', 'disconnect', 'revoke-tokens', 'malformed-ndjson', 'expired-file-url', 'transient-status']);
+const REQUEST_FAULTS = new Set(['429', '500', '503', 'slow', 'disconnect', 'revoke-tokens']);
 
 export class Faults {
 	/** @param {any} sb the Sandbox (auth, limiter, retryAfter, contract) */
@@ -43,7 +43,7 @@ export class Faults {
 		return null;
 	}
 
-	/** Apply request-phase faults (429/500/503/slow/revoke-tokens). Throws FhirError for error faults. */
+	/** Apply request-phase faults (429/500/503/slow/disconnect/revoke-tokens). Throws FhirError for error faults. */
 	async beforeRequest(path, practice) {
 		const sb = this.sb;
 		for (;;) {
@@ -57,6 +57,8 @@ export class Faults {
 				sb.auth.revokeAll();
 				continue;
 			}
+			// the connection is reset before any answer (the request was received: a token request's jti is used)
+			if (f.kind === 'disconnect') throw Object.assign(new Error('Injected fault: connection reset'), { disconnect: true });
 			if (f.kind === '500') throw new FhirError(500, 'exception', f.message ?? 'Injected fault: internal server error');
 			if (f.kind === '503') throw new FhirError(503, 'transient', f.message ?? 'Injected fault: service unavailable', f.retryAfter != null ? { 'Retry-After': sb.retryAfter(f.retryAfter) } : {});
 			if (f.kind === '429') {

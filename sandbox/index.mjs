@@ -33,7 +33,11 @@ const LOG_CAP = 10_000;
  * @property {number} [seed=1]
  * @property {string} [timeZone='America/New_York']
  * @property {string[]} [practices=['demo']]
- * @property {string[]} [rejectedPractices=[]]
+ * @property {string[]} [rejectedPractices=[]] practices that have not enabled the app: their FHIR calls answer 401
+ * @property {boolean} [readScopeAllowsSearch] ecw: whether a `.r` scope allows search (default true, the sandbox's
+ *   reading of a point eCW's documents leave open; false = SMART v2's reading, `.r` is read without search)
+ * @property {string} [tokenEndpoint] the token URL discovery names instead of the sandbox's own (`{port}` is
+ *   filled in), e.g. on another host name; the token endpoint accepts it as the assertion's `aud`
  * @property {number} [tokenLifetimeSeconds] ecw 300, smart 3600
  * @property {number} [userTokenLifetimeSeconds] 3600 (or tokenLifetimeSeconds when that is given)
  * @property {number|null} [rateLimitPerMinute] ecw 250 per practice, smart null (off)
@@ -83,6 +87,7 @@ class Sandbox {
 	constructor(options) {
 		const profile = options.profile ?? 'ecw';
 		const contract = contractFor(profile, options.quirks);
+		if (options.readScopeAllowsSearch !== undefined) contract.scopes.readImpliesSearch = !!options.readScopeAllowsSearch;
 		this.contract = contract;
 		this.o = {
 			port: options.port ?? 0,
@@ -112,6 +117,7 @@ class Sandbox {
 			bulkServerBytesPerSecond: options.bulkServerBytesPerSecond ?? 0,
 			redirectUris: options.redirectUris ?? [],
 			onRequest: options.onRequest ?? null,
+			tokenEndpoint: options.tokenEndpoint ?? null,
 		};
 		for (const p of this.o.practices) if (!/^[A-Za-z0-9_-]+$/.test(p)) throw new Error(`invalid practice code ${p}`);
 		this.clockOffset = 0;
@@ -189,6 +195,8 @@ class Sandbox {
 		this.otherOrigin = `http://${host}:${otherPort}`;
 		this.auth.origin = this.origin;
 		this.tokenUrl = `${this.origin}${TOKEN_PATH}`;
+		/** The token URL discovery names (one for every practice). */
+		this.advertisedTokenUrl = this.o.tokenEndpoint ? this.o.tokenEndpoint.replace('{port}', String(port)) : this.contract.tokenUrlFor(this.origin);
 		this.authorizeUrl = `${this.origin}${AUTHORIZE_PATH}`;
 		const self = this;
 		const first = this.o.practices[0];
@@ -200,8 +208,8 @@ class Sandbox {
 			practices: [...this.o.practices],
 			baseUrl: this.baseUrlFor(first),
 			baseUrlFor: (code) => this.baseUrlFor(code),
-			/** The token URL a practice's discovery document names (ecw: counted in that practice's budget). */
-			tokenUrlFor: (code) => this.contract.tokenUrlFor(this.origin, code),
+			/** The token URL a practice's discovery document names (the same for every practice). */
+			tokenUrlFor: () => this.advertisedTokenUrl,
 			tokenUrl: this.tokenUrl,
 			authorizeUrl: this.authorizeUrl,
 			jwksUrl: undefined,
@@ -295,6 +303,10 @@ class Sandbox {
 	}
 
 	sendError(res, e, oauth) {
+		if (e?.disconnect) {
+			res.socket?.resetAndDestroy?.() ?? res.destroy();
+			return;
+		}
 		if (res.headersSent) {
 			res.destroy();
 			return;
@@ -315,34 +327,33 @@ class Sandbox {
 	}
 
 	/**
-	 * Token and authorize endpoints. eCW counts them in the practice's 250 requests per minute: the
-	 * practice is named by the token URL its discovery document gives (`?practice=`) or by `aud`.
+	 * Token and authorize endpoints, one for every practice. eCW counts them in the practice's 250
+	 * requests per minute: `/authorize` names the practice (`aud`); a token request names none, so it
+	 * is charged to the practice that first uses the token (chargeTokenRequest) and, meanwhile, to the
+	 * auth server's own bucket.
 	 */
 	async handleAuth({ req, res, url, path, entry }) {
 		this.stats.tokenRequests += 1;
-		const named = url.searchParams.get('practice');
-		const rejected = (aud) => {
-			const code = this.practiceForAud(aud) ?? (aud && this.practices.has(aud) ? aud : null);
-			if (code && !entry.practice) {
-				entry.practice = code;
-				this.stats.byPractice[code].tokenRequests += 1;
-			}
-			return !!code && this.o.rejectedPractices.includes(code);
-		};
-		if (named !== null && !this.practices.has(named)) throw new OAuthError(400, 'invalid_request', `Unknown practice ${named}`);
-		const practice = named ?? (path === AUTHORIZE_PATH ? this.practiceForAud(url.searchParams.get('aud')) : null);
+		const practice = path === AUTHORIZE_PATH ? this.practiceForAud(url.searchParams.get('aud')) : null;
 		if (practice) {
 			entry.practice = practice;
 			this.stats.byPractice[practice].tokenRequests += 1;
 		}
-		await this.faults.beforeRequest(path, practice);
-		if (this.contract.tokenCountsInPractice && practice) this.limiter.hit(practice, 'per practice, token requests included');
-		else this.limiter.hit('#auth', '(auth server)');
+		const body = path === TOKEN_PATH && req.method === 'POST' ? await readBody(req) : '';
+		try {
+			await this.faults.beforeRequest(path, practice);
+			if (this.contract.tokenCountsInPractice && practice) this.limiter.hit(practice, 'per practice, token requests included');
+			else this.limiter.hit('#auth', '(auth server)');
+		} catch (e) {
+			// the server saw the request: its assertion's jti is used
+			this.auth.rememberAssertion(body);
+			throw e;
+		}
 		if (path === AUTHORIZE_PATH) {
 			if (req.method !== 'GET') throw new FhirError(405, 'not-supported', 'Use GET');
 			const out = this.auth.authorize(url.searchParams, {
 				practiceForAud: (aud) => this.practiceForAud(aud),
-				rejected,
+				rejected: (aud) => this.o.rejectedPractices.includes(this.practiceForAud(aud)),
 				firstPatientId: (code) => this.practices.get(code).idFor('Patient', 0),
 			});
 			if (out.status === 302) {
@@ -352,10 +363,21 @@ class Sandbox {
 			return sendJson(res, out.status, out.body, {}, 'application/json');
 		}
 		if (req.method !== 'POST') throw new OAuthError(405, 'invalid_request', 'Use POST');
-		const body = await readBody(req);
-		const tokenUrl = named === null ? this.tokenUrl : this.contract.tokenUrlFor(this.origin, named);
-		const out = this.auth.token(req.headers, body, { tokenUrl, rejected: (aud) => rejected(aud) || (!!named && this.o.rejectedPractices.includes(named)) });
+		const out = this.auth.token(req.headers, body, { tokenUrls: [this.tokenUrl, this.advertisedTokenUrl], entry });
 		return sendJson(res, 200, out, { Pragma: 'no-cache' }, 'application/json');
+	}
+
+	/**
+	 * A token's request, charged to the practice that first uses the token: in its requests per minute
+	 * (ecw) when that is still the minute the token was asked for, and in the stats and log.
+	 */
+	chargeTokenRequest(token, practice) {
+		if (token.chargedTo || !token.tokenEntry) return;
+		token.chargedTo = practice;
+		token.tokenEntry.practice = practice;
+		this.stats.byPractice[practice].tokenRequests += 1;
+		const sameMinute = Math.floor(token.issuedAt / 60000) === Math.floor(this.clock() / 60000);
+		if (this.contract.tokenCountsInPractice && sameMinute) this.limiter.hit(practice, 'per practice, token requests included');
 	}
 
 	practiceForAud(aud) {
@@ -375,6 +397,7 @@ class Sandbox {
 			const www = r.error === 'missing' ? 'Bearer realm="sandbox"' : `Bearer realm="sandbox", error="invalid_token", error_description="${desc}"`;
 			throw new FhirError(401, 'login', desc, { 'WWW-Authenticate': www });
 		}
+		this.chargeTokenRequest(r.token, practice);
 		if (this.o.rejectedPractices.includes(practice)) {
 			throw new FhirError(401, 'security', `invalid_client: the application is not enabled for practice ${practice}`, { 'WWW-Authenticate': 'Bearer realm="sandbox", error="invalid_client"' });
 		}
@@ -409,7 +432,7 @@ class Sandbox {
 		const ds = this.practices.get(code);
 		const base = this.baseUrlFor(code);
 		const rest = segs.slice(1);
-		const docs = { origin: this.origin, base, practice: code, tokenUrl: this.contract.tokenUrlFor(this.origin, code), authorizeUrl: this.authorizeUrl, now: this.clock(), timeZone: this.o.timeZone };
+		const docs = { origin: this.origin, base, practice: code, tokenUrl: this.advertisedTokenUrl, authorizeUrl: this.authorizeUrl, now: this.clock(), timeZone: this.o.timeZone };
 		if (rest.length === 1 && rest[0] === 'metadata') return sendJson(res, 200, this.contract.capabilityStatement(docs));
 		if (rest.length === 2 && rest[0] === '.well-known' && rest[1] === 'smart-configuration') {
 			return sendJson(res, 200, this.contract.smartConfiguration({ ...docs, clientScopes: this.auth.clients.flatMap((c) => c.scopes.split(' ')) }), {}, 'application/json');
@@ -438,6 +461,9 @@ class Sandbox {
 		// served whether or not the CapabilityStatement lists it (the undeclaredEverything quirk leaves it out)
 		if (rest.length === 3 && type === 'Patient' && rest[2] === '$everything') {
 			this.requireScope(token, 'Patient', 'r');
+			if (this.contract.quirks?.everythingNeedsAllScopes && this.contract.bulkTypes.some((t) => this.auth.missingScope(token, t, 'r'))) {
+				throw new FhirError(403, 'forbidden', 'Insufficient scope: Patient/$everything needs read access to every kind of resource in the record');
+			}
 			return this.searchset.everything(res, ds, base, rest[1], token);
 		}
 		throw new FhirError(404, 'not-found', `No route for ${path}`);

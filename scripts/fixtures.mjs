@@ -68,8 +68,9 @@ export function credentialData(sandbox, client, overrides = {}) {
 }
 
 /**
- * One credential per auth method for a sandbox: RS384 (and, on the smart profile, ES384) signed JWT, client secret basic
- * and post; plus, with `broken`, an RS384 credential whose key id the server does not know.
+ * One credential per auth method for a sandbox: RS384 signed JWT, and on the smart profile ES384 and
+ * client secret basic and post (eCW documents RS384 and key-only backend services: its profile has
+ * neither); plus, with `broken`, an RS384 credential whose key id the server does not know.
  * Ids: the tag followed by the method (the examples reference `ecwSandboxRS384`).
  */
 export function sandboxCredentials(sandbox, { tag, label, broken = false }) {
@@ -81,8 +82,12 @@ export function sandboxCredentials(sandbox, { tag, label, broken = false }) {
 		{ key: 'rs384', id: id('RS384'), name: `${label} (RS384 key)`, data: credentialData(sandbox, rs) },
 		// eCW documents RS384 only: its profile has no ES384 client
 		...(es ? [{ key: 'es384', id: id('ES384'), name: `${label} (ES384 key)`, data: credentialData(sandbox, es) }] : []),
-		{ key: 'basic', id: id('Basic'), name: `${label} (client secret, basic)`, data: credentialData(sandbox, secret, { authMethod: 'clientSecretBasic' }) },
-		{ key: 'post', id: id('Post'), name: `${label} (client secret, post)`, data: credentialData(sandbox, secret, { authMethod: 'clientSecretPost' }) },
+		...(secret
+			? [
+					{ key: 'basic', id: id('Basic'), name: `${label} (client secret, basic)`, data: credentialData(sandbox, secret, { authMethod: 'clientSecretBasic' }) },
+					{ key: 'post', id: id('Post'), name: `${label} (client secret, post)`, data: credentialData(sandbox, secret, { authMethod: 'clientSecretPost' }) },
+				]
+			: []),
 	];
 	if (broken) list.push({ key: 'broken', id: id('Broken'), name: `${label} (wrong key id)`, data: credentialData(sandbox, rs, { keyId: 'not-a-registered-kid' }) });
 	return list.map((c) => ({ ...c, type: CREDENTIAL_TYPE }));

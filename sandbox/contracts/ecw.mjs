@@ -2,8 +2,9 @@
 // eCW's own documents (./ecw/, see ./ecw/SOURCE.md) with the URLs rewritten to the sandbox, and what
 // the sandbox accepts is derived from them: the declared types, interactions, search parameters and
 // _include values, and the scopes in scopes_supported. Rules that are not in those two documents come
-// from eCW's published notes (RS384 only; 250 requests per minute per practice, token calls included;
-// bulk export at Group level with Retry-After 120) and are marked as such below.
+// from eCW's published notes (RS384 only; backend services key-only; expired or malformed assertions
+// 400 invalid_grant; 250 requests per minute per practice, token calls included; one token URL for
+// every practice; bulk export at Group level with Retry-After 120) and are marked as such below.
 import { readFileSync } from 'node:fs';
 import { declaredTypes } from './declared.mjs';
 
@@ -17,15 +18,15 @@ const OAUTH = 'https://oauthserver.eclinicalworks.com/oauth/oauth2';
 const FHIR_PRACTICE = /https?:\/\/fhir4\.eclinicalworks\.com\/fhir\/r4\/[A-Za-z0-9]+/g;
 const FHIR_ROOT = 'https://fhir4.eclinicalworks.com/fhir/r4';
 
-/** The practice-scoped token URL: eCW counts token calls in the practice's 250 per minute. */
-export function ecwTokenUrl(origin, practice) {
-	return `${origin}/oauth/oauth2/token?practice=${encodeURIComponent(practice)}`;
+/** eCW's token URL: one for every practice (its discovery documents all name the same one). */
+export function ecwTokenUrl(origin) {
+	return `${origin}/oauth/oauth2/token`;
 }
 
 /** eCW's document with its URLs pointing at this sandbox and this practice. */
-function rewrite(document, { origin, base, practice }) {
+function rewrite(document, { origin, base, tokenUrl }) {
 	const text = JSON.stringify(document)
-		.split(`${OAUTH}/token`).join(ecwTokenUrl(origin, practice))
+		.split(`${OAUTH}/token`).join(tokenUrl ?? ecwTokenUrl(origin))
 		.split(`${OAUTH}/authorize`).join(`${origin}/oauth/oauth2/authorize`)
 		.split(`${OAUTH}/jwks`).join(`${origin}/oauth/oauth2/jwks`)
 		.replace(FHIR_PRACTICE, base)
@@ -68,11 +69,24 @@ export function ecwContract() {
 			readImpliesSearch: true,
 		},
 		signingAlgorithms: ['RS384'],
-		clientScopes: { backend: BACKEND_SCOPES, user: USER_SCOPES, es384Client: false },
+		/**
+		 * eCW's backend services sign in with a key only (authentication notes: "smart-backend-services ...
+		 * client_assertion signed RS384"): no client-secret backend client, and no ES384 one.
+		 */
+		clientScopes: { backend: BACKEND_SCOPES, user: USER_SCOPES, es384Client: false, secretClient: false },
+		/**
+		 * eCW's error codes: "invalid_grant 400: ... (or the client_assertion is expired/malformed)";
+		 * every other assertion failure stays 401 invalid_client (docs/sandbox.md lists which are assumptions).
+		 */
+		assertionExpiredOrMalformed: { status: 400, error: 'invalid_grant' },
+		/**
+		 * 250 a minute per practice, /token included; eCW's token URL names no practice, so a token
+		 * request is charged to the practice that first uses the token (docs/sandbox.md, assumptions).
+		 */
 		tokenCountsInPractice: true,
 		bulk: { levels: ['group'], methods: ['GET'], parameters: ['_type', '_since', '_outputFormat'], retryAfterSeconds: 120 },
 		capabilityStatement: (ctx) => rewrite(ECW_CAPABILITY_STATEMENT, ctx),
 		smartConfiguration: (ctx) => rewrite(ECW_SMART_CONFIGURATION, ctx),
-		tokenUrlFor: (origin, practice) => ecwTokenUrl(origin, practice),
+		tokenUrlFor: (origin) => ecwTokenUrl(origin),
 	};
 }

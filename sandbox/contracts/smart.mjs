@@ -15,6 +15,8 @@ export const QUIRKS = {
 	unsortedDefault: false,
 	/** A wrong client secret is answered 400 `invalid_request` instead of 401 `invalid_client`. */
 	secretErrorInvalidRequest: false,
+	/** A refused client assertion (signature, aud, issuer, unknown client) is answered 400 `invalid_request` with its reason, e.g. "Invalid client_assertion signature". */
+	assertionErrorInvalidRequest: false,
 	/** Each client's first bulk kick-off (a number N: first N) is answered 401 text/plain "Token expired" and expires that token; a fresh token works. */
 	kickoffTokenExpired: false,
 	/** Bulk status URLs (bearer token required there too) and pre-signed file URLs on the second origin. */
@@ -25,6 +27,8 @@ export const QUIRKS = {
 	exportExtraScopes: false,
 	/** Resource types this server does not have (their scopes are refused with invalid_scope). */
 	omitTypes: [],
+	/** `Patient/{id}/$everything` needs a read scope for every type in the record; its 403 names none. */
+	everythingNeedsAllScopes: false,
 };
 
 /** Quirks from an object ({ typedReferencesOnly: true }) or a list of names; unknown names throw. */
@@ -117,6 +121,7 @@ export function smartContract(quirksInput) {
 			backend: types.map((t) => `system/${t}.read`).join(' '),
 			user: `launch/patient openid fhirUser offline_access online_access ${types.map((t) => `user/${t}.read`).join(' ')} patient/*.read user/*.read`,
 			es384Client: true,
+			secretClient: true,
 		},
 		tokenCountsInPractice: false,
 		bulk: {

@@ -7,8 +7,8 @@ const nodeId = () => `q${String(++nodeSeq).padStart(7, '0')}-0000-4000-8000-0000
 
 /**
  * An eClinicalWorks Production credential pointed at a sandbox practice, filled in the way the
- * README says for eCW: token URL discovered (eCW's practice-scoped token URL, counted in the
- * practice's budget), RS384 key, the 250/minute limit shared by `processes` n8n processes.
+ * README says for eCW: token URL discovered (eCW's one token URL; a token request counts in
+ * the budget of the practice that uses the token), RS384 key, the 250/minute limit shared by `processes` n8n processes.
  */
 export function ecwCredential(sandbox, { id, name, practiceCode, processes = 2, rateLimitPerMinute = 250 }) {
 	const client = sandbox.clients.find((c) => c.alg === 'RS384' && c.scopes.includes('Group'));

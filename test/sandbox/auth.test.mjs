@@ -23,9 +23,11 @@ test('returns the contract fields and demo clients', () => {
 	assert.equal(sb.authorizeUrl, `${sb.origin}/oauth/oauth2/authorize`);
 	assert.notEqual(sb.otherOrigin, sb.origin);
 	const methods = sb.clients.map((c) => `${c.authMethod}/${c.alg}`);
-	for (const m of ['private_key_jwt/RS384', 'client_secret_basic/null', 'none/null']) assert.ok(methods.includes(m), m);
+	for (const m of ['private_key_jwt/RS384', 'none/null']) assert.ok(methods.includes(m), m);
 	assert.ok(!methods.includes('private_key_jwt/ES384'), 'eCW documents RS384 only: no ES384 client on the ecw profile');
+	assert.ok(!methods.includes('client_secret_basic/null'), 'eCW backend services are key-only: no client-secret backend client on the ecw profile');
 	assert.ok(smart.clients.some((c) => c.alg === 'ES384'), 'the smart profile has an ES384 client');
+	assert.ok(smart.clients.some((c) => c.authMethod === 'client_secret_basic'), 'the smart profile has a client-secret client');
 	assert.equal(client(sb, 'sandbox-patient-only').scopes, 'system/Patient.read');
 	assert.ok(client(sb, 'sandbox-rs384').scopes.includes('system/Group.read'));
 	assert.match(client(sb, 'sandbox-rs384').privateKeyPem, /BEGIN PRIVATE KEY/);
@@ -53,33 +55,40 @@ test('v2 scope syntax is accepted where offered; the wildcard on the smart profi
 	assert.equal(r.status, 200);
 });
 
-test('bad assertions are rejected with 401 invalid_client', async () => {
+test('bad assertions are refused: expired or malformed 400 invalid_grant on ecw (eCW\'s error codes), 401 invalid_client otherwise', async () => {
 	const other = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
 	const ec = { privateKeyPem: crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) };
 	const rs = client(sb, 'sandbox-rs384');
+	// [over, ecw answer, smart answer]
 	const cases = {
-		'wrong key': { privateKeyPem: other },
-		'wrong aud': { tokenUrl: `${sb.origin}/token` },
-		expired: { expSeconds: -120 },
-		'exp too far': { expSeconds: 900 },
-		'unknown kid': { kid: 'nope' },
-		'wrong alg for key': { alg: 'ES384', privateKeyPem: ec.privateKeyPem },
-		'bad typ': { header: { typ: 'JOSE+foo' } },
-		'iss != sub': { claims: { sub: 'someone-else' } },
+		'wrong key': [{ privateKeyPem: other }, 'invalid_client'],
+		'wrong aud': [{ tokenUrl: `${sb.origin}/token` }, 'invalid_client'],
+		expired: [{ expSeconds: -120 }, 'invalid_grant'],
+		'exp too far': [{ expSeconds: 900 }, 'invalid_grant'],
+		'no jti': [{ claims: { jti: '' } }, 'invalid_grant'],
+		'unknown kid': [{ kid: 'nope' }, 'invalid_client'],
+		'wrong alg for key': [{ alg: 'ES384', privateKeyPem: ec.privateKeyPem }, 'invalid_client'],
+		'bad typ': [{ header: { typ: 'JOSE+foo' } }, 'invalid_client'],
+		'iss != sub': [{ claims: { sub: 'someone-else' } }, 'invalid_client'],
 	};
-	for (const [name, over] of Object.entries(cases)) {
+	for (const [name, [over, ecwError]] of Object.entries(cases)) {
 		const r = await tokenRequest(sb, 'sandbox-rs384', { over });
-		assert.equal(r.status, 401, `${name}: ${JSON.stringify(r.json)}`);
-		assert.equal(r.json.error, 'invalid_client', name);
+		assert.equal(r.status, ecwError === 'invalid_grant' ? 400 : 401, `${name}: ${JSON.stringify(r.json)}`);
+		assert.equal(r.json.error, ecwError, name);
+		if (name === 'wrong alg for key') continue; // no ES384 on ecw; the smart profile accepts it
+		const s = await tokenRequest(smart, 'sandbox-rs384', { over: { ...over, ...(over.tokenUrl ? {} : { tokenUrl: smart.tokenUrl }) } });
+		assert.equal(s.status, 401, `smart ${name}: ${JSON.stringify(s.json)}`);
+		assert.equal(s.json.error, 'invalid_client', `smart ${name}`);
 	}
 	const unknownKid = await tokenRequest(sb, 'sandbox-rs384', { over: { kid: 'nope' } });
 	assert.match(unknownKid.json.error_description, /unknown kid/);
 	// wrong client_assertion_type
 	const r = await postForm(sb.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.read', client_assertion_type: 'jwt', client_assertion: assertionFor(sb, 'sandbox-rs384') });
 	assert.equal(r.status, 401);
-	// garbage assertion
+	// garbage assertion: malformed
 	const g = await postForm(sb.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.read', client_assertion_type: ASSERTION_TYPE, client_assertion: 'abc.def' });
-	assert.equal(g.status, 401);
+	assert.equal(g.status, 400);
+	assert.equal(g.json.error, 'invalid_grant');
 	// alg none style forgery
 	const forged = signJwt({ alg: 'RS384', kid: rs.kid, typ: 'JWT' }, { iss: rs.clientId, sub: rs.clientId, aud: sb.tokenUrl, exp: Math.floor(Date.now() / 1000) + 60, jti: 'x1' }, other);
 	const f = await postForm(sb.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.read', client_assertion_type: ASSERTION_TYPE, client_assertion: forged });
@@ -95,20 +104,30 @@ test('a replayed jti is rejected', async () => {
 	assert.match(r.json.error_description, /jti replayed/);
 });
 
-test('client_secret_basic and client_secret_post; wrong secret', async () => {
-	const c = client(sb, 'sandbox-secret');
+test('client_secret_basic and client_secret_post on the smart profile; wrong secret', async () => {
+	const c = client(smart, 'sandbox-secret');
 	const basic = `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}`;
-	let r = await postForm(sb.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.read' }, { authorization: basic });
+	let r = await postForm(smart.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.read' }, { authorization: basic });
 	assert.equal(r.status, 200);
-	r = await postForm(sb.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.read', client_id: c.clientId, client_secret: c.clientSecret });
+	r = await postForm(smart.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.read', client_id: c.clientId, client_secret: c.clientSecret });
 	assert.equal(r.status, 200);
-	r = await postForm(sb.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.read', client_id: c.clientId, client_secret: 'wrong' });
+	r = await postForm(smart.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.read', client_id: c.clientId, client_secret: 'wrong' });
 	assert.equal(r.status, 401);
 	assert.equal(r.json.error, 'invalid_client');
-	r = await postForm(sb.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.read' }, { authorization: `Basic ${Buffer.from(`${c.clientId}:nope`).toString('base64')}` });
+	r = await postForm(smart.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.read' }, { authorization: `Basic ${Buffer.from(`${c.clientId}:nope`).toString('base64')}` });
 	assert.equal(r.status, 401);
-	r = await postForm(sb.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.read' });
+	r = await postForm(smart.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.read' });
 	assert.equal(r.status, 401);
+});
+
+test('ecw: no token for a client secret (eCW\'s backend services are key-only)', async () => {
+	const secret = client(smart, 'sandbox-secret');
+	for (const headers of [{ authorization: `Basic ${Buffer.from(`${secret.clientId}:${secret.clientSecret}`).toString('base64')}` }, {}]) {
+		const form = { grant_type: 'client_credentials', scope: 'system/Patient.read', ...(headers.authorization ? {} : { client_id: secret.clientId, client_secret: secret.clientSecret }) };
+		const r = await postForm(sb.tokenUrl, form, headers);
+		assert.equal(r.status, 401, JSON.stringify(r.json));
+		assert.equal(r.json.error, 'invalid_client');
+	}
 });
 
 test('scope errors: eCW answers invalid_grant for a scope it refuses; a standard server invalid_scope', async () => {
@@ -142,20 +161,22 @@ test('FHIR calls: 401 without/with bad token (WWW-Authenticate), 403 naming the 
 	assert.equal((await get(`${sb.baseUrlFor('other')}/Patient/pt-1`, t)).status, 200, 'token valid for other practices');
 });
 
-test('rejected practice answers 401 invalid_client on token (with aud hint) and on FHIR calls', async () => {
+test('a practice that has not enabled the app: the one token URL still issues tokens, its FHIR calls answer 401 invalid_client', async () => {
 	const t = await token(sb);
 	const r = await get(`${sb.baseUrlFor('closed')}/Patient/pt-1`, t);
 	assert.equal(r.status, 401);
 	assert.match(r.json.issue[0].diagnostics, /invalid_client/);
+	assert.equal((await get(`${sb.baseUrlFor('closed')}/metadata`)).status, 200, '/metadata is open, as on eCW');
+	assert.equal((await get(`${sb.baseUrlFor('closed')}/.well-known/smart-configuration`)).json.token_endpoint, sb.tokenUrl);
 	const tr = await tokenRequest(sb, 'sandbox-rs384', { form: { aud: sb.baseUrlFor('closed') } });
-	assert.equal(tr.status, 401);
-	assert.equal(tr.json.error, 'invalid_client');
+	assert.equal(tr.status, 200, 'a token request names no practice: nothing to refuse');
 });
 
 test('smart-configuration per practice; a base URL without a valid practice code answers 400', async () => {
 	const r = await get(`${sb.baseUrl}/.well-known/smart-configuration`);
 	assert.equal(r.status, 200);
-	assert.equal(r.json.token_endpoint, `${sb.tokenUrl}?practice=demo`, 'the practice-scoped token URL (counted in its budget)');
+	assert.equal(r.json.token_endpoint, sb.tokenUrl, 'one token URL for every practice');
+	assert.equal((await get(`${sb.baseUrlFor('other')}/.well-known/smart-configuration`)).json.token_endpoint, sb.tokenUrl);
 	assert.equal(r.json.authorization_endpoint, sb.authorizeUrl);
 	assert.deepEqual(r.json.code_challenge_methods_supported, ['S256']);
 	for (const m of ['client_secret_basic', 'client_secret_post', 'private_key_jwt']) assert.ok(r.json.token_endpoint_auth_methods_supported.includes(m));

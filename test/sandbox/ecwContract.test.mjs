@@ -32,14 +32,14 @@ test('/metadata and smart-configuration are eCW\'s, with URLs rewritten to the s
 	assert.equal(cs.software.name, 'eCW FHIR Facade');
 	assert.equal(cs.rest[0].resource.length, 36);
 	const uris = Object.fromEntries(cs.rest[0].security.extension[0].extension.map((e) => [e.url, e.valueUri]));
-	assert.equal(uris.token, `${sb.origin}/oauth/oauth2/token?practice=north`);
+	assert.equal(uris.token, sb.tokenUrl, 'one token URL for every practice, as eCW\'s');
 	assert.equal(uris.authorize, sb.authorizeUrl);
 	assert.match(cs.url, new RegExp(`^${sb.baseUrlFor('north')}/metadata`));
 	// everything else is untouched
 	const strip = (s) => s.replace(/"(?:https?:)?\/\/[^"]*"/g, '""');
 	assert.equal(strip(text), strip(JSON.stringify(ECW_CAPABILITY_STATEMENT)));
 	const sc = (await get(`${sb.baseUrlFor('north')}/.well-known/smart-configuration`)).json;
-	assert.equal(sc.token_endpoint, `${sb.origin}/oauth/oauth2/token?practice=north`);
+	assert.equal(sc.token_endpoint, sb.tokenUrl);
 	assert.equal(sc.issuer, sb.baseUrlFor('north'));
 	assert.deepEqual(sc.scopes_supported, ECW_SMART_CONFIGURATION.scopes_supported);
 });
@@ -140,24 +140,30 @@ test('next links carry eCW\'s page parameter (an opaque cursor): followed they w
 	assert.match(r.json.issue[0].diagnostics, /follow the next link exactly as given/);
 });
 
-test('the token endpoint counts in the practice\'s requests per minute', async () => {
+test('a token request counts in the budget of the practice that first uses the token (eCW\'s token URL names no practice)', async () => {
 	const s = await startSandbox({ profile: 'ecw', patients: 5, rateLimitPerMinute: 4, practices: ['demo', 'north'] });
 	try {
 		const tokenUrl = (await get(`${s.baseUrl}/.well-known/smart-configuration`)).json.token_endpoint; // 1 (demo)
+		assert.equal(tokenUrl, s.tokenUrl);
 		const c = s.client('sandbox-rs384');
 		const form = (url) => ({ grant_type: 'client_credentials', scope: 'system/Patient.read', client_assertion_type: ASSERTION_TYPE, client_assertion: assertionFor(s, c.clientId, { tokenUrl: url }) });
-		const tr = await postForm(tokenUrl, form(tokenUrl)); // 2 (demo)
+		const tr = await postForm(tokenUrl, form(tokenUrl));
 		assert.equal(tr.status, 200, JSON.stringify(tr.json));
-		assert.equal(s.stats.byPractice.demo.tokenRequests, 1);
-		assert.equal((await get(`${s.baseUrl}/Patient/pt-1`, tr.json.access_token)).status, 200); // 3
+		assert.equal(s.stats.byPractice.demo.tokenRequests, 0, 'not yet: the request named no practice');
+		assert.equal((await get(`${s.baseUrl}/Patient/pt-1`, tr.json.access_token)).status, 200); // 2, and the token: 3
+		assert.equal(s.stats.byPractice.demo.tokenRequests, 1, 'charged to the practice that used it first');
+		assert.equal(s.stats.log.find((l) => l.path === '/oauth/oauth2/token').practice, 'demo');
 		assert.equal((await get(`${s.baseUrl}/Patient/pt-2`, tr.json.access_token)).status, 200); // 4
 		const over = await get(`${s.baseUrl}/Patient/pt-3`, tr.json.access_token); // 5: over
 		assert.equal(over.status, 429);
 		assert.equal(over.headers.get('retry-after'), null, 'eCW documents no Retry-After');
-		const tokenBlocked = await postForm(tokenUrl, form(tokenUrl));
-		assert.equal(tokenBlocked.status, 429, 'the token endpoint is blocked with the practice for the rest of the minute');
-		// another practice has its own budget
+		// another practice has its own budget, and the token was charged once, to demo
 		assert.equal((await get(`${s.baseUrlFor('north')}/Patient/pt-1`, tr.json.access_token)).status, 200);
+		assert.equal(s.stats.byPractice.north.tokenRequests, 0);
+		// a second token, first used at the blocked practice, is issued but its use is refused
+		const again = await postForm(tokenUrl, form(tokenUrl));
+		assert.equal(again.status, 200);
+		assert.equal((await get(`${s.baseUrl}/Patient/pt-1`, again.json.access_token)).status, 429);
 	} finally {
 		await s.stop();
 	}

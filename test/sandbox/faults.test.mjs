@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox } from '../../sandbox/index.mjs';
-import { get, kickoff, ndjsonLines, pollToManifest, token, tokenRequest } from './helpers.mjs';
+import { ASSERTION_TYPE, assertionFor, get, kickoff, ndjsonLines, pollToManifest, postForm, token, tokenRequest } from './helpers.mjs';
 
 async function withSandbox(opts, fn) {
 	const s = await startSandbox({ bulkDelayMs: 100, ...opts });
@@ -17,8 +17,10 @@ test('eCW rate limit: 250/min per practice, 429 without Retry-After blocks the r
 	await withSandbox({ profile: 'ecw', patients: 5, practices: ['a', 'b'], now: () => now }, async (s) => {
 		const t = await token(s);
 		const url = `${s.baseUrlFor('a')}/Patient/pt-1`;
-		const results = [];
-		for (let i = 0; i < 250; i += 25) results.push(...(await Promise.all(Array.from({ length: 25 }, () => get(url, t)))).map((r) => r.status));
+		const results = [(await get(url, t)).status];
+		// 250 with the token request, charged to "a" where the token was first used
+		for (let i = 1; i < 249; i += 31) results.push(...(await Promise.all(Array.from({ length: Math.min(31, 249 - i) }, () => get(url, t)))).map((r) => r.status));
+		assert.equal(results.length, 249);
 		assert.deepEqual([...new Set(results)], [200]);
 		const r = await get(url, t);
 		assert.equal(r.status, 429);
@@ -102,6 +104,41 @@ test('faults: 429 (Retry-After / minute block), 500, 503, slow, count, path and 
 		assert.equal((await tokenRequest(s, 'sandbox-rs384')).status, 503);
 	});
 });
+
+test('faults on the token endpoint: the server saw the request, so re-sending the same assertion is a replay; disconnect resets the connection', () =>
+	withSandbox({ profile: 'ecw', patients: 5 }, async (s) => {
+		const c = s.client('sandbox-rs384');
+		const form = (assertion) => ({ grant_type: 'client_credentials', scope: 'system/Patient.read', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion });
+		for (const fault of [{ kind: '503' }, { kind: '500' }, { kind: '429', retryAfter: 1 }, { kind: 'disconnect' }]) {
+			const assertion = assertionFor(s, c.clientId);
+			s.inject({ ...fault, path: /oauth2\/token/ });
+			if (fault.kind === 'disconnect') {
+				await assert.rejects(postForm(s.tokenUrl, form(assertion)), (e) => {
+					assert.match(String(e.cause?.code ?? e.code), /ECONNRESET|UND_ERR_SOCKET/);
+					return true;
+				});
+			} else {
+				assert.equal((await postForm(s.tokenUrl, form(assertion))).status, Number(fault.kind));
+			}
+			const same = await postForm(s.tokenUrl, form(assertion));
+			assert.equal(same.status, 401, `${fault.kind}: the same assertion again`);
+			assert.match(same.json.error_description, /jti replayed/);
+			assert.equal((await postForm(s.tokenUrl, form(assertionFor(s, c.clientId)))).status, 200, `${fault.kind}: a fresh assertion works`);
+		}
+		// a FHIR request can be disconnected too
+		s.inject({ kind: 'disconnect', path: /Patient/ });
+		await assert.rejects(get(`${s.baseUrl}/Patient/pt-1`, await token(s)));
+	}));
+
+test('tokenEndpoint: discovery names the token endpoint under another host name, which accepts it as aud', () =>
+	withSandbox({ profile: 'ecw', patients: 5, tokenEndpoint: 'http://localhost:{port}/oauth/oauth2/token' }, async (s) => {
+		const named = (await get(`${s.baseUrl}/.well-known/smart-configuration`)).json.token_endpoint;
+		assert.equal(named, `http://localhost:${new URL(s.origin).port}/oauth/oauth2/token`);
+		assert.equal(s.tokenUrlFor('demo'), named);
+		const c = s.client('sandbox-rs384');
+		const r = await postForm(named, { grant_type: 'client_credentials', scope: 'system/Patient.read', client_assertion_type: ASSERTION_TYPE, client_assertion: assertionFor(s, c.clientId, { tokenUrl: named }) });
+		assert.equal(r.status, 200, JSON.stringify(r.json));
+	}));
 
 test('fault revoke-tokens: immediately, or on the next matching request; re-minting works', () =>
 	withSandbox({ profile: 'ecw', patients: 5 }, async (s) => {

@@ -2,6 +2,7 @@
 // each one observable on the wire when on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { startSandbox } from '../../sandbox/index.mjs';
 import { client, get, postForm, searchAll, token, tokenRequest } from './helpers.mjs';
 
@@ -78,6 +79,25 @@ test('secretErrorInvalidRequest: a wrong client secret is answered 400 invalid_r
 		const r = await postForm(s.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.read', client_id: c.clientId, client_secret: 'wrong' });
 		assert.equal(r.status, 400);
 		assert.equal(r.json.error, 'invalid_request');
+	}));
+
+test('assertionErrorInvalidRequest: a refused assertion is answered 400 invalid_request with its reason', () =>
+	withSandbox({ quirks: ['assertionErrorInvalidRequest'] }, async (s) => {
+		const other = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+		const r = await tokenRequest(s, 'sandbox-rs384', { over: { privateKeyPem: other } });
+		assert.equal(r.status, 400);
+		assert.equal(r.json.error, 'invalid_request');
+		assert.match(r.json.error_description, /signature/);
+	}));
+
+test('everythingNeedsAllScopes: $everything wants a read scope for every type in the record, and its 403 names none', () =>
+	withSandbox({ quirks: ['everythingNeedsAllScopes'] }, async (s) => {
+		const limited = await token(s, 'sandbox-patient-only', 'system/Patient.read');
+		assert.equal((await get(`${s.baseUrl}/Patient/pt-1`, limited)).status, 200);
+		const r = await get(`${s.baseUrl}/Patient/pt-1/$everything`, limited);
+		assert.equal(r.status, 403);
+		assert.doesNotMatch(r.json.issue[0].diagnostics, /system\//);
+		assert.equal((await get(`${s.baseUrl}/Patient/pt-1/$everything`, await token(s))).status, 200);
 	}));
 
 test('omitTypes: a server without Location refuses its scope and does not list it', () =>
