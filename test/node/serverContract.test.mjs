@@ -151,13 +151,14 @@ describe('FHIR Resource', () => {
 
 describe('Server > Get Capabilities', () => {
 	test('a wrong client secret fails, even right after a good credential read the same server', async () => {
-		const good = await run(ecw, { resource: 'server', operation: 'getCapabilities' }, { clientId: 'sandbox-secret' });
+		// client secrets on another SMART server (eCW's backend services are key-only)
+		const good = await run(smart, { resource: 'server', operation: 'getCapabilities' }, { clientId: 'sandbox-secret' });
 		assert.equal(good.error, undefined, text(good.error));
-		const tokensBefore = ecw.stats.tokenRequests;
-		const wrong = await run(ecw, { resource: 'server', operation: 'getCapabilities' }, { clientId: 'sandbox-secret', credentialExtra: { clientSecret: 'x9-not-the-secret' } });
+		const tokensBefore = smart.stats.tokenRequests;
+		const wrong = await run(smart, { resource: 'server', operation: 'getCapabilities' }, { clientId: 'sandbox-secret', credentialExtra: { clientSecret: 'x9-not-the-secret' } });
 		assert.ok(wrong.error, 'a wrong secret is not OK');
 		assert.match(text(wrong.error), /invalid_client/);
-		assert.ok(ecw.stats.tokenRequests > tokensBefore, 'it signed in');
+		assert.ok(smart.stats.tokenRequests > tokensBefore, 'it signed in');
 	});
 
 	test('each operation once; system-level operations apart from per-type ones (eCW lists Group export twice)', async () => {

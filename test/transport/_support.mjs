@@ -82,8 +82,10 @@ export function clientFor(data, { clock = realClock, context = {}, log, retry, m
 	const pacer = ownPacer ?? pacerFor(settings.baseUrl, settings.rateLimitPerMinute);
 	const tokenHttp = pacedHttp(http, pacer, clock, { waitForNextMinuteOn429: settings.isEcw, jitterMs: 10 });
 	let last;
+	let client;
 	const ensureToken = async () => {
 		last = await tokenCache.get(settings.cacheKey, () => mintBackendToken(tokenHttp, settings, clock.now), clock.now);
+		if (client) client.configuredScopes = tokenCache.peek(settings.cacheKey, clock.now())?.scope ?? settings.scopes;
 	};
 	const transport = {
 		authorized: async (req) => {
@@ -95,7 +97,7 @@ export function clientFor(data, { clock = realClock, context = {}, log, retry, m
 		sleep: clock.sleep,
 		now: clock.now,
 	};
-	const client = new FhirClient({ baseUrl: settings.baseUrl, transport, pacer, retry: { jitterMs: 10, baseDelayMs: 20, waitForNextMinuteOn429: settings.isEcw, ...retry }, maxPages, prepareAuthorized: ensureToken, practiceCode: settings.practiceCode, credentialKey: settings.credentialKey, knownEcw: settings.isEcw, onLongWait });
+	client = new FhirClient({ baseUrl: settings.baseUrl, transport, pacer, retry: { jitterMs: 10, baseDelayMs: 20, waitForNextMinuteOn429: settings.isEcw, ...retry }, maxPages, prepareAuthorized: ensureToken, practiceCode: settings.practiceCode, credentialKey: settings.credentialKey, knownEcw: settings.isEcw, onLongWait });
 	client.configuredScopes = settings.scopes;
 	return { client, settings, transport };
 }

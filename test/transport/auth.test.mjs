@@ -161,19 +161,20 @@ test('base URL: practice code template, per-item override, missing practice code
 test('every auth method and algorithm gets a token with the default scopes and reads data (discovery finds the token URL)', async () => {
 	const combos = [
 		[sb, pickClient(sb, 'private_key_jwt', 'RS384'), {}],
-		[sb, pickClient(sb, 'client_secret_basic'), {}],
-		[sb, pickClient(sb, 'client_secret_basic'), { authMethod: 'clientSecretPost' }],
 		[sb, pickClient(sb, 'private_key_jwt', 'RS384'), { jwksUrl: `${sb.origin}/sandbox/clients/sandbox-rs384/jwks.json` }],
 		[smart, pickClient(smart, 'private_key_jwt', 'ES384'), {}],
 		[smart, pickClient(smart, 'private_key_jwt', 'RS384'), {}],
+		// eCW's backend services are key-only: client secrets on another SMART server
+		[smart, pickClient(smart, 'client_secret_basic'), {}],
+		[smart, pickClient(smart, 'client_secret_basic'), { authMethod: 'clientSecretPost' }],
 	];
 	for (const [server, c, extra] of combos) {
 		const { client } = clientFor(credentialFor(server, c, extra));
 		const r = await client.search('Encounter', [['date', 'ge2000-01-01']], { limit: 3 });
 		assert.equal(r.matches.length, 3, `${server.profile} ${c.clientId} ${JSON.stringify(extra)}`);
 	}
-	assert.equal(sb.stats.tokenRequests, 4);
-	assert.equal(smart.stats.tokenRequests, 2);
+	assert.equal(sb.stats.tokenRequests, 2);
+	assert.equal(smart.stats.tokenRequests, 4);
 	assert.equal((sb.stats.byStatus['401'] ?? 0) + (smart.stats.byStatus['401'] ?? 0), 0);
 });
 
@@ -269,18 +270,19 @@ test('misconfigurations each give their own clear error', async () => {
 
 async function misconfigurations(smartSecretQuirk) {
 	const rs = pickClient(sb, 'private_key_jwt', 'RS384');
-	const secret = pickClient(sb, 'client_secret_basic');
+	const secret = pickClient(smart, 'client_secret_basic');
 	const es = pickClient(smart, 'private_key_jwt', 'ES384');
 	const cases = [
 		['wrong kid', credentialFor(sb, rs, { keyId: 'not-the-kid' }), /rejected the client \(invalid_client\)/, /Key ID \(kid\)/],
-		['wrong client secret', credentialFor(sb, secret, { clientSecret: 'wrong' }), /rejected the client \(invalid_client\)/, /Client Secret/],
+		['wrong client secret', credentialFor(smart, secret, { clientSecret: 'wrong' }), /rejected the client \(invalid_client\)/, /Client Secret/],
+		['client secret on an eClinicalWorks environment', credentialFor(sb, rs, { authMethod: 'clientSecretBasic', clientSecret: 'x' }), /Authentication Method: Client Secret is not for eClinicalWorks backend apps/, /Private Key JWT/],
 		['unknown client id', credentialFor(sb, rs, { clientId: 'nobody' }), /invalid_client/, /Client ID/],
-		['key registered for ES384 signed as RS384', credentialFor(smart, es, { privateKey: rs.privateKeyPem, algorithm: 'RS384' }), /invalid_client/, /JWKS/],
+		['key registered for ES384 signed as RS384', credentialFor(smart, es, { privateKey: rs.privateKeyPem, algorithm: 'RS384' }), /invalid_client/, /Algorithm must match the key registered/],
 		['wrong algorithm for the key', credentialFor(smart, rs, { algorithm: 'ES384' }), /Algorithm: ES384 needs an EC P-384 key/, /RS384/],
 		['ES384 on eClinicalWorks', credentialFor(sb, rs, { algorithm: 'ES384' }), /Algorithm: ES384 is not accepted by eClinicalWorks/, /RS384/],
 		['scope eCW does not offer', credentialFor(sb, rs, { scopes: 'system/Patient.read system/Appointment.read' }), /Scopes: system\/Appointment\.read is not offered by this server/, /scopes_supported/],
 		['user scope for a backend app', credentialFor(sb, rs, { scopes: 'user/Patient.read' }), /refused the grant \(invalid_grant\)/, /user\/Patient\.read/],
-		['scope not registered for the app', credentialFor(sb, pickClient(sb, 'private_key_jwt', 'RS384'), { clientId: 'sandbox-patient-only', keyId: 'sandbox-patient-only-key-1', privateKey: sb.client('sandbox-patient-only').privateKeyPem }), /refused the grant \(invalid_grant\)/, /One of: \(1\) a scope .*\(2\) the signature .*\(3\) the app registration has expired.*\(4\) an assertion id \(jti\)/],
+		['scope not registered for the app', credentialFor(sb, pickClient(sb, 'private_key_jwt', 'RS384'), { clientId: 'sandbox-patient-only', keyId: 'sandbox-patient-only-key-1', privateKey: sb.client('sandbox-patient-only').privateKeyPem }), /refused the grant \(invalid_grant\)/, /^Ask only for scopes the server lists and the app is registered for.*asked for: "system\/Patient\.read system\/Encounter\.read/],
 		['wrong client secret answered invalid_request', credentialFor(smartSecretQuirk, smartSecretQuirk.client('sandbox-secret'), { clientSecret: 'x9-not-the-secret' }), /rejected the request \(invalid_request\)/, /wrong client secret/],
 		['unreachable base URL', credentialFor(sb, rs, { baseUrl: 'http://127.0.0.1:9/fhir/r4/demo' }), /unreachable \(127\.0\.0\.1:9\)/, /FHIR Base URL/],
 		['unreachable token URL', credentialFor(sb, rs, { tokenUrl: 'http://127.0.0.1:9/token' }), /Token request failed: the token URL is unreachable/, /Token URL/],

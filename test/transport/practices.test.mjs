@@ -50,12 +50,12 @@ test('three practices from one credential: separate tokens, pacers, caches; the 
 	assert.equal(results.beta, 2);
 	assert.ok(results.gamma instanceof Error);
 	assert.match(results.gamma.message, /\(practice gamma\)$/);
-	assert.match(results.gamma.hint, /enabled for this practice/);
+	assert.match(results.gamma.hint, /the practice has not enabled the app/);
 	const keys = new Set(Object.values(clients).map((c) => c.settings.cacheKey));
 	assert.equal(keys.size, 3, 'one token cache entry per practice');
 	for (const p of ['alpha', 'beta']) assert.equal(tokenCache.mints.get(clients[p].settings.cacheKey), 1, `${p}: one token for both rounds`);
 	assert.notEqual(clients.alpha.client.pacer, clients.beta.client.pacer, 'one pacer per practice');
-	assert.equal(sb.stats.log.filter((l) => l.path.endsWith('/metadata')).length, 2, 'capabilities cached per practice (gamma is refused at its token step, before /metadata)');
+	assert.equal(sb.stats.log.filter((l) => l.path.endsWith('/metadata')).length, 3, 'capabilities cached per practice (eCW serves /metadata without a token, also to gamma)');
 	assert.equal(sb.stats.log.filter((l) => l.path.endsWith('smart-configuration')).length, 3, 'discovery cached per practice');
 	assert.ok(sb.stats.byPractice.alpha.requests > 0 && sb.stats.byPractice.beta.requests > 0);
 });

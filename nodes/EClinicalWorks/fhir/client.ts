@@ -1,3 +1,4 @@
+import { knownSmartConfiguration } from './auth/discovery';
 import { cachedCapabilities, declaredResource } from './capabilities';
 import { isEcwStatement } from './ecw';
 import { FhirError, InputError } from './errors';
@@ -96,7 +97,7 @@ export class FhirClient {
 	readonly credentialKey: string;
 	readonly knownEcw: boolean;
 	readonly onLongWait?: (ms: number, reason: string) => void;
-	/** Scopes configured on the credential, used to name a missing scope after a 403. */
+	/** Scopes the token holds (granted, else configured), used to explain a 403. */
 	configuredScopes?: string;
 
 	constructor(options: FhirClientOptions) {
@@ -290,6 +291,8 @@ export class FhirClient {
 				url,
 				baseUrl: this.baseUrl,
 				configuredScopes: this.configuredScopes,
+				scopesSupported: knownSmartConfiguration(this.baseUrl)?.scopesSupported,
+				ecw: this.knownEcw,
 				tries: { rateLimited, failures: failures + 1, reminted },
 			});
 		}

@@ -15,6 +15,11 @@ export interface HttpRequest {
 	headers?: Record<string, string>;
 	/** Already serialised (form-encoded or JSON text). */
 	body?: string;
+	/**
+	 * Makes the body again for a retry: a token request signs a new assertion (new `jti`) for every
+	 * try. Without it a retry sends the same body.
+	 */
+	freshBody?: () => string;
 	/** Return the body as a readable stream (large downloads) instead of text. */
 	stream?: boolean;
 	timeoutMs?: number;

@@ -4,7 +4,7 @@ import type { HttpResponse } from './http';
 import { parseErrorBody } from './operationOutcome';
 import type { ParsedError } from './operationOutcome';
 import { readText } from './responseBody';
-import { readScopeFor } from './scopes';
+import { forbiddenAdvice } from './scopeAdvice';
 import { describeRequest } from './urls';
 
 /** The FhirError a user reads for an error status: what happened, what to do, and the server's own words. */
@@ -13,18 +13,33 @@ export interface ErrorContext {
 	method: string;
 	url: string;
 	baseUrl: string;
-	/** Scopes configured on the credential, to name a missing scope after a 403. */
+	/** Scopes the token holds (granted, else configured), to explain a 403. */
 	configuredScopes?: string;
+	/** The server's published scopes_supported, when known: a 403's advice names only those. */
+	scopesSupported?: string[];
+	/** The server is eClinicalWorks: its admin menu is named only then. */
+	ecw?: boolean;
 	tries: { rateLimited: number; failures: number; reminted: boolean };
+}
+
+/** The path segments of a URL under the base URL. */
+function segmentsOf(url: string, baseUrl: string): string[] {
+	const base = new URL(`${baseUrl}/`).pathname;
+	const path = new URL(url).pathname;
+	const rest = path.startsWith(base) ? path.slice(base.length) : path;
+	return rest.split('/').filter(Boolean);
 }
 
 /** The resource type a URL under the base URL addresses, if any. */
 export function resourceTypeOf(url: string, baseUrl: string): string | undefined {
-	const base = new URL(`${baseUrl}/`).pathname;
-	const path = new URL(url).pathname;
-	const rest = path.startsWith(base) ? path.slice(base.length) : path;
-	const first = rest.split('/')[0];
+	const first = segmentsOf(url, baseUrl)[0] ?? '';
 	return /^[A-Z][A-Za-z]+$/.test(first) ? first : undefined;
+}
+
+/** `Type` or `Type/_search`: a search (no id to be wrong). */
+function isSearch(url: string, baseUrl: string): boolean {
+	const segments = segmentsOf(url, baseUrl);
+	return resourceTypeOf(url, baseUrl) !== undefined && (segments.length === 1 || (segments.length === 2 && segments[1] === '_search'));
 }
 
 function scopeNamedIn(parsed: ParsedError): string | undefined {
@@ -69,16 +84,28 @@ export async function httpError(response: HttpResponse, ctx: ErrorContext): Prom
 				ctx.tries.reminted ? 'The FHIR server rejected the access token (401), also a freshly issued one' : 'The FHIR server rejected the access token (401)',
 				{
 					...base,
-					hint: `Token rejected: check the credential (client ID, key, scopes) and that ${ECW_ENABLE_APP_HINT}. A group the app may not read also answers 401 on eCW bulk export.`,
+					hint: ctx.ecw
+						? `The token was issued but this practice refuses it: on eClinicalWorks that means the practice has not enabled the app: check that ${ECW_ENABLE_APP_HINT}. Also check the credential (client ID, key, scopes). A group the app may not read also answers 401 on eCW bulk export.`
+						: 'The server refuses the token for this FHIR base URL: check that the app is authorised for this server (or this organisation), and the credential (client ID, key, scopes).',
 				},
 			);
 		case status === 403: {
-			const scope = scopeNamedIn(outcome) ?? readScopeFor(type ?? 'Patient', ctx.configuredScopes);
-			return new FhirError(`Access denied (403): missing scope ${scope}`, {
-				...base,
-				hint: `Add ${scope} to the credential's Scopes and to the app's registration (or ask the practice to grant it), then try again.`,
+			const path = new URL(ctx.url).pathname;
+			const advice = forbiddenAdvice({
+				type,
+				search: isSearch(ctx.url, ctx.baseUrl),
+				everything: /\/\$everything$/.test(path),
+				named: scopeNamedIn(outcome),
+				held: ctx.configuredScopes,
+				supported: ctx.scopesSupported,
 			});
+			return new FhirError(advice.message, { ...base, hint: advice.hint });
 		}
+		case status === 404 && isSearch(ctx.url, ctx.baseUrl):
+			return new FhirError(`Not found (404): the server does not offer ${type} searches at this FHIR base URL`, {
+				...base,
+				hint: `A search that matches nothing answers an empty list, not 404: the server does not serve ${type} (or this search) here. Server > Get Capabilities lists what it serves; check that the FHIR base URL (with its practice code) is right.`,
+			});
 		case status === 404:
 			return new FhirError(`Not found (404)${type ? `: no such ${type}` : ''}`, {
 				...base,

@@ -124,8 +124,11 @@ export function backendClient(ctx: FhirContext, settings: BackendSettings): Fhir
 	const contextHeader = encodeTokenContext({ practiceCode: settings.practiceCode, bulk: settings.bulk });
 	const signed = authorizedHttp(ctx, BACKEND_CREDENTIAL, { [CONTEXT_HEADER_NAME]: contextHeader });
 	let lastToken: string | undefined;
+	const built: { client?: FhirClient } = {};
 	const ensureToken = async () => {
 		lastToken = await tokenCache.get(settings.cacheKey, async () => await mintBackendToken(tokenHttp, settings, clock.now), clock.now);
+		// a 403 is explained with the scopes the token holds
+		if (built.client) built.client.configuredScopes = tokenCache.peek(settings.cacheKey, clock.now())?.scope ?? settings.scopes;
 	};
 	const transport: HttpTransport = {
 		authorized: async (request) => {
@@ -149,6 +152,7 @@ export function backendClient(ctx: FhirContext, settings: BackendSettings): Fhir
 		onLongWait: longWaitReporter(ctx),
 	});
 	client.configuredScopes = settings.scopes;
+	built.client = client;
 	return client;
 }
 

@@ -1,11 +1,7 @@
 import { normalizeBaseUrl } from '../client';
 import { FhirError, InputError } from '../errors';
 import type { HttpFunction } from '../http';
-import { headerValue } from '../http';
-import { rateLimitDelay, retryPolicy } from '../retry';
-import type { RetryPolicy } from '../retry';
 import { shareOfLimit } from '../pacer';
-import type { Pacer } from '../pacer';
 import { DEFAULT_ECW_SCOPES, describeUnsupported, fittedDefaultScopes, unsupportedScopes, withBulkScope, withoutBulkScope } from '../scopes';
 import { isSigningAlgorithm } from './assertion';
 import type { SigningAlgorithm } from './assertion';
@@ -137,7 +133,8 @@ function configuredScopes(data: Record<string, unknown>, environment: Environmen
 	if (environment !== 'custom') return LEGACY_DEFAULT_SCOPES.includes(ecwField) ? DEFAULT_ECW_SCOPES : ecwField;
 	const custom = str(data.customScopes).replace(/\s+/g, ' ');
 	if (custom) return custom;
-	// a credential saved before the environment had its own Scopes field
+	// a credential saved before the environment had its own Scopes field: the credential's hidden
+	// "Scopes (Earlier Field)" carries the stored value through n8n's credential load
 	return LEGACY_DEFAULT_SCOPES.includes(ecwField) || ecwField === DEFAULT_ECW_SCOPES ? '' : ecwField;
 }
 
@@ -164,11 +161,18 @@ export function backendSettings(data: Record<string, unknown>, context: TokenCon
 	const { baseUrl, practiceCode } = resolveBaseUrl(environment, str(data.baseUrl), str(data.practiceCode), context.practiceCode);
 	const isEcw = environment !== 'custom' || isEcwHost(baseUrl);
 	const authMethod = authMethodOf(data.authMethod);
+	if (environment !== 'custom' && authMethod !== 'privateKeyJwt') {
+		throw new InputError(
+			'Authentication Method',
+			'Client Secret is not for eClinicalWorks backend apps: eClinicalWorks documents backend services with a signed key (Private Key JWT) only',
+			'Set Authentication Method to Private Key JWT: make a key pair (Key Pair (Setup) > Generate Key Pair), register its JWKS URL with the app, and paste the private key.',
+		);
+	}
 	const algorithmRaw = str(data.algorithm) || 'RS384';
 	if (!isSigningAlgorithm(algorithmRaw)) {
 		throw new InputError('Algorithm', `"${algorithmRaw}" is not supported`, 'Choose RS384 or ES384.');
 	}
-	if (isEcw && authMethodOf(data.authMethod) === 'privateKeyJwt' && algorithmRaw !== 'RS384') {
+	if (isEcw && authMethod === 'privateKeyJwt' && algorithmRaw !== 'RS384') {
 		throw new InputError(
 			'Algorithm',
 			`${algorithmRaw} is not accepted by eClinicalWorks, which documents RS384 only`,
@@ -235,28 +239,8 @@ export function decodeTokenContext(value: unknown): TokenContext {
 	return context;
 }
 
-/**
- * An HttpFunction for token and discovery calls: waits for the practice's pacer first (they count
- * on eCW) and waits out a 429 like the FHIR client does (Retry-After, else the next minute on eCW).
- */
-export function pacedHttp(
-	http: HttpFunction,
-	pacer: Pacer | null,
-	clock: { now: () => number; sleep: (ms: number) => Promise<void> },
-	retry?: Partial<RetryPolicy>,
-): HttpFunction {
-	const policy = retryPolicy(retry);
-	return async (request) => {
-		for (let waits = 0; ; waits++) {
-			if (pacer) await pacer.acquire(clock);
-			const response = await http(request);
-			if (response.status !== 429 || waits >= policy.maxRateLimitRetries) return response;
-			const wait = rateLimitDelay(headerValue(response.headers, 'retry-after'), waits + 1, policy, clock.now());
-			if (pacer) pacer.pauseUntil(clock.now() + wait);
-			else await clock.sleep(wait);
-		}
-	};
-}
+/** Token and discovery calls: paced, 429 waited out, 5xx and network errors retried (authHttp.ts). */
+export { pacedHttp } from './authHttp';
 
 /**
  * The scopes to ask for. After discovery they are compared with the server's scopes_supported: eCW
@@ -312,11 +296,13 @@ export async function mintBackendToken(http: HttpFunction, settings: BackendSett
 			jwksUrl: settings.jwksUrl,
 			clientSecret: settings.clientSecret,
 			now,
+			discovered: !settings.tokenUrl,
+			ecw: settings.isEcw,
 		});
 	} catch (error) {
 		throw withScopeComparison(error, scopes, discovered?.scopesSupported);
 	}
-	return { accessToken: token.accessToken, expiresAt: token.expiresAt, obtainedAt: token.obtainedAt };
+	return { accessToken: token.accessToken, expiresAt: token.expiresAt, obtainedAt: token.obtainedAt, scope: token.scope || scopes };
 }
 
 /** A scope refusal, with what the server's scopes_supported says about the scopes asked for. */

@@ -22,11 +22,19 @@ interface Cached {
 
 const DISCOVERY_TTL_MS = 60 * 60_000;
 const cache = new Map<string, Cached>();
+/** The last configuration read per base URL, for advice after an error (which scope forms the server offers). */
+const known = new Map<string, SmartConfiguration>();
 
 /** Tests only. */
 export function clearDiscoveryCache(): void {
 	cache.clear();
 	typesCache.clear();
+	known.clear();
+}
+
+/** The configuration last discovered for a base URL, if any (read without a request). */
+export function knownSmartConfiguration(baseUrl: string): SmartConfiguration | undefined {
+	return known.get(baseUrl.replace(/\/+$/, ''));
 }
 
 /** True for eClinicalWorks / healow hosts (practice-code hints apply). */
@@ -120,9 +128,14 @@ export async function discoverSmartConfiguration(
 	if (hit && hit.expiresAt > now) return await hit.value;
 	const value = fetchConfiguration(http, key, options.ecw ?? isEcwHost(key));
 	cache.set(key, { expiresAt: now + (options.ttlMs ?? DISCOVERY_TTL_MS), value });
-	value.then(undefined, () => {
-		if (cache.get(key)?.value === value) cache.delete(key);
-	});
+	value.then(
+		(configuration) => {
+			known.set(key, configuration);
+		},
+		() => {
+			if (cache.get(key)?.value === value) cache.delete(key);
+		},
+	);
 	return await value;
 }
 

@@ -14,6 +14,8 @@ export interface CachedToken {
 	accessToken: string;
 	expiresAt: number;
 	obtainedAt: number;
+	/** The scopes the token holds: what the server granted, else what was asked for. */
+	scope?: string;
 }
 
 export interface TokenKeyParts {
