@@ -25,21 +25,24 @@ import type { BackendSettings } from '../nodes/EClinicalWorks/fhir/auth/backend'
 import { tokenCache } from '../nodes/EClinicalWorks/fhir/auth/tokenCache';
 import { pacerFor } from '../nodes/EClinicalWorks/fhir/pacer';
 import { DEFAULT_ECW_SCOPES } from '../nodes/EClinicalWorks/fhir/scopes';
-import { ECW_ENABLE_APP_HINT } from '../nodes/EClinicalWorks/fhir/ecw';
 import { httpFunctionFrom } from '../nodes/EClinicalWorks/transport/n8nHttp';
 import { rateLimitProcessesField } from '../nodes/EClinicalWorks/transport/credentialFields';
+import { BACKEND_PROBE_RULES, probeUrlExpression } from '../nodes/EClinicalWorks/transport/credentialTest';
 
 const privateKeyJwt = { show: { authMethod: ['privateKeyJwt'] } };
 const ecwEnvironments = ['ecwProduction', 'ecwSandbox'];
 const clientSecret = { show: { authMethod: ['clientSecretBasic', 'clientSecretPost'] } };
 
-/** n8n's test request URL: the same base URL resolution as the node, written as an expression. */
-const TEST_URL =
-	'={{ (($credentials.baseUrl || "").trim() || ($credentials.environment === "ecwSandbox" ? "' +
+/** The FHIR base URL, resolved as the node does, as an n8n expression body. */
+const BASE_URL =
+	'(($credentials.baseUrl || "").trim() || ($credentials.environment === "ecwSandbox" ? "' +
 	ECW_BASE_URL_TEMPLATES.ecwSandbox +
 	'" : "' +
 	ECW_BASE_URL_TEMPLATES.ecwProduction +
-	'")).replace("{practiceCode}", ($credentials.practiceCode || "").trim()).replace(/\\/+$/, "") + "/metadata" }}';
+	'")).replace("{practiceCode}", ($credentials.practiceCode || "").trim()).replace(/\\/+$/, "")';
+
+/** The scopes the credential asks for, as an n8n expression body (another SMART server: its own field, else the earlier one). */
+const SCOPES = '($credentials.environment === "custom" ? ($credentials.customScopes || $credentials.scopes) : $credentials.scopes)';
 
 /** The base URL has {practiceCode} and the credential names no practice: each node item names its own. */
 function needsNodePracticeCode(credentials: ICredentialDataDecryptedObject): boolean {
@@ -122,10 +125,26 @@ export class EClinicalWorksApi implements ICredentialType {
 					value: 'privateKeyJwt',
 					description: 'Signed client assertion; the server reads your public key from the registered JWKS URL',
 				},
+			],
+			default: 'privateKeyJwt',
+			description: 'eClinicalWorks backend apps sign in with a key only (Private Key JWT), as its documents say',
+			displayOptions: { show: { environment: ecwEnvironments } },
+		},
+		{
+			displayName: 'Authentication Method',
+			name: 'authMethod',
+			type: 'options',
+			options: [
+				{
+					name: 'Private Key JWT (SMART Backend Services)',
+					value: 'privateKeyJwt',
+					description: 'Signed client assertion; the server reads your public key from the registered JWKS URL',
+				},
 				{ name: 'Client Secret (HTTP Basic)', value: 'clientSecretBasic' },
 				{ name: 'Client Secret (in Request Body)', value: 'clientSecretPost' },
 			],
 			default: 'privateKeyJwt',
+			displayOptions: { show: { environment: ['custom'] } },
 		},
 		{
 			displayName: 'Private Key',
@@ -205,6 +224,15 @@ export class EClinicalWorksApi implements ICredentialType {
 			placeholder: 'Leave empty to ask for what the node reads',
 			description:
 				'Space-separated scopes. Leave empty: the node asks for Patient, Appointment, Encounter, Practitioner, Location, Organization and Coverage read access, keeping only the types the server\'s CapabilityStatement lists, in the form its SMART configuration offers.',
+			displayOptions: { show: { environment: ['custom'] } },
+		},
+		{
+			// Credentials saved before "Other SMART" had its own Scopes field keep theirs here: n8n drops a
+			// stored field no property shows, so this hidden one carries it for that environment.
+			displayName: 'Scopes (Earlier Field)',
+			name: 'scopes',
+			type: 'hidden',
+			default: '',
 			displayOptions: { show: { environment: ['custom'] } },
 		},
 		{
@@ -294,42 +322,13 @@ export class EClinicalWorksApi implements ICredentialType {
 		return { ...requestOptions, headers };
 	}
 
+	/** After the token (preAuthentication), one search that proves this practice lets this app read (credentialTest.ts). */
 	test: ICredentialTestRequest = {
 		request: {
 			method: 'GET',
-			url: TEST_URL,
+			url: probeUrlExpression(BASE_URL, SCOPES),
 			headers: { Accept: 'application/fhir+json' },
 		},
-		rules: [
-			{
-				type: 'responseCode',
-				properties: {
-					value: 401,
-					message: `Token obtained, but reading /metadata was refused (401): check that ${ECW_ENABLE_APP_HINT}`,
-				},
-			},
-			{
-				type: 'responseCode',
-				properties: {
-					value: 403,
-					message: 'Token obtained, but reading /metadata was refused (403): check the scopes granted to the app',
-				},
-			},
-			{
-				type: 'responseCode',
-				properties: {
-					value: 400,
-					message:
-						'The FHIR server answered 400 for {base}/metadata: the practice code is missing or wrong. To test a credential whose FHIR Base URL has {practiceCode}, fill Practice Code here (workflows can still set it per item in the node)',
-				},
-			},
-			{
-				type: 'responseCode',
-				properties: {
-					value: 404,
-					message: 'Token obtained, but {base}/metadata was not found (404): check the FHIR Base URL and the practice code',
-				},
-			},
-		],
+		rules: BACKEND_PROBE_RULES,
 	};
 }

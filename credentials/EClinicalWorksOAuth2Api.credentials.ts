@@ -3,6 +3,7 @@ import type { ICredentialTestRequest, ICredentialType, INodeProperties, Icon } f
 import { ECW_BASE_URL_TEMPLATES, ECW_RATE_LIMIT_PER_MINUTE, ENVIRONMENT_OPTIONS } from '../nodes/EClinicalWorks/fhir/auth/backend';
 import { DEFAULT_USER_SCOPES } from '../nodes/EClinicalWorks/fhir/scopes';
 import { rateLimitProcessesField } from '../nodes/EClinicalWorks/transport/credentialFields';
+import { USER_PROBE_RULES, probeUrlExpression } from '../nodes/EClinicalWorks/transport/credentialTest';
 
 const ECW_OAUTH = {
 	ecwProduction: 'https://oauthserver.eclinicalworks.com/oauth/oauth2',
@@ -125,11 +126,13 @@ export class EClinicalWorksOAuth2Api implements ICredentialType {
 		rateLimitProcessesField,
 	];
 
+	/** One search with the login's token that proves this user and practice let this app read (credentialTest.ts). */
 	test: ICredentialTestRequest = {
 		request: {
 			method: 'GET',
-			url: `={{ ${baseUrlExpression('$credentials')} + "/metadata" }}`,
+			url: probeUrlExpression(baseUrlExpression('$credentials'), '$credentials.scope'),
 			headers: { Accept: 'application/fhir+json' },
 		},
+		rules: USER_PROBE_RULES,
 	};
 }

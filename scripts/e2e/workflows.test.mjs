@@ -13,7 +13,7 @@ import path from 'node:path';
 import { startSandbox } from '../../sandbox/index.mjs';
 import { freePort, info } from '../lib.mjs';
 import { N8n, installPackage, listFiles, nodeItems } from '../n8n.mjs';
-import { DEMO_PRACTICES, NODE_TYPE, loadExample, mrnOf, practiceTemplateCredential, writePracticeSheet, prepareFilesDir, sampleIntakeForm, sandboxCredentials, toImport, variant } from '../fixtures.mjs';
+import { DEMO_PRACTICES, NODE_TYPE, credentialData, loadExample, mrnOf, practiceTemplateCredential, writePracticeSheet, prepareFilesDir, sampleIntakeForm, sandboxCredentials, toImport, variant } from '../fixtures.mjs';
 import { smtpCredential, startMailServer } from '../mail.mjs';
 import { readWorkbook } from '../workbook.mjs';
 
@@ -96,7 +96,12 @@ before(async () => {
 	info(`mail server: SMTP ${mail.smtpHost}:${mail.smtpPort}, inbox ${mail.inboxUrl}`);
 	creds = {
 		ecw: sandboxCredentials(ecw, { tag: 'e2eEcw', label: 'e2e ecw', broken: true }),
-		smart: sandboxCredentials(smart, { tag: 'e2eSmart', label: 'e2e smart' }),
+		smart: [
+			...sandboxCredentials(smart, { tag: 'e2eSmart', label: 'e2e smart' }),
+			// saved before "Other SMART" had its own Scopes field: its scopes are in `scopes`; the client is
+			// registered for system/Patient.read only, so the defaults would be refused
+			{ key: 'earlier-scopes', id: 'e2eSmartEarlierScope', name: 'e2e smart (saved with the earlier Scopes field)', type: 'eClinicalWorksApi', data: { ...credentialData(smart, smart.client('sandbox-patient-only')), scopes: 'system/Patient.read' } },
+		],
 		multi: [practiceTemplateCredential(multi, { id: 'e2eManyPractices', name: 'e2e practices (practice code template)' })],
 		// the id the intake example's Send Email node references
 		mail: [smtpCredential(mail)],
@@ -136,9 +141,9 @@ before(async () => {
 	for (const profile of ['ecw', 'smart']) {
 		wfs.push(variant(dispatch, { id: `e2eDispatch${profile}`.padEnd(16, '0'), name: `e2e: dispatch sheet (${profile})`, credential: cred(profile, 'rs384'), filesDir: path.join(filesDir, profile) }));
 	}
-	wfs.push(variant(loadExample('new-patient-intake-email'), { id: 'e2eIntake0000000', name: 'e2e: new patient intake', credential: cred('ecw', 'basic'), params: sampleIntakeForm(mrnOf(pt)) }));
+	wfs.push(variant(loadExample('new-patient-intake-email'), { id: 'e2eIntake0000000', name: 'e2e: new patient intake', credential: cred('ecw', 'rs384'), params: sampleIntakeForm(mrnOf(pt)) }));
 	const nightly = loadExample('nightly-incremental-bulk-export');
-	wfs.push(variant(nightly, { id: 'e2eNightlyEcw000', name: 'e2e: nightly export (ecw)', credential: cred('ecw', 'basic'), filesDir: path.join(filesDir, 'ecw'), params: { 'Bulk export since last run': { pollFloorSeconds: 1, maxWaitMinutes: 3 } } }));
+	wfs.push(variant(nightly, { id: 'e2eNightlyEcw000', name: 'e2e: nightly export (ecw)', credential: cred('ecw', 'rs384'), filesDir: path.join(filesDir, 'ecw'), params: { 'Bulk export since last run': { pollFloorSeconds: 1, maxWaitMinutes: 3 } } }));
 	wfs.push(
 		variant(nightly, {
 			id: 'e2eExportSmart00',

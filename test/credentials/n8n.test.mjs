@@ -42,11 +42,19 @@ function resetCaches(sb) {
 }
 
 let sb;
+let smart;
 before(async () => {
-	sb = await startSandbox({ port: 0, profile: 'ecw', patients: 5, rateLimitPerMinute: null });
+	sb = await startSandbox({ port: 0, profile: 'ecw', patients: 5, rateLimitPerMinute: null, practices: ['demo', 'closed'], rejectedPractices: ['closed'] });
+	smart = await startSandbox({ port: 0, profile: 'smart', patients: 5 });
 });
-after(async () => sb?.stop());
-beforeEach(() => resetCaches(sb));
+after(async () => {
+	await sb?.stop();
+	await smart?.stop();
+});
+beforeEach(() => {
+	resetCaches(sb);
+	resetCaches(smart);
+});
 
 test('credential descriptions: fields, secrets masked, expirable token, themed icon, test request', () => {
 	const api = new EClinicalWorksApi();
@@ -81,20 +89,43 @@ test('authenticate only adds the token for the FHIR server origin and strips the
 	assert.equal(other.headers.Authorization, undefined);
 });
 
-test('credential test: OK gets a token and reads /metadata', async () => {
+test('credential test: OK gets a token and searches one record with it (proof that this practice lets this app read)', async () => {
 	const result = await testCredential({ type: 'eClinicalWorksApi', data: credential(sb) });
 	assert.equal(result.status, 'OK', result.message);
 	assert.equal(result.preAuthenticationCalls.length, 1);
 	assert.ok(result.storedCredential?.data?.accessToken || result.credentialsStore, 'token persisted');
 	assert.equal(sb.stats.tokenRequests, 1);
+	const probe = sb.stats.log.find((l) => l.path === '/fhir/r4/demo/Patient');
+	assert.ok(probe?.authorized, 'an authenticated search, not the open /metadata');
+	assert.equal(probe.status, 200);
+});
+
+test('credential test: a practice that has not enabled the app fails the Test (reading /metadata said "Connection successful!")', async () => {
+	const result = await testCredential({ type: 'eClinicalWorksApi', data: credential(sb, 'sandbox-rs384', { environment: 'ecwSandbox', baseUrl: sb.baseUrlFor('closed') }) });
+	assert.equal(result.status, 'Error', result.message);
+	assert.match(result.message, /refused \(401\).*practice has not enabled the app.*admin settings for FHIR apps/);
+	assert.ok(sb.stats.tokenRequests >= 1, 'eCW\'s one token URL issued the token: only the read can tell');
+});
+
+test('credential test: scopes that do not cover the search fail the Test with what to check', async () => {
+	const strict = await startSandbox({ port: 0, profile: 'ecw', patients: 3, rateLimitPerMinute: null, readScopeAllowsSearch: false });
+	try {
+		resetCaches(strict);
+		const result = await testCredential({ type: 'eClinicalWorksApi', data: credential(strict, 'sandbox-rs384', { environment: 'ecwSandbox', scopes: 'system/Coverage.r' }) });
+		assert.equal(result.status, 'Error', result.message);
+		assert.match(result.message, /refused \(403\): the token's scopes do not cover it.*registered for the app/);
+	} finally {
+		await strict.stop();
+	}
 });
 
 test('credential test failures say which step failed and why', async () => {
 	const cases = [
 		['discovery: unreachable', credential(sb, 'sandbox-rs384', { baseUrl: 'http://127.0.0.1:9/fhir/r4/x' }), /^Discovery failed: the FHIR base URL is unreachable/],
 		['discovery: practice code', credential(sb, 'sandbox-rs384', { environment: 'ecwProduction', baseUrl: `${sb.origin}/fhir/r4/NOPE` }), /^Discovery failed \(400\): the practice code is missing or wrong/],
-		['token: wrong kid', credential(sb, 'sandbox-rs384', { keyId: 'wrong' }), /^Token request failed: the server rejected the client \(invalid_client\).*JWKS URL.*Key ID \(kid\)/],
-		['token: wrong secret', credential(sb, 'sandbox-secret', { clientSecret: 'nope' }), /^Token request failed: the server rejected the client.*Client Secret/],
+		['token: wrong kid', credential(sb, 'sandbox-rs384', { keyId: 'wrong' }), /^Token request failed: the server rejected the client \(invalid_client\)\. Server said: invalid_client: unknown kid\. The server has no key with this Key ID \(kid\).*JWKS URL/],
+		['token: wrong secret', credential(smart, 'sandbox-secret', { clientSecret: 'nope', scopes: undefined }), /^Token request failed: the server rejected the client.*Client Secret/],
+		['settings: client secret on an eCW environment', credential(sb, 'sandbox-rs384', { environment: 'ecwSandbox', authMethod: 'clientSecretBasic', clientSecret: 'x' }), /Authentication Method: Client Secret is not for eClinicalWorks backend apps.*Private Key JWT/],
 		['token: unreachable token URL', credential(sb, 'sandbox-rs384', { tokenUrl: 'http://127.0.0.1:9/token' }), /^Token request failed: the token URL is unreachable/],
 		['settings: bad key', credential(sb, 'sandbox-rs384', { privateKey: 'nope' }), /^Token request failed|Private Key/],
 		['scopes: one eCW does not offer, named with the form it offers', credential(sb, 'sandbox-rs384', { environment: 'ecwSandbox', scopes: 'system/Patient.read system/Coverage.read' }), /Scopes: system\/Coverage\.read is not offered; this server offers system\/Coverage\.r/],
@@ -103,11 +134,39 @@ test('credential test failures say which step failed and why', async () => {
 	];
 	for (const [name, data, message] of cases) {
 		resetCaches(sb);
+		resetCaches(smart);
 		const result = await testCredential({ type: 'eClinicalWorksApi', data });
 		assert.equal(result.status, 'Error', name);
 		assert.match(result.message, message, name);
 		assert.ok(!/PRIVATE KEY-----\s*[A-Za-z0-9+/]{16}|eyJ[A-Za-z0-9_-]{10}/.test(result.message), `${name}: no key or token in the message`);
 	}
+});
+
+test('"Other SMART" credential saved with the earlier Scopes field keeps its scopes through n8n\'s credential load', async () => {
+	// saved before "Other SMART" had its own Scopes field: the scopes are in `scopes`, not `customScopes`
+	const c = smart.client('sandbox-patient-only');
+	const saved = {
+		environment: 'custom',
+		baseUrl: smart.baseUrl,
+		clientId: c.clientId,
+		authMethod: 'privateKeyJwt',
+		privateKey: c.privateKeyPem,
+		algorithm: 'RS384',
+		keyId: c.kid,
+		scopes: 'system/Patient.read',
+		customRateLimitPerMinute: 0,
+		accessToken: '',
+	};
+	const result = await runNode({
+		type: NODE_TYPE,
+		parameters: { authentication: 'backendService', resource: 'fhirResource', operation: 'get', resourceType: 'Patient', resourceId: 'pt-1', output: 'raw' },
+		credentials: { eClinicalWorksApi: saved },
+		inputItems: [{}],
+	});
+	assert.equal(result.error, undefined, result.error?.message);
+	assert.equal(result.outputOf('Node')[0].id, 'pt-1');
+	const token = smart.stats.log.find((l) => l.path === '/oauth/oauth2/token');
+	assert.equal(token.status, 200, 'the token asked for the saved scopes (the client is registered for system/Patient.read only)');
 });
 
 test('1,000 items over several token lifetimes: a token per 80 % of a lifetime (4-5 for 4 lifetimes), zero 401 (n8n preAuthentication/authenticate rules)', async () => {

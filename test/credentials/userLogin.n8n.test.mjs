@@ -103,13 +103,19 @@ test('User Login credential: preset URLs and aud resolve for each environment', 
 	assert.equal(evaluate(props.authUrl, other), 'https://ehr.example/auth');
 	assert.equal(evaluate(props.accessTokenUrl, other), 'https://ehr.example/token');
 	assert.equal(evaluate(props.authQueryParameters, other), `aud=${encodeURIComponent('https://ehr.example/fhir/r4')}`);
+	// the credential Test: one search of the first type the scopes may search (Group and read-only .r skipped)
 	const { EClinicalWorksApi } = await import('../../credentials/EClinicalWorksApi.credentials.ts');
 	const testUrl = new EClinicalWorksApi().test.request.url;
-	assert.equal(evaluate(testUrl, prod), 'https://fhir4.eclinicalworks.com/fhir/r4/ABC/metadata');
-	assert.equal(evaluate(testUrl, { ...other, practiceCode: '' }), 'https://ehr.example/fhir/r4/metadata');
+	const { DEFAULT_ECW_SCOPES } = await import('../../nodes/EClinicalWorks/fhir/scopes.ts');
+	assert.equal(evaluate(testUrl, { ...prod, scopes: DEFAULT_ECW_SCOPES }), 'https://fhir4.eclinicalworks.com/fhir/r4/ABC/Patient?_id=n8n-credential-test');
+	assert.equal(evaluate(testUrl, { ...prod, scopes: 'system/Group.read system/Coverage.r system/Encounter.rs' }), 'https://fhir4.eclinicalworks.com/fhir/r4/ABC/Encounter?_id=n8n-credential-test');
+	assert.equal(evaluate(testUrl, { ...other, practiceCode: '', customScopes: '' }), 'https://ehr.example/fhir/r4/Patient?_id=n8n-credential-test');
+	assert.equal(evaluate(testUrl, { ...other, practiceCode: '', customScopes: 'system/Appointment.read', scopes: 'system/Patient.read' }), 'https://ehr.example/fhir/r4/Appointment?_id=n8n-credential-test');
+	assert.equal(evaluate(testUrl, { ...other, practiceCode: '', customScopes: '', scopes: 'system/Location.read' }), 'https://ehr.example/fhir/r4/Location?_id=n8n-credential-test', 'the earlier Scopes field of a credential saved before Other SMART had its own');
+	assert.equal(evaluate(new EClinicalWorksOAuth2Api().test.request.url, { ...prod, scope: 'openid fhirUser offline_access user/Encounter.read' }), 'https://fhir4.eclinicalworks.com/fhir/r4/ABC/Encounter?_id=n8n-credential-test');
 });
 
-test('User Login credential test reads /metadata through n8n', async () => {
+test('User Login credential test searches one record through n8n', async () => {
 	const token = await userLogin();
 	const result = await testCredential({
 		type: 'eClinicalWorksOAuth2Api',
