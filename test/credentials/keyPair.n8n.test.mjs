@@ -22,19 +22,29 @@ after(async () => {
 
 test('Generate Key Pair offers RS384 only for eClinicalWorks, ES384 for other servers', async () => {
 	const { description } = await import('../../nodes/EClinicalWorks/actions/utility/generateKeyPair.operation.ts');
-	const algorithm = description.find((p) => p.name === 'keyAlgorithm');
-	assert.deepEqual(algorithm.displayOptions.show.keyServer, ['other']);
+	const algorithms = description.filter((p) => p.name === 'keyAlgorithm');
+	assert.deepEqual(algorithms.map((a) => [a.displayOptions.show.keyServer, a.options.map((o) => o.value)]), [[['ecw'], ['RS384']], [['other'], ['RS384', 'ES384']]]);
 	assert.equal(description.find((p) => p.name === 'keyServer').default, 'ecw');
-	// an older workflow that stored ES384 gets an RSA key for eClinicalWorks
+	// ES384 set through JSON or the API (the editor hides Algorithm for eClinicalWorks): refused, naming the field, never replaced
 	const result = await runNode({
 		type: NODE_TYPE,
 		parameters: { authentication: 'backendService', resource: 'utility', operation: 'generateKeyPair', keyServer: 'ecw', keyAlgorithm: 'ES384', keyId: '' },
 		credentials: {},
 		inputItems: [{}],
 	});
-	assert.equal(result.error, undefined, result.error?.message);
-	assert.equal(result.outputOf('Node')[0].algorithm, 'RS384');
-	assert.equal(result.outputOf('Node')[0].jwks.keys[0].kty, 'RSA');
+	assert.ok(result.error, 'refused');
+	assert.match(result.error.message, /^Algorithm: is "ES384", but For Server is "ecw": eClinicalWorks documents RS384 only/);
+	assert.match(result.error.description, /For Server to "Other SMART on FHIR Server"/);
+	assert.deepEqual(result.outputOf('Node') ?? [], [], 'no key was made');
+	// RS384 stored with For Server eClinicalWorks is what the editor makes: an RSA key
+	const rsa = await runNode({
+		type: NODE_TYPE,
+		parameters: { authentication: 'backendService', resource: 'utility', operation: 'generateKeyPair', keyServer: 'ecw', keyAlgorithm: 'RS384', keyId: '' },
+		credentials: {},
+		inputItems: [{}],
+	});
+	assert.equal(rsa.error, undefined, rsa.error?.message);
+	assert.equal(rsa.outputOf('Node')[0].jwks.keys[0].kty, 'RSA');
 });
 
 test('Generate Key Pair works without a credential and outputs a usable key and JWKS', async () => {

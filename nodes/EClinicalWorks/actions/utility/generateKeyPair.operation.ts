@@ -24,6 +24,17 @@ const properties: INodeProperties[] = [
 		default: 'ecw',
 		description: 'The server the key is for: it decides which signing algorithms can be used',
 	},
+	// shown for eClinicalWorks too (RS384 only), so a value set through JSON or the API reaches the
+	// node and is refused there instead of being dropped by n8n and silently replaced
+	{
+		displayName: 'Algorithm',
+		name: 'keyAlgorithm',
+		type: 'options',
+		options: [{ name: 'RS384 (RSA)', value: 'RS384' }],
+		default: 'RS384',
+		description: 'Signing algorithm: eClinicalWorks documents RS384 only; set the same one in the credential',
+		displayOptions: { show: { keyServer: ['ecw'] } },
+	},
 	{
 		displayName: 'Algorithm',
 		name: 'keyAlgorithm',
@@ -60,12 +71,38 @@ const displayOptions = { show: { resource: ['utility'], operation: ['generateKey
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
+/**
+ * Whether the node runs as an AI agent's tool: n8n runs a tool through a context that says so
+ * (`isToolExecution`, n8n 1.x agents and sub-node tools), and names the tool variant of a node
+ * `...Tool` (every version, also n8n 2.x agents that run tools as engine requests).
+ */
+function runsAsTool(ctx: IExecuteFunctions): boolean {
+	const isToolExecution = (ctx as { isToolExecution?: () => boolean }).isToolExecution;
+	if (typeof isToolExecution === 'function' && isToolExecution.call(ctx) === true) return true;
+	return /Tool$/.test(ctx.getNode().type);
+}
+
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+	if (runsAsTool(this)) {
+		throw new InputError(
+			'Operation',
+			'Generate Key Pair does not run as an AI agent tool: its output holds a private key, which would be handed to the model',
+			'Make the key pair in a workflow of its own: add an eClinicalWorks node (not a tool), Resource Key Pair (Setup), Operation Generate Key Pair, run it, copy the private key into the credential, then delete that execution. Or use the openssl commands in the documentation (docs/credentials.md, Key pair with openssl).',
+		);
+	}
 	const server = this.getNodeParameter('keyServer', itemIndex, 'ecw') as string;
-	// eClinicalWorks documents RS384 only, whatever an older workflow stored
-	const algorithm = (server === 'other' ? this.getNodeParameter('keyAlgorithm', itemIndex, 'RS384') : 'RS384') as SigningAlgorithm;
+	const requested = String(this.getNodeParameter('keyAlgorithm', itemIndex, 'RS384') ?? 'RS384');
+	if (server !== 'other' && requested !== 'RS384') {
+		// set through JSON or the API (the editor hides Algorithm for eClinicalWorks): refuse, never replace
+		throw new InputError(
+			'Algorithm',
+			`is "${requested.slice(0, 20)}", but For Server is "${server.slice(0, 20)}": eClinicalWorks documents RS384 only`,
+			'Set For Server to "Other SMART on FHIR Server" for an ES384 key, or set Algorithm to RS384 for eClinicalWorks.',
+		);
+	}
+	const algorithm = requested as SigningAlgorithm;
 	if (algorithm !== 'RS384' && algorithm !== 'ES384') {
-		throw new InputError('Algorithm', `"${String(algorithm)}" is not supported`, 'Choose RS384 or ES384.');
+		throw new InputError('Algorithm', `"${String(algorithm).slice(0, 20)}" is not supported`, 'Choose RS384 or ES384.');
 	}
 	const keySize = Number(this.getNodeParameter('keySize', itemIndex, 2048));
 	if (algorithm === 'RS384' && keySize !== 2048 && keySize !== 3072) {
