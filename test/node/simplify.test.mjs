@@ -12,7 +12,7 @@ import {
 	visitReferences,
 	SOURCE_APPOINTMENT,
 	SOURCE_ENCOUNTER,
-} from '../../nodes/EClinicalWorks/fhir/simplify.ts';
+} from '../../nodes/EClinicalWorks/fhir/simplify/index.ts';
 
 const patient = {
 	resourceType: 'Patient',
