@@ -26,13 +26,18 @@ const FIXED_VISITS = [
 	{ day: 0, h: 23, mi: 30, dur: 15, status: 'booked' },
 	{ day: 1, h: 0, mi: 0, dur: 15, status: 'booked' },
 	{ day: 1, h: 8, mi: 30, dur: 30, status: 'booked', transport: 0 },
-	{ day: 1, h: 10, mi: 0, dur: 30, status: 'booked' },
+	{ day: 1, h: 10, mi: 0, dur: 30, status: 'booked', referrer: true },
 	{ day: 1, h: 13, mi: 15, dur: 45, status: 'booked', transport: 1 },
 	{ day: 1, h: 16, mi: 45, dur: 30, status: 'cancelled' },
 	{ day: -1, h: 15, mi: 0, dur: 30, status: 'fulfilled' },
 ];
 
 export const VISITS_PER_PATIENT = 2;
+
+/** One visit in 20 (and a fixed one tomorrow) lists its referring practitioner before the one who sees the patient. */
+const REFERRER_EVERY = 20;
+const PARTICIPATION_TYPE = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
+const participationType = (code, display) => [{ coding: [{ system: PARTICIPATION_TYPE, code, display }] }];
 
 const PREFIX = { Patient: 'pt', Encounter: 'en', Appointment: 'ap', Coverage: 'cov', Practitioner: 'pr', Location: 'loc', Organization: 'org', Group: 'grp' };
 
@@ -188,9 +193,11 @@ export class Dataset {
 	visit(i) {
 		const r = rng(this.seed, 'Visit', i);
 		let day, h, mi, dur, status, transport;
+		let referred = hash32(this.seed, 'ref', i) % REFERRER_EVERY === 0;
 		if (i < FIXED_VISITS.length && i < this.counts.Encounter) {
 			({ day, h, mi, dur, status } = FIXED_VISITS[i]);
 			transport = FIXED_VISITS[i].transport;
+			referred = !!FIXED_VISITS[i].referrer;
 		} else {
 			day = r.int(-30, 30);
 			const slot = r.int(0, 38); // 08:00 .. 17:30 in 15 min steps
@@ -207,13 +214,16 @@ export class Dataset {
 		if (!date) this.dayCache.set(day, (date = addLocalDays(this.startMs, day, this.tz)));
 		const start = zonedToUtc(date.y, date.m, date.d, h, mi, 0, this.tz);
 		const end = start + dur * 60000;
+		const practitioner = hash32(this.seed, 'vp', i) % this.counts.Practitioner;
 		return {
 			start,
 			end,
 			status,
 			transport: transport === undefined ? undefined : TRANSPORT_NEEDS[transport],
 			patient: i % this.n,
-			practitioner: hash32(this.seed, 'vp', i) % this.counts.Practitioner,
+			practitioner,
+			/** The referring practitioner, listed first (as some EHRs do), or undefined. */
+			referrer: referred ? (practitioner + 1) % this.counts.Practitioner : undefined,
 			location: hash32(this.seed, 'vl', i) % this.counts.Location,
 			reason: REASONS[hash32(this.seed, 'vr', i) % REASONS.length],
 			apptType: APPT_TYPES[hash32(this.seed, 'vt', i) % APPT_TYPES.length],
@@ -226,6 +236,10 @@ export class Dataset {
 		if (o || pIdx >= this.counts.Patient) return o?.name?.[0]?.text;
 		const { givens, family } = this.patientName(rng(this.seed, 'Patient', pIdx));
 		return `${givens.join(' ')} ${family}`;
+	}
+
+	practitionerRef(k) {
+		return { reference: `Practitioner/${this.idFor('Practitioner', k)}`, display: this.practitionerDisplay(k) };
 	}
 
 	practitionerDisplay(k) {
@@ -262,7 +276,8 @@ export class Dataset {
 			...(v.transport ? { comment: v.transport, patientInstruction: v.transport } : {}),
 			participant: [
 				{ actor: { reference: `Patient/${pid}`, display: this.patientDisplay(v.patient) }, required: 'required', status: 'accepted' },
-				{ actor: { reference: `Practitioner/${this.idFor('Practitioner', v.practitioner)}`, display: this.practitionerDisplay(v.practitioner) }, required: 'required', status: 'accepted' },
+				...(v.referrer === undefined ? [] : [{ type: participationType('REF', 'referrer'), actor: this.practitionerRef(v.referrer), required: 'information-only', status: 'accepted' }]),
+				{ ...(v.referrer === undefined ? {} : { type: participationType('PPRF', 'primary performer') }), actor: this.practitionerRef(v.practitioner), required: 'required', status: 'accepted' },
 				{ actor: { reference: `Location/${this.idFor('Location', v.location)}`, display: LOCATIONS[v.location] }, required: 'required', status: 'accepted' },
 			],
 		};
@@ -282,10 +297,10 @@ export class Dataset {
 			type: [{ text: v.visitType }],
 			serviceType: { text: v.visitType },
 			subject: { reference: `Patient/${pid}`, display: this.patientDisplay(v.patient) },
-			participant: [{
-				type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'PPRF', display: 'primary performer' }] }],
-				individual: { reference: `Practitioner/${this.idFor('Practitioner', v.practitioner)}`, display: this.practitionerDisplay(v.practitioner) },
-			}],
+			participant: [
+				...(v.referrer === undefined ? [] : [{ type: participationType('REF', 'referrer'), individual: this.practitionerRef(v.referrer) }]),
+				{ type: participationType('PPRF', 'primary performer'), individual: this.practitionerRef(v.practitioner) },
+			],
 			...(this.profile === 'smart' ? { appointment: [{ reference: `Appointment/${this.idFor('Appointment', i)}` }] } : {}),
 			period: { start: formatZoned(v.start, this.tz), end: formatZoned(v.end, this.tz) },
 			reasonCode: [

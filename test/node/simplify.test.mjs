@@ -151,3 +151,45 @@ test('dispatcher: practitioner, location, unknown types unchanged', () => {
 	assert.equal(simplifyResource({ resourceType: 'Encounter', id: 'e' }).resourceType, 'Encounter');
 	assert.equal(simplifyResource(patient).mrn, '1000123');
 });
+
+const v3 = (code) => [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code }] }];
+
+test('practitioner of a visit: the one who performs it, never a referrer or consultant listed first', () => {
+	const referrer = { resourceType: 'Practitioner', id: 'pr-ref', name: [{ text: 'Dr. Referring' }] };
+	const lookupAll = (ref) => buildLookup([patient, practitioner, location, referrer]).get(ref);
+	const encounter = (participant) => ({ resourceType: 'Encounter', id: 'en-9', subject: { reference: 'Patient/pt-1' }, participant, period: { start: '2025-01-06T09:00:00-05:00' } });
+	const ref = { type: v3('REF'), individual: { reference: 'Practitioner/pr-ref' } };
+	const con = { type: v3('CON'), individual: { reference: 'Practitioner/pr-ref' } };
+	const pprf = { type: v3('PPRF'), individual: { reference: 'Practitioner/pr-1' } };
+	const atnd = { type: v3('ATND'), individual: { reference: 'Practitioner/pr-1' } };
+	const prf = { type: v3('PRF'), individual: { reference: 'Practitioner/pr-1' } };
+	for (const [participants, why] of [
+		[[ref, pprf], 'referrer first, primary performer second'],
+		[[con, ref, atnd], 'consultant and referrer before the attender'],
+		[[ref, prf], 'referrer before a performer'],
+		[[ref, { individual: { reference: 'Practitioner/pr-1' } }], 'referrer before an untyped participant'],
+		[[{ type: v3('PRF'), individual: { reference: 'Practitioner/pr-ref' } }, pprf], 'primary performer beats performer'],
+		[[{ type: v3('ATND'), individual: { reference: 'Practitioner/pr-ref' } }, pprf], 'primary performer beats attender'],
+	]) {
+		const item = simplifyEncounter(encounter(participants), lookupAll, 'UTC');
+		assert.equal(item.practitionerId, 'pr-1', why);
+		assert.equal(item.practitionerName, 'Dr. Wei Chen, MD', why);
+		assert.deepEqual(visitReferences(encounter(participants)), ['Patient/pt-1', 'Practitioner/pr-1'], `${why}: the performer is read`);
+	}
+	// only a referrer listed: better its name than none
+	assert.equal(simplifyEncounter(encounter([ref]), lookupAll, 'UTC').practitionerId, 'pr-ref');
+	// Appointment participants carry the same types
+	const appointment = {
+		resourceType: 'Appointment',
+		id: 'ap-9',
+		start: '2025-01-06T14:00:00Z',
+		participant: [
+			{ actor: { reference: 'Patient/pt-1' } },
+			{ type: v3('REF'), actor: { reference: 'Practitioner/pr-ref', display: 'Dr. Referring' } },
+			{ type: v3('PPRF'), actor: { reference: 'Practitioner/pr-1' } },
+			{ actor: { reference: 'Location/loc-1' } },
+		],
+	};
+	assert.equal(simplifyAppointment(appointment, lookupAll, 'UTC').practitionerName, 'Dr. Wei Chen, MD');
+	assert.deepEqual(visitReferences(appointment), ['Patient/pt-1', 'Practitioner/pr-1', 'Location/loc-1']);
+});

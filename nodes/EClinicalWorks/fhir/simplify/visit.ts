@@ -4,7 +4,7 @@ import { arr, codingText, conceptsText, obj, str } from './elements';
 import type { FhirResource, SimpleItem } from './elements';
 import { detectNeeds } from './needs';
 import { simplifyPatient } from './patient';
-import { firstParty } from './references';
+import { visitParties } from './references';
 import type { Party, ReferenceLookup } from './references';
 
 /**
@@ -111,7 +111,7 @@ function inVisitOrder(item: SimpleItem): SimpleItem {
 }
 
 export function simplifyAppointment(appointment: FhirResource, lookup: ReferenceLookup, zone: string): SimpleItem {
-	const actors = arr(appointment.participant).map((p) => p?.actor);
+	const parties = visitParties(appointment);
 	const reason = conceptsText(appointment.reasonCode);
 	const comment = [str(appointment.comment), str(appointment.patientInstruction)]
 		.filter((text, index, all) => text && all.indexOf(text) === index)
@@ -123,9 +123,9 @@ export function simplifyAppointment(appointment: FhirResource, lookup: Reference
 		status: str(appointment.status),
 		...timing(str(appointment.start), str(appointment.end), zone),
 		minutes: typeof appointment.minutesDuration === 'number' ? appointment.minutesDuration : minutesBetween(str(appointment.start), str(appointment.end)),
-		...patientFields(firstParty(actors, 'Patient'), lookup),
-		...practitionerFields(firstParty(actors, 'Practitioner'), lookup),
-		...locationFields(firstParty(actors, 'Location'), lookup),
+		...patientFields(parties.patient, lookup),
+		...practitionerFields(parties.practitioner, lookup),
+		...locationFields(parties.location, lookup),
 		type: codingText(appointment.appointmentType) || conceptsText(appointment.serviceType),
 		reason,
 		description: str(appointment.description),
@@ -144,15 +144,16 @@ export function simplifyEncounter(encounter: FhirResource, lookup: ReferenceLook
 	const extensions = extensionTexts(encounter);
 	const comment = extensions.join(' | ');
 	const detected = detectNeeds([...reasons, comment]);
+	const parties = visitParties(encounter);
 	return inVisitOrder({
 		id: str(encounter.id),
 		source,
 		status: str(encounter.status),
 		...timing(start, end, zone),
 		minutes: minutesBetween(start, end),
-		...patientFields(firstParty([encounter.subject], 'Patient'), lookup),
-		...practitionerFields(firstParty(arr(encounter.participant).map((p) => p?.individual), 'Practitioner'), lookup),
-		...locationFields(firstParty(arr(encounter.location).map((l) => l?.location), 'Location'), lookup),
+		...patientFields(parties.patient, lookup),
+		...practitionerFields(parties.practitioner, lookup),
+		...locationFields(parties.location, lookup),
 		type: conceptsText(encounter.type) || codingText(encounter.serviceType),
 		reason: reasons.join('; '),
 		description: '',
