@@ -17,6 +17,10 @@ const VISIT_TYPES = ['Office Visit', 'Follow-up Visit', 'New Patient Visit', 'An
 export const TRANSPORT_NEEDS = ['Needs wheelchair transport', 'Needs medical transport (ambulette)', 'Needs a ride to the appointment (transport requested)'];
 export const TRANSPORT_EXTENSION_URL = 'https://n8n-nodes-eclinicalworks.dev/fhir/StructureDefinition/transport-need';
 export const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.3.564.1';
+const MRN_TYPE = { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR', display: 'Medical record number' }], text: 'MRN' } };
+/** Patients pt-6, pt-16, pt-26, ... list a former MRN (`use: old`, period ended) before the current one. */
+const OLD_MRN_EVERY = 10;
+const OLD_MRN_AT = 5;
 
 /** Fixed visits so every dataset has visits today and tomorrow (local), including range edges. */
 const FIXED_VISITS = [
@@ -168,12 +172,10 @@ export class Dataset {
 			resourceType: 'Patient',
 			id: this.idFor('Patient', i),
 			meta: this.meta('Patient', i),
-			identifier: [{
-				use: 'usual',
-				type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR', display: 'Medical record number' }], text: 'MRN' },
-				system: MRN_SYSTEM,
-				value: mrn,
-			}],
+			identifier: [
+				...(i % OLD_MRN_EVERY === OLD_MRN_AT ? [{ ...MRN_TYPE, use: 'old', system: MRN_SYSTEM, value: this.oldMrn(i), period: { end: '2019-06-30' } }] : []),
+				{ ...MRN_TYPE, use: 'usual', system: MRN_SYSTEM, value: mrn },
+			],
 			active: true,
 			name: [{ use: 'official', family, given: givens, text: `${givens.join(' ')} ${family}` }],
 			telecom: [
@@ -187,6 +189,11 @@ export class Dataset {
 			generalPractitioner: [{ reference: `Practitioner/${this.idFor('Practitioner', hash32(this.seed, 'gp', i) % this.counts.Practitioner)}` }],
 			managingOrganization: { reference: 'Organization/org-1', display: this.practiceName },
 		};
+	}
+
+	/** A former MRN (6 digits, so never another patient's current 7-digit one). */
+	oldMrn(i) {
+		return String(100000 + (hash32(this.seed, 'oldmrn', i) % 900000));
 	}
 
 	/** Timing, status and participants shared by Appointment i and Encounter i. */

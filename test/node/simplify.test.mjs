@@ -10,6 +10,7 @@ import {
 	detectNeeds,
 	buildLookup,
 	visitReferences,
+	findMrn,
 	SOURCE_APPOINTMENT,
 	SOURCE_ENCOUNTER,
 } from '../../nodes/EClinicalWorks/fhir/simplify/index.ts';
@@ -192,4 +193,22 @@ test('practitioner of a visit: the one who performs it, never a referrer or cons
 	};
 	assert.equal(simplifyAppointment(appointment, lookupAll, 'UTC').practitionerName, 'Dr. Wei Chen, MD');
 	assert.deepEqual(visitReferences(appointment), ['Patient/pt-1', 'Practitioner/pr-1', 'Location/loc-1']);
+});
+
+test('MRN: the current one, never an old or ended one listed first', () => {
+	const mr = (value, extra = {}) => ({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] }, system: 'urn:oid:2.16.840.1.113883.3.564.1', value, ...extra });
+	const now = Date.parse('2025-06-01T00:00:00Z');
+	const cases = [
+		[[mr('OLD-1', { use: 'old' }), mr('NEW-1', { use: 'usual' })], 'old first, usual second'],
+		[[mr('OLD-1', { use: 'usual', period: { end: '2019-12-31' } }), mr('NEW-1', { use: 'usual' })], 'ended period first'],
+		[[mr('OLD-1', { use: 'old', period: { start: '2001-01-01', end: '2019-12-31' } }), mr('NEW-1')], 'old and ended first, no use second'],
+		[[mr('OLD-1', { use: 'secondary' }), mr('NEW-1', { use: 'official', period: { start: '2020-01-01', end: '2030-01-01' } })], 'official with a period that has not ended beats secondary'],
+		[[{ system: 'urn:other', value: 'SSN-LIKE', use: 'usual' }, mr('OLD-1', { use: 'old' }), { system: 'urn:mrn', value: 'NEW-1' }], 'a current MRN named by its system beats an old typed one; other identifiers are never the MRN'],
+	];
+	for (const [identifiers, why] of cases) assert.equal(findMrn(identifiers, now), 'NEW-1', why);
+	// only an old MRN: still shown (better than none)
+	assert.equal(findMrn([mr('OLD-1', { use: 'old' })], now), 'OLD-1');
+	// no MR at all: usual beats the first
+	assert.equal(findMrn([{ system: 'urn:a', value: 'A' }, { system: 'urn:b', value: 'B', use: 'usual' }], now), 'B');
+	assert.equal(simplifyPatient({ resourceType: 'Patient', id: 'p', identifier: cases[0][0] }).mrn, 'NEW-1');
 });

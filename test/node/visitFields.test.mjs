@@ -56,3 +56,32 @@ for (const profile of ['ecw', 'smart']) {
 		}
 	});
 }
+
+/** The patient's identifiers typed MR, as the sandbox lists them: [former, current] for pt-6, pt-16, ... */
+function mrns(sandbox, id) {
+	const ids = sandbox.admin.get('demo', 'Patient', id).identifier.filter((i) => i.type?.coding?.[0]?.code === 'MR');
+	return { old: ids.find((i) => i.use === 'old')?.value, current: ids.find((i) => i.use !== 'old')?.value, firstIsOld: ids[0].use === 'old' };
+}
+
+test('MRN: the current one, although a former MRN is listed first; Search by MRN finds the patient by either', async () => {
+	const { old, current, firstIsOld } = mrns(ecw, 'pt-6');
+	assert.ok(firstIsOld && old && current && old !== current, 'pt-6 lists its former MRN first');
+	for (const typed of [current, old]) {
+		const { json, error, hints } = await run(ecw, { resource: 'patient', operation: 'search', criteria: { identifier: typed }, returnAll: false, limit: 5 });
+		assert.equal(error, undefined);
+		assert.deepEqual(json.map((p) => p.id), ['pt-6'], `found by ${typed === old ? 'the former' : 'the current'} MRN`);
+		assert.equal(json[0].mrn, current, 'mrn is the current one');
+		const former = hints.find((h) => /former MRN/.test(h.message));
+		if (typed === old) {
+			assert.ok(former, 'a notice says it was found by a former MRN');
+			assert.ok(former.message.includes(current), 'and names the current one');
+		} else {
+			assert.equal(former, undefined);
+		}
+	}
+	// the visits of such patients carry the current MRN too
+	const { json } = await run(ecw, nextWeek());
+	const visits = json.filter((v) => mrns(ecw, v.patientId).firstIsOld);
+	assert.ok(visits.length > 0, 'visits of patients listing a former MRN first');
+	for (const v of visits) assert.equal(v.patientMrn, mrns(ecw, v.patientId).current, `visit ${v.id}`);
+});
