@@ -118,7 +118,7 @@ export class Searchset {
 		}
 		let sort = null;
 		const sortStr = pairs.find(([k]) => k === '_sort')?.[1];
-		if (sortStr !== undefined && declared?.params.has('_sort')) {
+		if (sortStr !== undefined && declared?.params.has('_sort') && !contract.quirks?.ignoresSort) {
 			const key = sortStr.replace(/^-/, '');
 			if (!SORT_KEYS[key]) throw new FhirError(400, 'not-supported', `Unsupported _sort: ${sortStr}; supported: ${Object.keys(SORT_KEYS).join(', ')} (prefix - for descending)`);
 			sort = sortStr;

@@ -13,13 +13,15 @@
 /** @returns {Map<string, DeclaredType>} */
 export function declaredTypes(statement) {
 	const server = (statement.rest ?? []).find((r) => r.mode === undefined || r.mode === 'server') ?? {};
+	// rest.searchParam: "search parameters for searching all resources" (FHIR R4), so every type has them
+	const everyType = (server.searchParam ?? []).map((p) => p.name);
 	const out = new Map();
 	for (const r of server.resource ?? []) {
 		const includes = new Set(r.searchInclude ?? []);
 		const anyInclude = includes.delete('*');
 		out.set(r.type, {
 			interactions: new Set((r.interaction ?? []).map((i) => i.code)),
-			params: new Set((r.searchParam ?? []).map((p) => p.name)),
+			params: new Set([...(r.searchParam ?? []).map((p) => p.name), ...everyType]),
 			includes,
 			anyInclude,
 			operations: new Set((r.operation ?? []).map((o) => o.name)),

@@ -13,6 +13,10 @@ export const QUIRKS = {
 	undeclaredEverything: false,
 	/** Search results without `_sort` come in no particular order (not by date). */
 	unsortedDefault: false,
+	/** `_sort` is declared once for every type, in `rest.searchParam` (as a widely used open-source server does), not per type. */
+	serverLevelSort: false,
+	/** `_sort` is declared but not applied (and left out of the `self` link, as unused parameters are). */
+	ignoresSort: false,
 	/** A wrong client secret is answered 400 `invalid_request` instead of 401 `invalid_client`. */
 	secretErrorInvalidRequest: false,
 	/** Each client's first bulk kick-off (a number N: first N) is answered 401 text/plain "Token expired" and expires that token; a fresh token works. */
@@ -61,7 +65,7 @@ function capabilityStatement({ base, tokenUrl, authorizeUrl, now, timeZone }, ty
 			interaction: [{ code: 'read' }, { code: 'search-type' }],
 			searchParam: [
 				...Object.entries(defs).map(([name, d]) => ({ name, type: SEARCH_PARAM_TYPES[d.type] })),
-				...(SORTABLE.has(type) ? [{ name: '_sort', type: 'string' }] : []),
+				...(SORTABLE.has(type) && !quirks.serverLevelSort ? [{ name: '_sort', type: 'string' }] : []),
 			],
 		};
 		if (INCLUDES[type]) r.searchInclude = INCLUDES[type];
@@ -89,6 +93,7 @@ function capabilityStatement({ base, tokenUrl, authorizeUrl, now, timeZone }, ty
 				service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
 			},
 			resource,
+			...(quirks.serverLevelSort ? { searchParam: [{ name: '_sort', type: 'string', documentation: 'Sort order (every resource type)' }] } : {}),
 			operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],
 		}],
 	};
