@@ -13,6 +13,7 @@ export interface ResourceCapability {
 	interactions: string[];
 	searchParams: string[];
 	searchInclude: string[];
+	searchRevInclude: string[];
 	operations: string[];
 	profile: string;
 }
@@ -80,6 +81,7 @@ export function resourceCapability(caps: CapabilityStatement | undefined, type: 
 				interactions: arr(resource.interaction).map((i) => str(i?.code)).filter(Boolean),
 				searchParams: searchParamNames(rest, resource),
 				searchInclude: arr(resource.searchInclude).map(str).filter(Boolean),
+				searchRevInclude: arr(resource.searchRevInclude).map(str).filter(Boolean),
 				operations: unique(arr(resource.operation).map(operationName).filter(Boolean)),
 				profile: str(resource.profile),
 			};
