@@ -14,7 +14,13 @@ const SPECIALTIES = [['207Q00000X', 'Family Medicine'], ['207R00000X', 'Internal
 const REASONS = [['38341003', 'Hypertension follow-up'], ['44054006', 'Type 2 diabetes check'], ['185349003', 'Annual wellness visit'], ['279039007', 'Low back pain'], ['182836005', 'Medication review'], ['6142004', 'Flu-like symptoms'], ['35489007', 'Depression follow-up'], ['195967001', 'Asthma check'], ['55822004', 'Hyperlipidemia follow-up'], ['271807003', 'Skin rash']];
 const APPT_TYPES = [['ROUTINE', 'Routine appointment'], ['FOLLOWUP', 'A follow up visit'], ['CHECKUP', 'A routine check-up'], ['WALKIN', 'A previously unscheduled walk-in visit']];
 const VISIT_TYPES = ['Office Visit', 'Follow-up Visit', 'New Patient Visit', 'Annual Physical', 'Sick Visit'];
-export const TRANSPORT_NEEDS = ['Needs wheelchair transport', 'Needs medical transport (ambulette)', 'Needs a ride to the appointment (transport requested)'];
+export const TRANSPORT_NEEDS = [
+	'Needs wheelchair transport',
+	'Needs medical transport (ambulette)',
+	'Needs a ride to the appointment (transport requested)',
+	'Stretcher transport (bed-bound)',
+	'Ambulance transport, on oxygen',
+];
 export const TRANSPORT_EXTENSION_URL = 'https://n8n-nodes-eclinicalworks.dev/fhir/StructureDefinition/transport-need';
 export const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.3.564.1';
 const MRN_TYPE = { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR', display: 'Medical record number' }], text: 'MRN' } };
@@ -26,11 +32,11 @@ const OLD_MRN_AT = 5;
 const FIXED_VISITS = [
 	{ day: 0, h: 9, mi: 0, dur: 30, status: 'booked' },
 	{ day: 0, h: 11, mi: 30, dur: 20, status: 'booked', transport: 0 },
-	{ day: 0, h: 14, mi: 0, dur: 30, status: 'booked' },
+	{ day: 0, h: 14, mi: 0, dur: 30, status: 'booked', transport: 2 },
 	{ day: 0, h: 23, mi: 30, dur: 15, status: 'booked' },
 	{ day: 1, h: 0, mi: 0, dur: 15, status: 'booked' },
 	{ day: 1, h: 8, mi: 30, dur: 30, status: 'booked', transport: 0 },
-	{ day: 1, h: 10, mi: 0, dur: 30, status: 'booked', referrer: true },
+	{ day: 1, h: 10, mi: 0, dur: 30, status: 'booked', referrer: true, transport: 2 },
 	{ day: 1, h: 13, mi: 15, dur: 45, status: 'booked', transport: 1 },
 	{ day: 1, h: 16, mi: 45, dur: 30, status: 'cancelled' },
 	{ day: -1, h: 15, mi: 0, dur: 30, status: 'fulfilled' },

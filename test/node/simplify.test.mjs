@@ -100,7 +100,8 @@ test('appointment: joined names, zoned times, transport need', () => {
 	assert.equal(item.type, 'Follow-up');
 	assert.equal(item.reason, 'Hypertension follow-up');
 	assert.equal(item.transportNeeded, true);
-	assert.deepEqual(item.needs, ['wheelchair', 'transport']);
+	assert.equal(item.needs, 'wheelchair', 'a flat text, no generic transport beside the vehicle');
+	assert.equal(item.levelOfService, 'wheelchair');
 	// without lookups, display names are used
 	const bare = simplifyAppointment(appointment, () => undefined, 'UTC');
 	assert.equal(bare.patientName, 'M. Garcia');
@@ -132,16 +133,32 @@ test('encounter (eCW visit): subject, participant, location, extension and reaso
 	assert.equal(item.type, 'Office Visit');
 	assert.equal(item.comment, 'Needs medical transport (ambulette)');
 	assert.equal(item.transportNeeded, true);
+	assert.equal(item.levelOfService, 'wheelchair', 'an ambulette is a wheelchair van');
+	assert.equal(item.needs, 'wheelchair');
 	assert.deepEqual(visitReferences(encounter), ['Patient/pt-1', 'Practitioner/pr-1', 'Location/loc-1']);
 });
 
-test('needs detection', () => {
-	assert.deepEqual(detectNeeds(['Needs a ride to the appointment']), { needs: ['transport'], transportNeeded: true });
-	assert.deepEqual(detectNeeds(['Stretcher van']), { needs: ['stretcher'], transportNeeded: true });
-	assert.deepEqual(detectNeeds(['Spanish interpreter']), { needs: ['interpreter'], transportNeeded: false });
-	assert.deepEqual(detectNeeds(['No transport needed']), { needs: [], transportNeeded: false });
-	assert.deepEqual(detectNeeds(['Hypertension follow-up', '']), { needs: [], transportNeeded: false });
-	assert.deepEqual(detectNeeds([]), { needs: [], transportNeeded: false });
+test('needs detection: the dispatcher\'s level of service, ambulette as wheelchair, no transport beside a vehicle', () => {
+	const cases = [
+		['Needs a ride to the appointment', ['transport'], true, 'ambulatory'],
+		['Needs a ride to the appointment (transport requested)', ['transport'], true, 'ambulatory'],
+		['Stretcher van', ['stretcher'], true, 'stretcher'],
+		['Needs medical transport (ambulette)', ['wheelchair'], true, 'wheelchair'],
+		['Ambulette pick-up 8:00', ['wheelchair'], true, 'wheelchair'],
+		['Needs wheelchair transport', ['wheelchair'], true, 'wheelchair'],
+		['W/C van, bring oxygen', ['wheelchair', 'oxygen'], true, 'wheelchair'],
+		['Bed-bound: ambulance transport', ['stretcher', 'ambulance'], true, 'ambulance'],
+		['Wheelchair; stretcher if worse', ['wheelchair', 'stretcher'], true, 'stretcher'],
+		['NEMT ride, Spanish interpreter', ['transport', 'interpreter'], true, 'ambulatory'],
+		['Spanish interpreter', ['interpreter'], false, ''],
+		['No transport needed', [], false, ''],
+		['Hypertension follow-up', [], false, ''],
+	];
+	for (const [text, needs, transportNeeded, levelOfService] of cases) {
+		assert.deepEqual(detectNeeds([text]), { needs, transportNeeded, levelOfService }, text);
+	}
+	assert.deepEqual(detectNeeds([]), { needs: [], transportNeeded: false, levelOfService: '' });
+	assert.deepEqual(detectNeeds(['', '']), { needs: [], transportNeeded: false, levelOfService: '' });
 });
 
 test('dispatcher: practitioner, location, unknown types unchanged', () => {

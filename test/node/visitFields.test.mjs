@@ -85,3 +85,26 @@ test('MRN: the current one, although a former MRN is listed first; Search by MRN
 	assert.ok(visits.length > 0, 'visits of patients listing a former MRN first');
 	for (const v of visits) assert.equal(v.patientMrn, mrns(ecw, v.patientId).current, `visit ${v.id}`);
 });
+
+for (const profile of ['ecw', 'smart']) {
+	test(`${profile}: visits say the level of service a ride needs, and their needs as one text`, async () => {
+		const sandbox = profile === 'ecw' ? ecw : smart;
+		const { json, error } = await run(sandbox, nextWeek());
+		assert.equal(error, undefined);
+		const level = (pattern) => json.filter((v) => pattern.test(v.comment));
+		const ambulette = level(/ambulette/);
+		assert.ok(ambulette.length >= 1, 'the fixed ambulette visit tomorrow');
+		for (const v of ambulette) assert.deepEqual([v.levelOfService, v.needs], ['wheelchair', 'wheelchair'], `${v.id}: an ambulette is a wheelchair van`);
+		for (const v of level(/a ride to the appointment/)) assert.deepEqual([v.levelOfService, v.needs], ['ambulatory', 'transport'], v.id);
+		for (const v of level(/Stretcher/)) assert.deepEqual([v.levelOfService, v.needs], ['stretcher', 'stretcher'], v.id);
+		for (const v of level(/Ambulance/)) assert.deepEqual([v.levelOfService, v.needs], ['ambulance', 'ambulance, oxygen'], v.id);
+		for (const v of json) {
+			assert.equal(typeof v.needs, 'string', 'needs is one text, one column in a sheet');
+			assert.equal(v.transportNeeded, v.levelOfService !== '', `${v.id}: a level of service exactly when a ride is needed`);
+			assert.ok(!(/\btransport\b/.test(v.needs) && /wheelchair|stretcher|ambulance/.test(v.needs)), `${v.id}: no generic transport beside a vehicle (${v.needs})`);
+		}
+		assert.ok(['wheelchair', 'ambulatory'].every((l) => json.some((v) => v.levelOfService === l)), 'several levels in a week');
+		const keys = Object.keys(json[0]);
+		assert.equal(keys.indexOf('levelOfService'), keys.indexOf('transportNeeded') + 1, 'beside transportNeeded');
+	});
+}

@@ -20,6 +20,7 @@ export type { ReferenceLookup } from './references';
 export { formatAddress, formatHumanName } from './contact';
 export { simplifyLocation, simplifyPractitioner } from './directory';
 export { detectNeeds } from './needs';
+export type { DetectedNeeds, LevelOfService } from './needs';
 export { currentMrnIfFormer, findMrn, simplifyPatient } from './patient';
 export { buildLookup, visitReferences } from './references';
 export { SOURCE_APPOINTMENT, SOURCE_ECW_VISIT, SOURCE_ENCOUNTER, simplifyAppointment, simplifyEncounter } from './visit';

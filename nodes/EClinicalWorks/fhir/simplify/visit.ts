@@ -83,6 +83,7 @@ const VISIT_FIELD_ORDER = [
 	'practitionerName',
 	'status',
 	'transportNeeded',
+	'levelOfService',
 	'needs',
 	'reason',
 	'comment',
@@ -131,7 +132,8 @@ export function simplifyAppointment(appointment: FhirResource, lookup: Reference
 		description: str(appointment.description),
 		comment,
 		transportNeeded: detected.transportNeeded,
-		needs: detected.needs,
+		levelOfService: detected.levelOfService,
+		needs: detected.needs.join(', '),
 		lastUpdated: str(obj(appointment.meta).lastUpdated),
 	});
 }
@@ -159,7 +161,8 @@ export function simplifyEncounter(encounter: FhirResource, lookup: ReferenceLook
 		description: '',
 		comment,
 		transportNeeded: detected.transportNeeded,
-		needs: detected.needs,
+		levelOfService: detected.levelOfService,
+		needs: detected.needs.join(', '),
 		lastUpdated: str(obj(encounter.meta).lastUpdated),
 	});
 }
