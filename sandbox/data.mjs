@@ -7,6 +7,20 @@ const GIVEN_F = ['Mary', 'Patricia', 'Jennifer', 'Linda', 'Elizabeth', 'Barbara'
 const GIVEN_M = ['James', 'Robert', 'John', 'Michael', 'David', 'William', 'Richard', 'Joseph', 'Thomas', 'Charles', 'Christopher', 'Daniel', 'Matthew', 'Anthony', 'Mark', 'Donald', 'Steven', 'Paul', 'Andrew', 'Joshua', 'Kevin', 'Brian', 'Carlos', 'Jose', 'Wei', 'Raj', 'Ahmed', 'Liam', 'Noah', 'Ethan'];
 const STREETS = ['Main St', 'Oak Ave', 'Maple Dr', 'Cedar Ln', 'Elm St', 'Washington Blvd', 'Lakeview Rd', 'Park Ave', 'Hillcrest Dr', 'River Rd', 'Pine St', 'Sunset Blvd'];
 const CITIES = [['Boston', 'MA', '02118', '617'], ['Worcester', 'MA', '01608', '508'], ['Providence', 'RI', '02903', '401'], ['Hartford', 'CT', '06103', '860'], ['Albany', 'NY', '12207', '518'], ['Newark', 'NJ', '07102', '973'], ['Philadelphia', 'PA', '19103', '215'], ['Baltimore', 'MD', '21201', '410']];
+/**
+ * Where a practice's patients live: towns within about 15 miles of its clinics' city (CITIES, same
+ * order), so a pick-up is a plausible drive from the clinic.
+ */
+const NEARBY = [
+	[['Boston', 'MA', '02124', '617'], ['Cambridge', 'MA', '02139', '617'], ['Somerville', 'MA', '02143', '617'], ['Quincy', 'MA', '02169', '617'], ['Brookline', 'MA', '02446', '617'], ['Medford', 'MA', '02155', '781']],
+	[['Worcester', 'MA', '01604', '508'], ['Shrewsbury', 'MA', '01545', '508'], ['Auburn', 'MA', '01501', '508'], ['Holden', 'MA', '01520', '508'], ['Millbury', 'MA', '01527', '508'], ['Leicester', 'MA', '01524', '508']],
+	[['Providence', 'RI', '02906', '401'], ['Pawtucket', 'RI', '02860', '401'], ['Cranston', 'RI', '02910', '401'], ['East Providence', 'RI', '02914', '401'], ['North Providence', 'RI', '02911', '401'], ['Johnston', 'RI', '02919', '401']],
+	[['Hartford', 'CT', '06106', '860'], ['West Hartford', 'CT', '06107', '860'], ['East Hartford', 'CT', '06108', '860'], ['Wethersfield', 'CT', '06109', '860'], ['Newington', 'CT', '06111', '860'], ['Bloomfield', 'CT', '06002', '860']],
+	[['Albany', 'NY', '12203', '518'], ['Troy', 'NY', '12180', '518'], ['Schenectady', 'NY', '12305', '518'], ['Colonie', 'NY', '12205', '518'], ['Delmar', 'NY', '12054', '518'], ['Rensselaer', 'NY', '12144', '518']],
+	[['Newark', 'NJ', '07104', '973'], ['East Orange', 'NJ', '07017', '973'], ['Irvington', 'NJ', '07111', '973'], ['Bloomfield', 'NJ', '07003', '973'], ['Belleville', 'NJ', '07109', '973'], ['Orange', 'NJ', '07050', '973']],
+	[['Philadelphia', 'PA', '19104', '215'], ['Philadelphia', 'PA', '19147', '215'], ['Upper Darby', 'PA', '19082', '610'], ['Cheltenham', 'PA', '19012', '215'], ['Bala Cynwyd', 'PA', '19004', '610'], ['Philadelphia', 'PA', '19130', '215']],
+	[['Baltimore', 'MD', '21218', '410'], ['Towson', 'MD', '21204', '410'], ['Catonsville', 'MD', '21228', '410'], ['Dundalk', 'MD', '21222', '410'], ['Pikesville', 'MD', '21208', '410'], ['Baltimore', 'MD', '21224', '410']],
+];
 const PRACTICES = ['Riverside Family Medicine', 'Harborview Primary Care', 'Maple Grove Pediatrics', 'Summit Internal Medicine', 'Lakeside Health Associates', 'Cedar Valley Clinic'];
 const PAYERS = [['Blue Harbor Health Plan', 'BHHP'], ['Evergreen Mutual Insurance', 'EVMI'], ['Summit Care Insurance', 'SCIN'], ['Medicare Part B (demo)', 'MCRB']];
 const LOCATIONS = ['Main Street Clinic', 'Westside Office', 'North Campus Suite 200', 'Downtown Urgent Care', 'Lakeside Satellite'];
@@ -28,13 +42,17 @@ const MRN_TYPE = { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSy
 const OLD_MRN_EVERY = 10;
 const OLD_MRN_AT = 5;
 
-/** Fixed visits so every dataset has visits today and tomorrow (local), including range edges. */
+/**
+ * Fixed visits so every dataset has visits today and tomorrow (local), in working hours. With the
+ * `rangeEdgeVisits` option (tests) two of them sit on the edges of a day instead: 23:30 today and
+ * 00:00 tomorrow, the visits a wrong day boundary gains or loses.
+ */
 const FIXED_VISITS = [
 	{ day: 0, h: 9, mi: 0, dur: 30, status: 'booked' },
 	{ day: 0, h: 11, mi: 30, dur: 20, status: 'booked', transport: 0 },
 	{ day: 0, h: 14, mi: 0, dur: 30, status: 'booked', transport: 2 },
-	{ day: 0, h: 23, mi: 30, dur: 15, status: 'booked' },
-	{ day: 1, h: 0, mi: 0, dur: 15, status: 'booked' },
+	{ day: 0, h: 15, mi: 30, dur: 15, status: 'booked', edge: { h: 23, mi: 30 } },
+	{ day: 1, h: 11, mi: 15, dur: 15, status: 'booked', edge: { h: 0, mi: 0 } },
 	{ day: 1, h: 8, mi: 30, dur: 30, status: 'booked', transport: 0 },
 	{ day: 1, h: 10, mi: 0, dur: 30, status: 'booked', referrer: true, transport: 2 },
 	{ day: 1, h: 13, mi: 15, dur: 45, status: 'booked', transport: 1 },
@@ -54,10 +72,11 @@ const PREFIX = { Patient: 'pt', Encounter: 'en', Appointment: 'ap', Coverage: 'c
 /** A practice's dataset: counts, on-demand generation and the overlay of admin changes. */
 export class Dataset {
 	/**
-	 * @param {{ code: string, index: number, seed: number, patients: number, timeZone: string, startMs: number, profile: string, uuidVersionIds?: boolean }} o
+	 * @param {{ code: string, index: number, seed: number, patients: number, timeZone: string, startMs: number, profile: string, uuidVersionIds?: boolean, rangeEdgeVisits?: boolean }} o
 	 */
-	constructor({ code, index, seed, patients, timeZone, startMs, profile, uuidVersionIds = false }) {
+	constructor({ code, index, seed, patients, timeZone, startMs, profile, uuidVersionIds = false, rangeEdgeVisits = false }) {
 		this.uuidVersionIds = uuidVersionIds;
+		this.rangeEdgeVisits = rangeEdgeVisits;
 		this.code = code;
 		this.index = index;
 		this.seed = seed + index;
@@ -81,6 +100,8 @@ export class Dataset {
 		this.created = new Map();
 		this.smallGroupSize = Math.min(10, this.n);
 		this.practiceName = PRACTICES[hash32(this.seed, 'practice') % PRACTICES.length];
+		/** The city of the practice's clinics (CITIES); its patients live nearby (NEARBY). */
+		this.cityIndex = hash32(this.seed, 'loccity') % CITIES.length;
 	}
 
 	idFor(type, i) {
@@ -169,7 +190,7 @@ export class Dataset {
 	patient(i) {
 		const r = rng(this.seed, 'Patient', i);
 		const { gender, given, family, givens } = this.patientName(r);
-		const [city, state, zip, area] = r.pick(CITIES);
+		const [city, state, zip, area] = r.pick(NEARBY[this.cityIndex]);
 		const by = r.int(1932, 2022);
 		const birthDate = `${by}-${String(r.int(1, 12)).padStart(2, '0')}-${String(r.int(1, 28)).padStart(2, '0')}`;
 		const mrn = String(((i * 7919 + this.seed * 104729) % 9000000) + 1000000);
@@ -209,6 +230,7 @@ export class Dataset {
 		let referred = hash32(this.seed, 'ref', i) % REFERRER_EVERY === 0;
 		if (i < FIXED_VISITS.length && i < this.counts.Encounter) {
 			({ day, h, mi, dur, status } = FIXED_VISITS[i]);
+			if (this.rangeEdgeVisits && FIXED_VISITS[i].edge) ({ h, mi } = FIXED_VISITS[i].edge);
 			transport = FIXED_VISITS[i].transport;
 			referred = !!FIXED_VISITS[i].referrer;
 		} else {
@@ -365,7 +387,7 @@ export class Dataset {
 	}
 
 	location(i) {
-		const [city, state, zip, area] = CITIES[hash32(this.seed, 'loccity') % CITIES.length];
+		const [city, state, zip, area] = CITIES[this.cityIndex];
 		return {
 			resourceType: 'Location',
 			id: this.idFor('Location', i),
@@ -382,7 +404,7 @@ export class Dataset {
 
 	organization(i) {
 		if (i === 0) {
-			const [city, state, zip, area] = CITIES[hash32(this.seed, 'loccity') % CITIES.length];
+			const [city, state, zip, area] = CITIES[this.cityIndex];
 			return {
 				resourceType: 'Organization',
 				id: 'org-1',
