@@ -15,6 +15,7 @@ const HELP = `Usage: npm run sandbox -- [options]
   --practices <a,b>       practice codes (default demo)
   --rejected <a,b>        practice codes that reject the client (401 invalid_client)
   --time-zone <zone>      IANA zone of the generated schedule (default America/New_York)
+  --range-edge-visits     two fixed visits at the edges of a day (23:30 today, 00:00 tomorrow), as the tests use
   --token-lifetime <s>    access token lifetime in seconds (ecw 300, smart 3600)
   --rate-limit <n|off>    requests per minute per practice (ecw 250, smart off)
   --bulk-delay <ms>       how long an export stays in progress (default 1500)
@@ -39,6 +40,7 @@ try {
 			practices: { type: 'string' },
 			rejected: { type: 'string' },
 			'time-zone': { type: 'string' },
+			'range-edge-visits': { type: 'boolean' },
 			'token-lifetime': { type: 'string' },
 			'rate-limit': { type: 'string' },
 			'bulk-delay': { type: 'string' },
@@ -93,6 +95,7 @@ try {
 		practices: list(args.practices),
 		rejectedPractices: list(args.rejected),
 		timeZone: args['time-zone'],
+		rangeEdgeVisits: !!args['range-edge-visits'],
 		tokenLifetimeSeconds: num(args['token-lifetime'], 'token-lifetime'),
 		rateLimitPerMinute: args['rate-limit'] === 'off' ? null : num(args['rate-limit'], 'rate-limit'),
 		bulkDelayMs: num(args['bulk-delay'], 'bulk-delay'),

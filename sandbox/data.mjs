@@ -7,6 +7,20 @@ const GIVEN_F = ['Mary', 'Patricia', 'Jennifer', 'Linda', 'Elizabeth', 'Barbara'
 const GIVEN_M = ['James', 'Robert', 'John', 'Michael', 'David', 'William', 'Richard', 'Joseph', 'Thomas', 'Charles', 'Christopher', 'Daniel', 'Matthew', 'Anthony', 'Mark', 'Donald', 'Steven', 'Paul', 'Andrew', 'Joshua', 'Kevin', 'Brian', 'Carlos', 'Jose', 'Wei', 'Raj', 'Ahmed', 'Liam', 'Noah', 'Ethan'];
 const STREETS = ['Main St', 'Oak Ave', 'Maple Dr', 'Cedar Ln', 'Elm St', 'Washington Blvd', 'Lakeview Rd', 'Park Ave', 'Hillcrest Dr', 'River Rd', 'Pine St', 'Sunset Blvd'];
 const CITIES = [['Boston', 'MA', '02118', '617'], ['Worcester', 'MA', '01608', '508'], ['Providence', 'RI', '02903', '401'], ['Hartford', 'CT', '06103', '860'], ['Albany', 'NY', '12207', '518'], ['Newark', 'NJ', '07102', '973'], ['Philadelphia', 'PA', '19103', '215'], ['Baltimore', 'MD', '21201', '410']];
+/**
+ * Where a practice's patients live: towns within about 15 miles of its clinics' city (CITIES, same
+ * order), so a pick-up is a plausible drive from the clinic.
+ */
+const NEARBY = [
+	[['Boston', 'MA', '02124', '617'], ['Cambridge', 'MA', '02139', '617'], ['Somerville', 'MA', '02143', '617'], ['Quincy', 'MA', '02169', '617'], ['Brookline', 'MA', '02446', '617'], ['Medford', 'MA', '02155', '781']],
+	[['Worcester', 'MA', '01604', '508'], ['Shrewsbury', 'MA', '01545', '508'], ['Auburn', 'MA', '01501', '508'], ['Holden', 'MA', '01520', '508'], ['Millbury', 'MA', '01527', '508'], ['Leicester', 'MA', '01524', '508']],
+	[['Providence', 'RI', '02906', '401'], ['Pawtucket', 'RI', '02860', '401'], ['Cranston', 'RI', '02910', '401'], ['East Providence', 'RI', '02914', '401'], ['North Providence', 'RI', '02911', '401'], ['Johnston', 'RI', '02919', '401']],
+	[['Hartford', 'CT', '06106', '860'], ['West Hartford', 'CT', '06107', '860'], ['East Hartford', 'CT', '06108', '860'], ['Wethersfield', 'CT', '06109', '860'], ['Newington', 'CT', '06111', '860'], ['Bloomfield', 'CT', '06002', '860']],
+	[['Albany', 'NY', '12203', '518'], ['Troy', 'NY', '12180', '518'], ['Schenectady', 'NY', '12305', '518'], ['Colonie', 'NY', '12205', '518'], ['Delmar', 'NY', '12054', '518'], ['Rensselaer', 'NY', '12144', '518']],
+	[['Newark', 'NJ', '07104', '973'], ['East Orange', 'NJ', '07017', '973'], ['Irvington', 'NJ', '07111', '973'], ['Bloomfield', 'NJ', '07003', '973'], ['Belleville', 'NJ', '07109', '973'], ['Orange', 'NJ', '07050', '973']],
+	[['Philadelphia', 'PA', '19104', '215'], ['Philadelphia', 'PA', '19147', '215'], ['Upper Darby', 'PA', '19082', '610'], ['Cheltenham', 'PA', '19012', '215'], ['Bala Cynwyd', 'PA', '19004', '610'], ['Philadelphia', 'PA', '19130', '215']],
+	[['Baltimore', 'MD', '21218', '410'], ['Towson', 'MD', '21204', '410'], ['Catonsville', 'MD', '21228', '410'], ['Dundalk', 'MD', '21222', '410'], ['Pikesville', 'MD', '21208', '410'], ['Baltimore', 'MD', '21224', '410']],
+];
 const PRACTICES = ['Riverside Family Medicine', 'Harborview Primary Care', 'Maple Grove Pediatrics', 'Summit Internal Medicine', 'Lakeside Health Associates', 'Cedar Valley Clinic'];
 const PAYERS = [['Blue Harbor Health Plan', 'BHHP'], ['Evergreen Mutual Insurance', 'EVMI'], ['Summit Care Insurance', 'SCIN'], ['Medicare Part B (demo)', 'MCRB']];
 const LOCATIONS = ['Main Street Clinic', 'Westside Office', 'North Campus Suite 200', 'Downtown Urgent Care', 'Lakeside Satellite'];
@@ -14,19 +28,33 @@ const SPECIALTIES = [['207Q00000X', 'Family Medicine'], ['207R00000X', 'Internal
 const REASONS = [['38341003', 'Hypertension follow-up'], ['44054006', 'Type 2 diabetes check'], ['185349003', 'Annual wellness visit'], ['279039007', 'Low back pain'], ['182836005', 'Medication review'], ['6142004', 'Flu-like symptoms'], ['35489007', 'Depression follow-up'], ['195967001', 'Asthma check'], ['55822004', 'Hyperlipidemia follow-up'], ['271807003', 'Skin rash']];
 const APPT_TYPES = [['ROUTINE', 'Routine appointment'], ['FOLLOWUP', 'A follow up visit'], ['CHECKUP', 'A routine check-up'], ['WALKIN', 'A previously unscheduled walk-in visit']];
 const VISIT_TYPES = ['Office Visit', 'Follow-up Visit', 'New Patient Visit', 'Annual Physical', 'Sick Visit'];
-export const TRANSPORT_NEEDS = ['Needs wheelchair transport', 'Needs medical transport (ambulette)', 'Needs a ride to the appointment (transport requested)'];
+export const TRANSPORT_NEEDS = [
+	'Needs wheelchair transport',
+	'Needs medical transport (ambulette)',
+	'Needs a ride to the appointment (transport requested)',
+	'Stretcher transport (bed-bound)',
+	'Ambulance transport, on oxygen',
+];
 export const TRANSPORT_EXTENSION_URL = 'https://n8n-nodes-eclinicalworks.dev/fhir/StructureDefinition/transport-need';
 export const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.3.564.1';
+const MRN_TYPE = { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR', display: 'Medical record number' }], text: 'MRN' } };
+/** Patients pt-6, pt-16, pt-26, ... list a former MRN (`use: old`, period ended) before the current one. */
+const OLD_MRN_EVERY = 10;
+const OLD_MRN_AT = 5;
 
-/** Fixed visits so every dataset has visits today and tomorrow (local), including range edges. */
+/**
+ * Fixed visits so every dataset has visits today and tomorrow (local), in working hours. With the
+ * `rangeEdgeVisits` option (tests) two of them sit on the edges of a day instead: 23:30 today and
+ * 00:00 tomorrow, the visits a wrong day boundary gains or loses.
+ */
 const FIXED_VISITS = [
 	{ day: 0, h: 9, mi: 0, dur: 30, status: 'booked' },
 	{ day: 0, h: 11, mi: 30, dur: 20, status: 'booked', transport: 0 },
-	{ day: 0, h: 14, mi: 0, dur: 30, status: 'booked' },
-	{ day: 0, h: 23, mi: 30, dur: 15, status: 'booked' },
-	{ day: 1, h: 0, mi: 0, dur: 15, status: 'booked' },
+	{ day: 0, h: 14, mi: 0, dur: 30, status: 'booked', transport: 2 },
+	{ day: 0, h: 15, mi: 30, dur: 15, status: 'booked', edge: { h: 23, mi: 30 } },
+	{ day: 1, h: 11, mi: 15, dur: 15, status: 'booked', edge: { h: 0, mi: 0 } },
 	{ day: 1, h: 8, mi: 30, dur: 30, status: 'booked', transport: 0 },
-	{ day: 1, h: 10, mi: 0, dur: 30, status: 'booked' },
+	{ day: 1, h: 10, mi: 0, dur: 30, status: 'booked', referrer: true, transport: 2 },
 	{ day: 1, h: 13, mi: 15, dur: 45, status: 'booked', transport: 1 },
 	{ day: 1, h: 16, mi: 45, dur: 30, status: 'cancelled' },
 	{ day: -1, h: 15, mi: 0, dur: 30, status: 'fulfilled' },
@@ -34,15 +62,21 @@ const FIXED_VISITS = [
 
 export const VISITS_PER_PATIENT = 2;
 
+/** One visit in 20 (and a fixed one tomorrow) lists its referring practitioner before the one who sees the patient. */
+const REFERRER_EVERY = 20;
+const PARTICIPATION_TYPE = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
+const participationType = (code, display) => [{ coding: [{ system: PARTICIPATION_TYPE, code, display }] }];
+
 const PREFIX = { Patient: 'pt', Encounter: 'en', Appointment: 'ap', Coverage: 'cov', Practitioner: 'pr', Location: 'loc', Organization: 'org', Group: 'grp' };
 
 /** A practice's dataset: counts, on-demand generation and the overlay of admin changes. */
 export class Dataset {
 	/**
-	 * @param {{ code: string, index: number, seed: number, patients: number, timeZone: string, startMs: number, profile: string, uuidVersionIds?: boolean }} o
+	 * @param {{ code: string, index: number, seed: number, patients: number, timeZone: string, startMs: number, profile: string, uuidVersionIds?: boolean, rangeEdgeVisits?: boolean }} o
 	 */
-	constructor({ code, index, seed, patients, timeZone, startMs, profile, uuidVersionIds = false }) {
+	constructor({ code, index, seed, patients, timeZone, startMs, profile, uuidVersionIds = false, rangeEdgeVisits = false }) {
 		this.uuidVersionIds = uuidVersionIds;
+		this.rangeEdgeVisits = rangeEdgeVisits;
 		this.code = code;
 		this.index = index;
 		this.seed = seed + index;
@@ -66,6 +100,8 @@ export class Dataset {
 		this.created = new Map();
 		this.smallGroupSize = Math.min(10, this.n);
 		this.practiceName = PRACTICES[hash32(this.seed, 'practice') % PRACTICES.length];
+		/** The city of the practice's clinics (CITIES); its patients live nearby (NEARBY). */
+		this.cityIndex = hash32(this.seed, 'loccity') % CITIES.length;
 	}
 
 	idFor(type, i) {
@@ -154,7 +190,7 @@ export class Dataset {
 	patient(i) {
 		const r = rng(this.seed, 'Patient', i);
 		const { gender, given, family, givens } = this.patientName(r);
-		const [city, state, zip, area] = r.pick(CITIES);
+		const [city, state, zip, area] = r.pick(NEARBY[this.cityIndex]);
 		const by = r.int(1932, 2022);
 		const birthDate = `${by}-${String(r.int(1, 12)).padStart(2, '0')}-${String(r.int(1, 28)).padStart(2, '0')}`;
 		const mrn = String(((i * 7919 + this.seed * 104729) % 9000000) + 1000000);
@@ -163,12 +199,10 @@ export class Dataset {
 			resourceType: 'Patient',
 			id: this.idFor('Patient', i),
 			meta: this.meta('Patient', i),
-			identifier: [{
-				use: 'usual',
-				type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR', display: 'Medical record number' }], text: 'MRN' },
-				system: MRN_SYSTEM,
-				value: mrn,
-			}],
+			identifier: [
+				...(i % OLD_MRN_EVERY === OLD_MRN_AT ? [{ ...MRN_TYPE, use: 'old', system: MRN_SYSTEM, value: this.oldMrn(i), period: { end: '2019-06-30' } }] : []),
+				{ ...MRN_TYPE, use: 'usual', system: MRN_SYSTEM, value: mrn },
+			],
 			active: true,
 			name: [{ use: 'official', family, given: givens, text: `${givens.join(' ')} ${family}` }],
 			telecom: [
@@ -184,13 +218,21 @@ export class Dataset {
 		};
 	}
 
+	/** A former MRN (6 digits, so never another patient's current 7-digit one). */
+	oldMrn(i) {
+		return String(100000 + (hash32(this.seed, 'oldmrn', i) % 900000));
+	}
+
 	/** Timing, status and participants shared by Appointment i and Encounter i. */
 	visit(i) {
 		const r = rng(this.seed, 'Visit', i);
 		let day, h, mi, dur, status, transport;
+		let referred = hash32(this.seed, 'ref', i) % REFERRER_EVERY === 0;
 		if (i < FIXED_VISITS.length && i < this.counts.Encounter) {
 			({ day, h, mi, dur, status } = FIXED_VISITS[i]);
+			if (this.rangeEdgeVisits && FIXED_VISITS[i].edge) ({ h, mi } = FIXED_VISITS[i].edge);
 			transport = FIXED_VISITS[i].transport;
+			referred = !!FIXED_VISITS[i].referrer;
 		} else {
 			day = r.int(-30, 30);
 			const slot = r.int(0, 38); // 08:00 .. 17:30 in 15 min steps
@@ -207,13 +249,16 @@ export class Dataset {
 		if (!date) this.dayCache.set(day, (date = addLocalDays(this.startMs, day, this.tz)));
 		const start = zonedToUtc(date.y, date.m, date.d, h, mi, 0, this.tz);
 		const end = start + dur * 60000;
+		const practitioner = hash32(this.seed, 'vp', i) % this.counts.Practitioner;
 		return {
 			start,
 			end,
 			status,
 			transport: transport === undefined ? undefined : TRANSPORT_NEEDS[transport],
 			patient: i % this.n,
-			practitioner: hash32(this.seed, 'vp', i) % this.counts.Practitioner,
+			practitioner,
+			/** The referring practitioner, listed first (as some EHRs do), or undefined. */
+			referrer: referred ? (practitioner + 1) % this.counts.Practitioner : undefined,
 			location: hash32(this.seed, 'vl', i) % this.counts.Location,
 			reason: REASONS[hash32(this.seed, 'vr', i) % REASONS.length],
 			apptType: APPT_TYPES[hash32(this.seed, 'vt', i) % APPT_TYPES.length],
@@ -226,6 +271,10 @@ export class Dataset {
 		if (o || pIdx >= this.counts.Patient) return o?.name?.[0]?.text;
 		const { givens, family } = this.patientName(rng(this.seed, 'Patient', pIdx));
 		return `${givens.join(' ')} ${family}`;
+	}
+
+	practitionerRef(k) {
+		return { reference: `Practitioner/${this.idFor('Practitioner', k)}`, display: this.practitionerDisplay(k) };
 	}
 
 	practitionerDisplay(k) {
@@ -262,7 +311,8 @@ export class Dataset {
 			...(v.transport ? { comment: v.transport, patientInstruction: v.transport } : {}),
 			participant: [
 				{ actor: { reference: `Patient/${pid}`, display: this.patientDisplay(v.patient) }, required: 'required', status: 'accepted' },
-				{ actor: { reference: `Practitioner/${this.idFor('Practitioner', v.practitioner)}`, display: this.practitionerDisplay(v.practitioner) }, required: 'required', status: 'accepted' },
+				...(v.referrer === undefined ? [] : [{ type: participationType('REF', 'referrer'), actor: this.practitionerRef(v.referrer), required: 'information-only', status: 'accepted' }]),
+				{ ...(v.referrer === undefined ? {} : { type: participationType('PPRF', 'primary performer') }), actor: this.practitionerRef(v.practitioner), required: 'required', status: 'accepted' },
 				{ actor: { reference: `Location/${this.idFor('Location', v.location)}`, display: LOCATIONS[v.location] }, required: 'required', status: 'accepted' },
 			],
 		};
@@ -282,10 +332,10 @@ export class Dataset {
 			type: [{ text: v.visitType }],
 			serviceType: { text: v.visitType },
 			subject: { reference: `Patient/${pid}`, display: this.patientDisplay(v.patient) },
-			participant: [{
-				type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'PPRF', display: 'primary performer' }] }],
-				individual: { reference: `Practitioner/${this.idFor('Practitioner', v.practitioner)}`, display: this.practitionerDisplay(v.practitioner) },
-			}],
+			participant: [
+				...(v.referrer === undefined ? [] : [{ type: participationType('REF', 'referrer'), individual: this.practitionerRef(v.referrer) }]),
+				{ type: participationType('PPRF', 'primary performer'), individual: this.practitionerRef(v.practitioner) },
+			],
 			...(this.profile === 'smart' ? { appointment: [{ reference: `Appointment/${this.idFor('Appointment', i)}` }] } : {}),
 			period: { start: formatZoned(v.start, this.tz), end: formatZoned(v.end, this.tz) },
 			reasonCode: [
@@ -337,7 +387,7 @@ export class Dataset {
 	}
 
 	location(i) {
-		const [city, state, zip, area] = CITIES[hash32(this.seed, 'loccity') % CITIES.length];
+		const [city, state, zip, area] = CITIES[this.cityIndex];
 		return {
 			resourceType: 'Location',
 			id: this.idFor('Location', i),
@@ -354,7 +404,7 @@ export class Dataset {
 
 	organization(i) {
 		if (i === 0) {
-			const [city, state, zip, area] = CITIES[hash32(this.seed, 'loccity') % CITIES.length];
+			const [city, state, zip, area] = CITIES[this.cityIndex];
 			return {
 				resourceType: 'Organization',
 				id: 'org-1',

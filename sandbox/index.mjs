@@ -31,6 +31,7 @@ const LOG_CAP = 10_000;
  * @property {object|string[]} [quirks] smart profile only: see contracts/smart.mjs QUIRKS
  * @property {number} [patients=50]
  * @property {number} [seed=1]
+ * @property {boolean} [rangeEdgeVisits=false] two fixed visits at the edges of a day (23:30 today, 00:00 tomorrow) for tests; off: in working hours
  * @property {string} [timeZone='America/New_York']
  * @property {string[]} [practices=['demo']]
  * @property {string[]} [rejectedPractices=[]] practices that have not enabled the app: their FHIR calls answer 401
@@ -118,13 +119,14 @@ class Sandbox {
 			redirectUris: options.redirectUris ?? [],
 			onRequest: options.onRequest ?? null,
 			tokenEndpoint: options.tokenEndpoint ?? null,
+			rangeEdgeVisits: !!options.rangeEdgeVisits,
 		};
 		for (const p of this.o.practices) if (!/^[A-Za-z0-9_-]+$/.test(p)) throw new Error(`invalid practice code ${p}`);
 		this.clockOffset = 0;
 		this.clock = () => this.o.now() + this.clockOffset;
 		const startMs = this.clock();
 		const uuidVersionIds = !!contract.quirks?.uuidVersionIds;
-		this.practices = new Map(this.o.practices.map((code, index) => [code, new Dataset({ code, index, seed: this.o.seed, patients: this.o.patients, timeZone: this.o.timeZone, startMs, profile, uuidVersionIds })]));
+		this.practices = new Map(this.o.practices.map((code, index) => [code, new Dataset({ code, index, seed: this.o.seed, patients: this.o.patients, timeZone: this.o.timeZone, startMs, profile, uuidVersionIds, rangeEdgeVisits: this.o.rangeEdgeVisits })]));
 		this.auth = new AuthServer({ contract, clock: this.clock, tokenLifetimeSeconds: this.o.tokenLifetimeSeconds, userTokenLifetimeSeconds: this.o.userTokenLifetimeSeconds, redirectUris: this.o.redirectUris, seed: this.o.seed });
 		this.limiter = new RateLimiter({
 			clock: this.clock,

@@ -104,12 +104,8 @@ export class Searchset {
 			if (why) throw new FhirError(400, 'not-supported', why);
 		}
 		const criteria = pairs.filter(([k]) => !CONTROL.has(k.split(':')[0]));
-		let count = contract.defaultCount;
-		const countStr = pairs.find(([k]) => k === '_count')?.[1];
-		if (countStr !== undefined) {
-			if (!/^\d+$/.test(countStr)) throw new FhirError(400, 'invalid', `Invalid _count: ${countStr}`);
-			count = Math.min(Number(countStr), contract.maxCount);
-		}
+		checkFormat(pairs);
+		const { count, countStr } = this.pageSize(pairs);
 		const declared = contract.declared.get(type);
 		const includes = [];
 		for (const [k, v] of pairs) {
@@ -118,7 +114,7 @@ export class Searchset {
 		}
 		let sort = null;
 		const sortStr = pairs.find(([k]) => k === '_sort')?.[1];
-		if (sortStr !== undefined && declared?.params.has('_sort')) {
+		if (sortStr !== undefined && declared?.params.has('_sort') && !contract.quirks?.ignoresSort) {
 			const key = sortStr.replace(/^-/, '');
 			if (!SORT_KEYS[key]) throw new FhirError(400, 'not-supported', `Unsupported _sort: ${sortStr}; supported: ${Object.keys(SORT_KEYS).join(', ')} (prefix - for descending)`);
 			sort = sortStr;
@@ -126,6 +122,29 @@ export class Searchset {
 		const compiled = this.compile(type, criteria);
 		if (type === 'Patient' && contract.patientSearchNeedsCriteria && compiled.used.length === 0) throw new FhirError(400, 'invalid', 'Patient search requires at least one search parameter');
 		return { p: ds.code, t: type, q: compiled.used, inc: includes, c: count, pos: 0, off: 0, n: 0, cs: countStr !== undefined, sort };
+	}
+
+	/** `_count` asked for (capped at the contract's maximum), else the contract's default. */
+	pageSize(pairs) {
+		const contract = this.sb.contract;
+		const countStr = pairs.find(([k]) => k === '_count')?.[1];
+		if (countStr === undefined) return { count: contract.defaultCount, countStr };
+		if (!/^\d+$/.test(countStr)) throw new FhirError(400, 'invalid', `Invalid _count: ${countStr}`);
+		return { count: Math.min(Number(countStr), contract.maxCount), countStr };
+	}
+
+	/** A paging cursor from `pairs` (the contract's page parameter), checked: signed by this server, for this search, and (opaque links) alone. */
+	cursorOf(pairs, ds, type) {
+		const pageName = this.sb.contract.pageParameter;
+		const cursorStr = pairs.find(([k]) => k === pageName)?.[1];
+		if (cursorStr === undefined) return { cursorStr };
+		const extra = pairs.filter(([k]) => k !== pageName).map(([k]) => k);
+		if (this.sb.contract.opaqueNextLinks && extra.length > 0) {
+			throw new FhirError(400, 'invalid', `A paging link was changed (parameters added: ${[...new Set(extra)].join(', ')}): follow the next link exactly as given`);
+		}
+		const state = this.readCursor(cursorStr);
+		if (state.p !== ds.code || state.t !== type) throw new FhirError(400, 'invalid', 'Paging cursor does not belong to this search');
+		return { cursorStr, state };
 	}
 
 	/** Positions in the order the server returns them when that is not raw order (_sort, or the unsorted quirk). */
@@ -149,13 +168,8 @@ export class Searchset {
 
 	search(res, ds, base, type, pairs, token) {
 		const sb = this.sb;
-		const pageName = sb.contract.pageParameter;
-		const cursorStr = pairs.find(([k]) => k === pageName)?.[1];
-		let state;
-		if (cursorStr !== undefined) {
-			state = this.readCursor(cursorStr);
-			if (state.p !== ds.code || state.t !== type) throw new FhirError(400, 'invalid', 'Paging cursor does not belong to this search');
-		} else {
+		let { cursorStr, state } = this.cursorOf(pairs, ds, type);
+		if (!state) {
 			if (!token) throw new FhirError(401, 'login', 'Missing bearer token', { 'WWW-Authenticate': 'Bearer realm="sandbox"' });
 			state = this.start(ds, type, pairs);
 		}
@@ -211,7 +225,8 @@ export class Searchset {
 		for (const inc of state.inc) qs.append('_include', inc);
 		if (state.sort) qs.append('_sort', state.sort);
 		const query = qs.toString();
-		const paged = (cursor) => (pageName === 'page' ? `${query ? `${query}&` : ''}page=${cursor}` : `_getpages=${cursor}`);
+		// opaque (ecw): the cursor alone; otherwise the query is repeated beside `page`
+		const paged = (cursor) => (pageName !== 'page' ? `_getpages=${cursor}` : sb.contract.opaqueNextLinks || !query ? `page=${cursor}` : `${query}&page=${cursor}`);
 		const links = [{ relation: 'self', url: `${base}/${type}${state.n === 0 ? (query ? `?${query}` : '') : `?${paged(cursorStr)}`}` }];
 		if (next) {
 			const origin = sb.o.nextLinkOrigin === 'other' ? sb.otherOrigin : sb.origin;
@@ -238,20 +253,56 @@ export class Searchset {
 		return out;
 	}
 
+	/**
+	 * Patient/{id}/$everything: the patient and its Encounters, Appointments and Coverage the token may
+	 * read, paged like a search (`_count`, else the contract's default; next links with a cursor).
+	 * The query is read from the request (`res.req`) so the router needs to pass nothing else.
+	 */
 	everything(res, ds, base, id, token) {
 		const sb = this.sb;
 		const pIdx = ds.indexOf('Patient', id);
 		const patient = pIdx >= 0 ? ds.at('Patient', pIdx) : undefined;
 		if (!patient) throw new FhirError(404, 'not-found', `Resource Patient/${id} is not known`);
+		const pairs = [...new URL(res.req?.url ?? '/', 'http://sandbox').searchParams];
+		const type = `Patient/${id}/$everything`;
+		let { cursorStr, state } = this.cursorOf(pairs, ds, type);
+		if (!state) {
+			// _type, _since, start and end are accepted and not applied (the sandbox's data is small)
+			checkFormat(pairs);
+			const { count, countStr } = this.pageSize(pairs);
+			state = { p: ds.code, t: type, c: count, off: 0, n: 0, cs: countStr !== undefined };
+		}
 		const entry = [{ fullUrl: `${base}/Patient/${id}`, resource: patient, search: { mode: 'match' } }];
-		for (const type of ['Encounter', 'Appointment', 'Coverage']) {
-			if (!sb.contract.dataTypes.includes(type) || sb.auth.missingScope(token, type, 'r')) continue;
-			for (const i of ds.positionsForPatient(type, pIdx)) {
-				if (ds.patientIndexOf(type, i) !== pIdx) continue;
-				const r = ds.at(type, i);
-				if (r) entry.push({ fullUrl: `${base}/${type}/${r.id}`, resource: r, search: { mode: 'match' } });
+		for (const t of ['Encounter', 'Appointment', 'Coverage']) {
+			if (!sb.contract.dataTypes.includes(t) || sb.auth.missingScope(token, t, 'r')) continue;
+			for (const i of ds.positionsForPatient(t, pIdx)) {
+				if (ds.patientIndexOf(t, i) !== pIdx) continue;
+				const r = ds.at(t, i);
+				if (r) entry.push({ fullUrl: `${base}/${t}/${r.id}`, resource: r, search: { mode: 'match' } });
 			}
 		}
-		return sendJson(res, 200, { resourceType: 'Bundle', id: crypto.randomUUID(), type: 'searchset', total: entry.length, link: [{ relation: 'self', url: `${base}/Patient/${id}/$everything` }], entry });
+		const page = state.c > 0 ? entry.slice(state.off, state.off + state.c) : [];
+		const pageName = sb.contract.pageParameter;
+		const self = state.n === 0 ? `${base}/${type}${state.cs ? `?_count=${state.c}` : ''}` : `${base}/${type}?${pageName}=${cursorStr}`;
+		const link = [{ relation: 'self', url: self }];
+		if (state.c > 0 && state.off + state.c < entry.length) {
+			link.push({ relation: 'next', url: `${base}/${type}?${pageName}=${this.signCursor({ ...state, off: state.off + state.c, n: state.n + 1 })}` });
+		}
+		return sendJson(res, 200, { resourceType: 'Bundle', id: crypto.randomUUID(), type: 'searchset', total: entry.length, link, entry: page });
+	}
+}
+
+/** `_format`: JSON is served (`json`, `application/json`, `application/fhir+json`); XML is not (406). */
+const JSON_FORMATS = new Set(['json', 'application/json', 'application/fhir+json', 'application/json+fhir']);
+const XML_FORMATS = new Set(['xml', 'text/xml', 'application/xml', 'application/fhir+xml', 'application/xml+fhir']);
+
+function checkFormat(pairs) {
+	for (const [key, raw] of pairs) {
+		if (key !== '_format') continue;
+		// a `+` sent unencoded in a query string arrives as a space
+		const value = raw.trim().replace(/ /g, '+').split(';')[0].toLowerCase();
+		if (JSON_FORMATS.has(value)) continue;
+		if (XML_FORMATS.has(value)) throw new FhirError(406, 'not-supported', `_format=${raw}: the sandbox answers JSON only (use _format=json)`);
+		throw new FhirError(400, 'invalid', `Unknown _format: ${raw}`);
 	}
 }

@@ -126,5 +126,7 @@ export function sampleIntakeForm(mrn) {
 /** A patient's MRN as the sandbox holds it (the identifier typed MR). */
 export function mrnOf(patient) {
 	const ids = patient.identifier ?? [];
-	return (ids.find((i) => i.type?.coding?.some((c) => c.code === 'MR')) ?? ids[0])?.value;
+	const mr = ids.filter((i) => i.type?.coding?.some((c) => c.code === 'MR'));
+	// the MRN in use: some patients list a former one (use old) first
+	return (mr.find((i) => i.use !== 'old') ?? mr[0] ?? ids[0])?.value;
 }

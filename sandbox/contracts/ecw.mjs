@@ -54,10 +54,19 @@ export function ecwContract() {
 		maxCount: 1000,
 		/** Undeclared search parameters are refused (400), as are undeclared _include values. */
 		strictSearch: true,
-		/** Result parameters eCW's published conventions accept although no type declares them. */
-		resultParameters: ['_count'],
+		/**
+		 * Result parameters eCW accepts although no type declares them: `_count` (its published
+		 * conventions) and `_format` (its CapabilityStatement's own `url` ends `metadata?_format=json`;
+		 * `format` lists xml and json, the sandbox answers JSON only).
+		 */
+		resultParameters: ['_count', '_format'],
 		/** Paging links carry eCW's declared `page` parameter (an opaque cursor: links are followed, never built). */
 		pageParameter: 'page',
+		/**
+		 * A next link is a cursor to use exactly as given: one with a parameter added or changed is
+		 * refused (eCW's conventions: "Follow Bundle.link entries rather than constructing offsets").
+		 */
+		opaqueNextLinks: true,
 		/** Not in the published documents: eCW is reported to refuse it (docs/sandbox.md, "what it cannot know"). */
 		patientSearchNeedsCriteria: true,
 		scopes: {

@@ -13,6 +13,10 @@ export const QUIRKS = {
 	undeclaredEverything: false,
 	/** Search results without `_sort` come in no particular order (not by date). */
 	unsortedDefault: false,
+	/** `_sort` is declared once for every type, in `rest.searchParam` (as a widely used open-source server does), not per type. */
+	serverLevelSort: false,
+	/** `_sort` is declared but not applied (and left out of the `self` link, as unused parameters are). */
+	ignoresSort: false,
 	/** A wrong client secret is answered 400 `invalid_request` instead of 401 `invalid_client`. */
 	secretErrorInvalidRequest: false,
 	/** A refused client assertion (signature, aud, issuer, unknown client) is answered 400 `invalid_request` with its reason, e.g. "Invalid client_assertion signature". */
@@ -65,7 +69,7 @@ function capabilityStatement({ base, tokenUrl, authorizeUrl, now, timeZone }, ty
 			interaction: [{ code: 'read' }, { code: 'search-type' }],
 			searchParam: [
 				...Object.entries(defs).map(([name, d]) => ({ name, type: SEARCH_PARAM_TYPES[d.type] })),
-				...(SORTABLE.has(type) ? [{ name: '_sort', type: 'string' }] : []),
+				...(SORTABLE.has(type) && !quirks.serverLevelSort ? [{ name: '_sort', type: 'string' }] : []),
 			],
 		};
 		if (INCLUDES[type]) r.searchInclude = INCLUDES[type];
@@ -93,6 +97,7 @@ function capabilityStatement({ base, tokenUrl, authorizeUrl, now, timeZone }, ty
 				service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
 			},
 			resource,
+			...(quirks.serverLevelSort ? { searchParam: [{ name: '_sort', type: 'string', documentation: 'Sort order (every resource type)' }] } : {}),
 			operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],
 		}],
 	};

@@ -210,18 +210,21 @@ describe(`n8n ${ctx.n8nVersion} with the packed package`, () => {
 			const files = listFiles(path.join(filesDir, profile, 'dispatch'));
 			assert.deepEqual(files.map((f) => path.basename(f)), [`dispatch-${tomorrow}.xlsx`], 'one workbook, named for tomorrow');
 			const rides = await onlySheet(files[0], 'Rides');
-			assert.deepEqual(rides.columns, ['Date', 'Time', 'Patient', 'MRN', 'Phone', 'Pick-up address', 'Clinic', 'Clinic address', 'Need', 'Note', 'Visit ID']);
+			assert.deepEqual(rides.columns, ['Date', 'Time', 'Patient', 'MRN', 'Phone', 'Pick-up address', 'Clinic', 'Clinic address', 'Level of service', 'Need', 'Note', 'Visit ID']);
 			assert.equal(rides.rows.length, transport.length, 'one row per ride');
 			for (const visit of transport) {
 				const row = rides.rows.find((r) => r['Visit ID'] === visit.id);
 				assert.ok(row, `a row for visit ${visit.id}`);
 				assert.deepEqual(
-					[row.Date, row.Time, row.Patient, row.MRN, row.Phone, row['Pick-up address'], row.Clinic, row.Need],
-					[visit.date, visit.time, visit.patientName, visit.patientMrn, visit.patientPhone, visit.patientAddress, visit.locationName, visit.needs.join(', ')],
+					[row.Date, row.Time, row.Patient, row.MRN, row.Phone, row['Pick-up address'], row.Clinic, row['Clinic address'], row['Level of service'], row.Need],
+					[visit.date, visit.time, visit.patientName, visit.patientMrn, visit.patientPhone, visit.patientAddress, visit.locationName, visit.locationAddress, visit.levelOfService, visit.needs],
 					`visit ${visit.id}: the row holds the visit's values`,
 				);
-				assert.ok(row.Patient && row.Phone && row['Pick-up address'], 'patient, phone and pick-up address filled');
+				assert.ok(row.Patient && row.Phone && row['Pick-up address'] && row['Clinic address'], 'patient, phone, pick-up and drop-off addresses filled');
+				assert.ok(['ambulatory', 'wheelchair', 'stretcher', 'ambulance'].includes(row['Level of service']), `a dispatcher's level of service (${row['Level of service']})`);
+				assert.doesNotMatch(row.Need, /^(wheelchair|stretcher|ambulance).*\btransport\b/, 'no generic transport beside a vehicle');
 			}
+			assert.ok(rides.rows.some((r) => /ambulette/.test(r.Note) && r['Level of service'] === 'wheelchair'), 'the ambulette ride is a wheelchair ride');
 			info(`${profile}: ${path.basename(files[0])}: sheet "${rides.name}", ${rides.rows.length} rows, columns ${rides.columns.join(' | ')}`);
 		});
 	}
@@ -304,14 +307,20 @@ describe(`n8n ${ctx.n8nVersion} with the packed package`, () => {
 		const tomorrow = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date(multi.now() + 86400000));
 		assert.deepEqual(listFiles(dir).map((f) => path.basename(f)).sort(), [`all-practices-${tomorrow}.xlsx`, `failed-practices-${tomorrow}.xlsx`], 'the combined workbook and the failed practices in a second file');
 		const combined = await onlySheet(path.join(dir, `all-practices-${tomorrow}.xlsx`), 'Rides');
-		assert.deepEqual(combined.columns, ['Practice', 'Practice name', 'Date', 'Time', 'Patient', 'MRN', 'Phone', 'Pick-up address', 'Clinic', 'Provider', 'Need', 'Note', 'Reason']);
+		assert.deepEqual(combined.columns, ['Practice', 'Practice name', 'Date', 'Time', 'Patient', 'MRN', 'Phone', 'Pick-up address', 'Clinic', 'Clinic address', 'Provider', 'Level of service', 'Need', 'Note', 'Reason', 'Visit ID']);
 		assert.equal(combined.rows.length, rides.length, 'one row per ride');
 		assert.deepEqual([...new Set(combined.rows.map((r) => r.Practice))].sort(), ['north', 'south'], 'rides from both practices that answered, labelled');
 		for (const row of combined.rows) {
 			assert.equal(row['Practice name'], `${row.Practice[0].toUpperCase()}${row.Practice.slice(1)} Clinic`, 'the name from practices.csv');
 			assert.equal(row.Date, tomorrow);
-			assert.ok(row.Patient && row.Phone && row['Pick-up address'] && row.Need, `a ride row is filled (${Object.keys(row).filter((k) => !row[k]).join(', ')} empty)`);
-			assert.ok(rides.some((v) => v.patientName === row.Patient && v.time === row.Time && v.patientMrn === row.MRN), 'the row is one of the rides read');
+			assert.ok(row.Patient && row.Phone && row['Pick-up address'] && row['Clinic address'] && row['Level of service'] && row.Need && row['Visit ID'], `a ride row is filled (${Object.keys(row).filter((k) => !row[k]).join(', ')} empty)`);
+			const visit = rides.find((v) => v.id === row['Visit ID'] && v.patientName === row.Patient);
+			assert.ok(visit, 'the row is one of the rides read, by its visit ID');
+			assert.deepEqual(
+				[row.Time, row.MRN, row['Clinic address'], row['Level of service'], row.Need],
+				[visit.time, visit.patientMrn, visit.locationAddress, visit.levelOfService, visit.needs],
+				`visit ${visit.id}: the row holds the visit's values`,
+			);
 		}
 		const failures = await onlySheet(path.join(dir, `failed-practices-${tomorrow}.xlsx`), 'Failed practices');
 		assert.deepEqual(failures.columns, ['Practice', 'Error', 'What to do']);

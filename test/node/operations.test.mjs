@@ -11,8 +11,9 @@ let ecw;
 let smart;
 
 before(async () => {
-	ecw = await startSandbox({ profile: 'ecw', patients: 250, seed: 7 });
-	smart = await startSandbox({ profile: 'smart', patients: 60, seed: 11 });
+	// the range-edge visits (23:30 today, 00:00 tomorrow) are test fixtures, off in the demo
+	ecw = await startSandbox({ profile: 'ecw', patients: 250, seed: 7, rangeEdgeVisits: true });
+	smart = await startSandbox({ profile: 'smart', patients: 60, seed: 11, rangeEdgeVisits: true });
 });
 
 after(async () => {

@@ -185,3 +185,62 @@ test('bulk kick-off and status say Retry-After: 120 unless the fast-test switch 
 		}
 	}
 });
+
+test('_revinclude=Provenance:target, which eCW declares, is accepted; an undeclared _revinclude is refused', async () => {
+	for (const type of ['Encounter', 'Patient']) {
+		const r = await get(`${sb.baseUrl}/${type}?_id=${type === 'Patient' ? 'pt-1' : 'en-1'}&_revinclude=Provenance:target`, t);
+		assert.equal(r.status, 200, `${type}: ${JSON.stringify(r.json.issue ?? '')}`);
+		assert.equal(r.json.entry.filter((e) => e.search.mode === 'match').length, 1);
+	}
+	const bad = await get(`${sb.baseUrl}/Encounter?_id=en-1&_revinclude=AuditEvent:entity`, t);
+	assert.equal(bad.status, 400);
+	assert.match(bad.json.issue[0].diagnostics, /_revinclude=AuditEvent:entity is not supported for Encounter; supported: Provenance:target/);
+});
+
+test('_format=json, as eCW\'s own URLs use it, is accepted on /metadata and searches; XML is not served by the sandbox', async () => {
+	assert.equal((await get(`${sb.baseUrl}/metadata?_format=json`)).json.resourceType, 'CapabilityStatement');
+	for (const format of ['json', 'application/fhir%2Bjson', 'application/json']) {
+		const r = await get(`${sb.baseUrl}/Patient?family=a&_format=${format}`, t);
+		assert.equal(r.status, 200, format);
+		assert.equal(r.json.resourceType, 'Bundle');
+	}
+	const xml = await get(`${sb.baseUrl}/Patient?family=a&_format=xml`, t);
+	assert.equal(xml.status, 406);
+	assert.match(xml.json.issue[0].diagnostics, /JSON only/);
+});
+
+test('next links are opaque: the cursor alone; a link with a parameter added or a cursor changed is refused', async () => {
+	const first = await get(`${sb.baseUrl}/Encounter?date=ge2000-01-01&_count=5`, t);
+	const next = new URL(first.json.link.find((l) => l.relation === 'next').url);
+	assert.deepEqual([...next.searchParams.keys()], ['page'], 'nothing but the cursor');
+	assert.equal((await get(next.toString(), t)).status, 200, 'followed as given');
+	for (const [label, url] of [
+		['_count added', `${next}&_count=50`],
+		['the query repeated', `${sb.baseUrl}/Encounter?date=ge2000-01-01&_count=5&page=${next.searchParams.get('page')}`],
+		['_format added', `${next}&_format=json`],
+	]) {
+		const r = await get(url, t);
+		assert.equal(r.status, 400, label);
+		assert.match(r.json.issue[0].diagnostics, /paging link was changed .*follow the next link exactly as given/, label);
+	}
+	const cursor = next.searchParams.get('page');
+	const changed = await get(`${sb.baseUrl}/Encounter?page=${cursor.slice(0, -2)}xx`, t);
+	assert.equal(changed.status, 400, 'a changed cursor');
+});
+
+test('Patient $everything honours _count and pages with opaque next links', async () => {
+	const all = await get(`${sb.baseUrl}/Patient/pt-3/$everything?_count=100`, t);
+	assert.equal(all.status, 200);
+	assert.ok(all.json.total >= 3, 'the patient, its visits and coverage');
+	assert.equal(all.json.entry.length, all.json.total);
+	assert.equal(all.json.link.find((l) => l.relation === 'next'), undefined);
+	const { bundles, matches } = await searchAll(`${sb.baseUrl}/Patient/pt-3/$everything?_count=1`, t);
+	assert.equal(bundles.length, all.json.total, 'one page per record at _count=1');
+	assert.ok(bundles.every((b) => b.entry.length === 1));
+	assert.deepEqual(matches.map((r) => `${r.resourceType}/${r.id}`), all.json.entry.map((e) => `${e.resource.resourceType}/${e.resource.id}`));
+	const next = new URL(bundles[0].link.find((l) => l.relation === 'next').url);
+	assert.match(next.pathname, /\/Patient\/pt-3\/\$everything$/);
+	assert.equal((await get(`${next}&_count=100`, t)).status, 400, 'opaque there too');
+	const byDefault = await get(`${sb.baseUrl}/Patient/pt-3/$everything`, t);
+	assert.equal(byDefault.json.entry.length, Math.min(all.json.total, 50), 'without _count: the default page size');
+});

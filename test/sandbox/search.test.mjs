@@ -12,8 +12,9 @@ let ts;
 let te;
 before(async () => {
 	[smart, ecw] = await Promise.all([
-		startSandbox({ profile: 'smart', patients: 60, now: () => now, admin: true }),
-		startSandbox({ profile: 'ecw', patients: 60, now: () => now }),
+		// the range-edge visits (23:30 today, 00:00 tomorrow) are test fixtures, off in the demo
+		startSandbox({ profile: 'smart', patients: 60, now: () => now, admin: true, rangeEdgeVisits: true }),
+		startSandbox({ profile: 'ecw', patients: 60, now: () => now, rangeEdgeVisits: true }),
 	]);
 	[ts, te] = await Promise.all([token(smart), token(ecw)]);
 });
@@ -76,7 +77,8 @@ test('encounters (eCW visits) by date, patient, status; transport need surfaced'
 	assert.ok(tr.every((r) => r.reasonCode.some((c) => /transport/i.test(c.text))));
 	const pr = all[0].participant[0].individual.reference;
 	const byPr = (await searchAll(`${ecw.baseUrl}/Encounter?practitioner=${pr}`, te)).matches;
-	assert.deepEqual(ids(byPr), ids(all.filter((r) => r.participant[0].individual.reference === pr)));
+	// any participant: the referrer some visits list first included
+	assert.deepEqual(ids(byPr), ids(all.filter((r) => r.participant.some((x) => x.individual.reference === pr))));
 });
 
 test('patient search: birthdate prefixes and partial dates, names, identifier, gender, phone', async () => {
@@ -258,7 +260,7 @@ test('100,000 patients are generated lazily', async () => {
 });
 
 test('another time zone: offsets and day ranges follow timeZone', async () => {
-	const s = await startSandbox({ profile: 'smart', patients: 20, timeZone: 'Asia/Kolkata', now: () => NOW });
+	const s = await startSandbox({ profile: 'smart', patients: 20, timeZone: 'Asia/Kolkata', now: () => NOW, rangeEdgeVisits: true });
 	try {
 		const t = await token(s);
 		const all = (await searchAll(`${s.baseUrl}/Appointment?_count=100`, t)).matches;
@@ -270,5 +272,27 @@ test('another time zone: offsets and day ranges follow timeZone', async () => {
 		assert.deepEqual(ids((await searchAll(`${s.baseUrl}/Appointment?date=ge2026-03-06T18:30:00Z&date=lt2026-03-07T18:30:00Z`, t)).matches), ids(today));
 	} finally {
 		await s.stop();
+	}
+});
+
+test('demo data a dispatcher believes: visits in working hours, patients near their clinic; range edges only when asked', async () => {
+	const plain = await startSandbox({ profile: 'ecw', patients: 400, seed: 2, now: () => NOW, practices: ['demo', 'north', 'south'] });
+	const edges = await startSandbox({ profile: 'ecw', patients: 20, seed: 2, now: () => NOW, rangeEdgeVisits: true });
+	try {
+		// two visits per patient: en-1 .. en-800 for 400 patients
+		const times = (sb, code, n = 800) => Array.from({ length: n }, (_, i) => sb.admin.get(code, 'Encounter', `en-${i + 1}`).period.start.slice(11, 16));
+		for (const code of ['demo', 'north', 'south']) {
+			const all = times(plain, code);
+			assert.ok(all.every((t) => t >= '08:00' && t <= '17:30'), `${code}: every visit starts between 08:00 and 17:30 (${all.filter((t) => t < '08:00' || t > '17:30').join(', ')})`);
+			const clinic = plain.admin.get(code, 'Location', 'loc-1').address;
+			const states = new Set(Array.from({ length: 400 }, (_, i) => plain.admin.get(code, 'Patient', `pt-${i + 1}`).address[0].state));
+			assert.deepEqual([...states], [clinic.state], `${code}: patients live in the clinic's state (${[...states]})`);
+			const cities = new Set(Array.from({ length: 400 }, (_, i) => plain.admin.get(code, 'Patient', `pt-${i + 1}`).address[0].city));
+			assert.ok(cities.size <= 6, `${code}: a handful of nearby towns (${[...cities].join(', ')})`);
+		}
+		const edgeTimes = times(edges, 'demo', 10);
+		assert.ok(edgeTimes.includes('23:30') && edgeTimes.includes('00:00'), 'rangeEdgeVisits: the 23:30 and 00:00 visits');
+	} finally {
+		await Promise.all([plain.stop(), edges.stop()]);
 	}
 });

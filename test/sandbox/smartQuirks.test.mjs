@@ -73,6 +73,27 @@ test('_sort=date is declared and honoured; unsortedDefault shuffles the order wi
 		assert.match(sorted.bundles[0].link[0].url, /_sort=date/);
 	}));
 
+test('serverLevelSort: _sort is declared once, in rest.searchParam, and honoured for every type', () =>
+	withSandbox({ quirks: ['serverLevelSort', 'unsortedDefault'] }, async (s, t) => {
+		const cs = (await get(`${s.baseUrl}/metadata`)).json;
+		assert.deepEqual(cs.rest[0].searchParam.map((p) => p.name), ['_sort']);
+		assert.ok(cs.rest[0].resource.every((r) => !r.searchParam.some((p) => p.name === '_sort')), 'no type declares it');
+		const sorted = await searchAll(`${s.baseUrl}/Appointment?date=ge2000-01-01&_sort=date&_count=10`, t);
+		const starts = sorted.matches.map((a) => Date.parse(a.start));
+		assert.ok(starts.every((x, i) => i === 0 || starts[i - 1] <= x), 'sorted by date');
+		assert.match(sorted.bundles[0].link[0].url, /_sort=date/);
+	}));
+
+test('ignoresSort: _sort is declared but not applied, and left out of the self link', () =>
+	withSandbox({ quirks: ['ignoresSort', 'unsortedDefault'] }, async (s, t) => {
+		const cs = (await get(`${s.baseUrl}/metadata`)).json;
+		assert.ok(cs.rest[0].resource.find((r) => r.type === 'Appointment').searchParam.some((p) => p.name === '_sort'));
+		const page = await searchAll(`${s.baseUrl}/Appointment?date=ge2000-01-01&_sort=date&_count=100`, t);
+		const starts = page.matches.map((a) => Date.parse(a.start));
+		assert.ok(!starts.every((x, i) => i === 0 || starts[i - 1] <= x), 'not sorted');
+		assert.doesNotMatch(page.bundles[0].link[0].url, /_sort/);
+	}));
+
 test('secretErrorInvalidRequest: a wrong client secret is answered 400 invalid_request', () =>
 	withSandbox({ quirks: ['secretErrorInvalidRequest'] }, async (s) => {
 		const c = client(s, 'sandbox-secret');

@@ -162,6 +162,8 @@ export interface VisitQuery {
 	statusOnServer: boolean;
 	/** `_sort=date` was asked for (the server declares `_sort`): the first N matches are the N earliest. */
 	sortedByDate: boolean;
+	/** Every filter went to the server: each match it returns is kept (the local re-check only guards). */
+	allFiltersOnServer: boolean;
 }
 
 /**
@@ -184,15 +186,24 @@ export function buildVisitQuery(
 	// A filter the server does not declare is applied here only (some servers reject unknown parameters).
 	const declared = resourceCapability(caps, source)?.searchParams ?? [];
 	const send = (name: string) => declared.length === 0 || declared.includes(name);
-	if (filter.patientId && send('patient')) query.push(['patient', typedReference('Patient', filter.patientId)]);
-	if (filter.practitionerId && send('practitioner')) query.push(['practitioner', typedReference('Practitioner', filter.practitionerId)]);
-	if (filter.locationId && send('location')) query.push(['location', typedReference('Location', filter.locationId)]);
+	let allFiltersOnServer = true;
+	for (const [value, name, type] of [
+		[filter.patientId, 'patient', 'Patient'],
+		[filter.practitionerId, 'practitioner', 'Practitioner'],
+		[filter.locationId, 'location', 'Location'],
+	] as const) {
+		if (!value) continue;
+		if (send(name)) query.push([name, typedReference(type, value)]);
+		else allFiltersOnServer = false;
+	}
 	const sortedByDate = options.sortByDate === true && declared.includes('_sort');
 	if (sortedByDate) query.push(['_sort', 'date']);
 	let statusOnServer = false;
 	if (filter.statuses && filter.statuses.length > 0 && supportsSearchParam(caps, source, 'status')) {
 		query.push(['status', filter.statuses.join(',')]);
 		statusOnServer = true;
+	} else if (filter.statuses && filter.statuses.length > 0) {
+		allFiltersOnServer = false;
 	}
 	const included: string[] = [];
 	const followUp: string[] = [];
@@ -207,7 +218,7 @@ export function buildVisitQuery(
 		// Always allowed to follow up: eCW declares _include but does not always honour it.
 		followUp.push(target);
 	}
-	return { query, included, followUp, statusOnServer, sortedByDate };
+	return { query, included, followUp, statusOnServer, sortedByDate, allFiltersOnServer };
 }
 
 function startOf(resource: FhirResource): string | undefined {

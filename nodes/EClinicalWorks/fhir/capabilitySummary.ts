@@ -13,6 +13,7 @@ export interface ResourceCapability {
 	interactions: string[];
 	searchParams: string[];
 	searchInclude: string[];
+	searchRevInclude: string[];
 	operations: string[];
 	profile: string;
 }
@@ -62,6 +63,15 @@ function operationName(op: Element): string {
 	return name.replace(/^\$/, '');
 }
 
+/**
+ * Search parameters a type accepts: its own, and those the server declares for every type in
+ * `rest.searchParam` ("search parameters for searching all resources"; an open-source FHIR server
+ * declares `_sort` there only).
+ */
+function searchParamNames(rest: Element, resource: Element): string[] {
+	return unique([...arr(resource.searchParam), ...arr(rest?.searchParam)].map((p) => str(p?.name)).filter(Boolean));
+}
+
 export function resourceCapability(caps: CapabilityStatement | undefined, type: string): ResourceCapability | undefined {
 	for (const rest of serverRest(caps)) {
 		const resource = arr(rest?.resource).find((r) => r?.type === type);
@@ -69,8 +79,9 @@ export function resourceCapability(caps: CapabilityStatement | undefined, type: 
 			return {
 				type,
 				interactions: arr(resource.interaction).map((i) => str(i?.code)).filter(Boolean),
-				searchParams: arr(resource.searchParam).map((p) => str(p?.name)).filter(Boolean),
+				searchParams: searchParamNames(rest, resource),
 				searchInclude: arr(resource.searchInclude).map(str).filter(Boolean),
+				searchRevInclude: arr(resource.searchRevInclude).map(str).filter(Boolean),
 				operations: unique(arr(resource.operation).map(operationName).filter(Boolean)),
 				profile: str(resource.profile),
 			};

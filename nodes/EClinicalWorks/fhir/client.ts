@@ -1,5 +1,6 @@
 import { knownSmartConfiguration } from './auth/discovery';
 import { cachedCapabilities, declaredResource } from './capabilities';
+import { resourceCapability } from './capabilitySummary';
 import { isEcwStatement } from './ecw';
 import { FhirError, InputError } from './errors';
 import type { HttpMethod, HttpResponse, HttpTransport } from './http';
@@ -338,7 +339,7 @@ export class FhirClient {
 
 	/** Search and collect: entries split by `search.mode`, included resources deduplicated across pages. */
 	async search(resourceType: string, query: Array<[string, string]> = [], options: SearchOptions = {}): Promise<SearchResult> {
-		if (options.limit !== undefined && options.limit <= 0) return { matches: [], included: [], outcomes: [], pages: 0 };
+		if (options.limit !== undefined && options.limit <= 0) return { matches: [], included: [], outcomes: [], pages: 0, leftOut: 0 };
 		return await collectPages(this.searchPages(resourceType, query, options), options.limit);
 	}
 
@@ -371,10 +372,12 @@ export class FhirClient {
 		return resource?.interaction?.some((i) => i.code === interaction) ?? false;
 	}
 
-	/** Names of the search parameters the server declares for a type ([] when the type is not served). */
+	/**
+	 * Names of the search parameters the server declares for a type, its own and those declared for
+	 * every type (`rest.searchParam`); [] when the type is not served.
+	 */
 	async searchParams(type: string): Promise<string[]> {
-		const resource = await this.resourceCapability(type);
-		return (resource?.searchParam ?? []).map((p) => p.name);
+		return resourceCapability(await this.capabilities(), type)?.searchParams ?? [];
 	}
 }
 

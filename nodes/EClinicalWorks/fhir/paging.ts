@@ -66,13 +66,19 @@ export interface SearchResult {
 	pages: number;
 	selfUrl?: string;
 	total?: number;
+	/**
+	 * How many matches the limit left out: the server's `total` less the limit where it gives one,
+	 * else `true` when there were more (on the last page read, or a next page), else 0.
+	 */
+	leftOut: number | true;
 }
 
 /** Collects pages: entries split by `search.mode`, included resources deduplicated across pages. */
 export async function collectPages(pages: AsyncIterable<Bundle>, limit?: number): Promise<SearchResult> {
-	const result: SearchResult = { matches: [], included: [], outcomes: [], pages: 0 };
+	const result: SearchResult = { matches: [], included: [], outcomes: [], pages: 0, leftOut: 0 };
 	const includedKeys = new Set<string>();
 	if (limit !== undefined && limit <= 0) return result;
+	let unread = 0;
 	for await (const bundle of pages) {
 		result.pages++;
 		if (result.pages === 1) {
@@ -93,9 +99,17 @@ export async function collectPages(pages: AsyncIterable<Bundle>, limit?: number)
 				}
 			} else if (limit === undefined || result.matches.length < limit) {
 				result.matches.push(resource);
+			} else {
+				unread++;
 			}
 		}
-		if (limit !== undefined && result.matches.length >= limit) break;
+		if (limit !== undefined && result.matches.length >= limit) {
+			const next = bundle.link?.some((l) => l?.relation === 'next' && typeof l.url === 'string' && l.url !== '');
+			const more = unread > 0 || next === true;
+			const byTotal = result.total !== undefined ? result.total - limit : undefined;
+			result.leftOut = byTotal !== undefined && byTotal >= 0 && (byTotal > 0) === more ? byTotal : more ? true : 0;
+			break;
+		}
 	}
 	return result;
 }

@@ -8,9 +8,12 @@ import { InputError } from './errors';
  * any request. Paging is the node's job: it follows the server's next links, so `page` is never sent.
  */
 
-/** Result parameters FHIR defines for every type; eCW's conventions accept only `_count` (and `_include` as declared). */
+/**
+ * Result parameters FHIR defines for every type; eCW accepts `_count` (its conventions), `_format`
+ * (its own CapabilityStatement URL uses `_format=json`), and `_include` / `_revinclude` as declared.
+ */
 const RESULT_PARAMETERS = ['_count', '_sort', '_include', '_revinclude', '_elements', '_summary', '_total', '_format', '_contained', '_containedType'];
-const ECW_RESULT_PARAMETERS = ['_count', '_include'];
+const ECW_RESULT_PARAMETERS = ['_count', '_format'];
 const PAGING_PARAMETERS = ['page', '_getpages', '_page'];
 
 export interface ParameterCheck {
@@ -38,11 +41,12 @@ export function checkSearchParameters(
 		if (PAGING_PARAMETERS.includes(name)) {
 			throw new InputError(field, `"${rawName}" is a paging parameter`, 'Remove it: the node follows the server\'s own next-page links. Use Return All or Limit to choose how much to read.');
 		}
-		if (name === '_include') {
-			const ok = includes.includes(value) || (includes.includes('*') && value === '*');
+		if (name === '_include' || name === '_revinclude') {
+			const offered = name === '_include' ? includes : capability?.searchRevInclude ?? [];
+			const ok = offered.includes(value) || (offered.includes('*') && value === '*');
 			if (ok || !capability) continue;
-			const text = `_include=${value} is not declared for ${type}; it declares ${includes.length ? includes.join(', ') : 'no _include'}`;
-			if (options.strict) throw new InputError(field, text, 'Use one of the declared values, or remove the _include row.');
+			const text = `${name}=${value} is not declared for ${type}; it declares ${offered.length ? offered.join(', ') : `no ${name}`}`;
+			if (options.strict) throw new InputError(field, text, `Use one of the declared values, or remove the ${name} row.`);
 			hints.push(text);
 			continue;
 		}

@@ -1,27 +1,17 @@
 import { updateDisplayOptions } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import {
-	STATUS_GROUPS,
-	buildVisitQuery,
-	chooseSource,
-	compareVisits,
-	matchesFilter,
-	missingReferences,
-	splitBundle,
-	statusCodes,
-} from '../../fhir/appointments';
+import { STATUS_GROUPS, buildVisitQuery, chooseSource, matchesFilter, missingReferences, splitBundle, statusCodes } from '../../fhir/appointments';
 import type { IncludeWish, VisitFilter } from '../../fhir/appointments';
 import { describeRange, resolveRange, resolveTimeZone } from '../../fhir/dates';
 import { idFromReference } from '../../fhir/ids';
 import { resolveLimit } from '../../fhir/patientSearch';
-import { appliedParameter } from '../../fhir/paging';
-import { buildLookup, simplifyAppointment, simplifyEncounter } from '../../fhir/simplify';
-import type { FhirResource } from '../../fhir/simplify';
+import { simplifyAppointment, simplifyEncounter } from '../../fhir/simplify';
+import { RANGE_PAGE_SIZE, readVisitPages } from '../../fhir/visitPages';
 import { getFhirClient } from '../../transport';
 import { toNodeError } from '../../transport/errors';
 import { limitField, outputField, returnAllField, timeZoneField } from '../common/fields';
-import { addHint, addHintOnce, referenceCache, toItems } from '../common/helpers';
+import { addHint, addHintOnce, addLimitHint, referenceCache, toItems } from '../common/helpers';
 import { fetchReferences, makeLookup } from '../common/references';
 
 const properties: INodeProperties[] = [
@@ -227,32 +217,17 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		return [];
 	}
 	// Limit N means the N earliest: the server sorts by date where it declares _sort; elsewhere the
-	// whole range is read before cutting (servers return matches in their own order).
+	// whole range is read before cutting, at the range page size (fhir/visitPages.ts).
 	const visitQuery = buildVisitQuery(caps, source.type, filter, include, { sortByDate: limit !== undefined });
 
-	const visits: FhirResource[] = [];
-	const included = new Map<string, FhirResource>();
-	const statusesInRange = new Map<string, number>();
-	const pageSize = limit === undefined ? 100 : Math.min(limit, 100);
-	let sortedByServer = visitQuery.sortedByDate;
-	let firstPage = true;
-	for await (const bundle of client.searchPages(source.type, visitQuery.query, { pageSize })) {
-		if (firstPage && sortedByServer) sortedByServer = appliedParameter(bundle, '_sort') !== false;
-		firstPage = false;
-		const split = splitBundle(bundle, source.type);
-		for (const [key, resource] of buildLookup(split.included)) included.set(key, resource);
-		for (const match of split.matches) {
-			if (match.resourceType !== source.type) continue;
-			if (matchesFilter(match, { ...filter, statuses: undefined })) {
-				const status = typeof match.status === 'string' ? match.status : '(none)';
-				statusesInRange.set(status, (statusesInRange.get(status) ?? 0) + 1);
-			}
-			if (matchesFilter(match, filter)) visits.push(match);
-		}
-		if (limit !== undefined && sortedByServer && visits.length >= limit) break;
-	}
-	visits.sort(compareVisits);
-	const selected = limit === undefined ? visits : visits.slice(0, limit);
+	const read = await readVisitPages(
+		(query, pageSize) => client.searchPages(source.type, query, { pageSize }),
+		source.type,
+		visitQuery,
+		filter,
+		limit,
+	);
+	const { visits: selected, included, statusesInRange } = read;
 
 	if (requested === 'auto' && source.type === 'Encounter') {
 		addHintOnce(this, 'source', `Read visits from ${source.label}: ${source.reason}.`);
@@ -270,6 +245,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		return [];
 	}
 
+	addLimitHint(this, limit, read.leftOut, { one: 'appointment', many: 'appointments', where: 'in this range' });
 	if (!simplified) return toItems(selected, itemIndex);
 
 	const cache = referenceCache(this);
@@ -305,7 +281,7 @@ async function statusesWithoutFilter(
 ): Promise<Map<string, number>> {
 	const seen = new Map<string, number>();
 	const unfiltered = query.filter(([name]) => name !== 'status' && name !== '_include');
-	for await (const bundle of client.searchPages(type, unfiltered, { pageSize: 100 })) {
+	for await (const bundle of client.searchPages(type, unfiltered, { pageSize: RANGE_PAGE_SIZE })) {
 		for (const match of splitBundle(bundle, type).matches) {
 			if (!matchesFilter(match, { ...filter, statuses: undefined })) continue;
 			const status = typeof match.status === 'string' ? match.status : '(none)';

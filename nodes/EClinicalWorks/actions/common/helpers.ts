@@ -90,3 +90,19 @@ export function addHintOnce(ctx: IExecuteFunctions, key: string, message: string
 	seen.add(key);
 	addHint(ctx, message, type);
 }
+
+/**
+ * When Limit cut a result short, a notice with how many more there were (or that there were more)
+ * and how to get them: a sheet built from a Limit is never cut short without a sign.
+ */
+export function addLimitHint(
+	ctx: IExecuteFunctions,
+	limit: number | undefined,
+	leftOut: number | true,
+	what: { one: string; many: string; where: string },
+): void {
+	if (limit === undefined || leftOut === 0) return;
+	const more = leftOut === true ? `there are more ${what.many} ${what.where}` : `${leftOut} more ${leftOut === 1 ? what.one : what.many} ${what.where} ${leftOut === 1 ? 'was' : 'were'} left out`;
+	const message = `Limit ${limit} reached: ${more}. Raise Limit, or turn on Return All, to get them all.`;
+	addHintOnce(ctx, `limit|${message}`, message, 'warning');
+}

@@ -9,7 +9,7 @@ import { buildLookup, simplifyResource } from '../../fhir/simplify';
 import type { FhirResource } from '../../fhir/simplify';
 import { getFhirClient } from '../../transport';
 import { limitField, outputField, resourceTypeField, returnAllField } from '../common/fields';
-import { addHintOnce, checkInteraction, checkResourceTypeShape, toItems } from '../common/helpers';
+import { addHintOnce, addLimitHint, checkInteraction, checkResourceTypeShape, toItems } from '../common/helpers';
 
 const properties: INodeProperties[] = [
 	resourceTypeField('search-type'),
@@ -99,6 +99,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	for (const hint of hints) addHintOnce(this, `param:${hint}`, hint, 'warning');
 	const result = await client.search(type, query, { limit, pageSize: limit === undefined ? 100 : Math.min(limit, 100) });
 	const matches = result.matches as FhirResource[];
+	addLimitHint(this, limit, result.leftOut, { one: `${type} record`, many: `${type} records`, where: 'matching the search' });
 	if (output === 'raw') return toItems(matches, itemIndex);
 	const lookup = buildLookup(result.included as FhirResource[]);
 	const zone = this.getTimezone();

@@ -3,11 +3,11 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 
 import { buildPatientQuery, hasCriteria, noCriteriaError, resolveLimit } from '../../fhir/patientSearch';
 import type { PatientCriteria } from '../../fhir/patientSearch';
-import { simplifyPatient } from '../../fhir/simplify';
+import { currentMrnIfFormer, simplifyPatient } from '../../fhir/simplify';
 import type { FhirResource } from '../../fhir/simplify';
 import { getFhirClient } from '../../transport';
 import { limitField, outputField, returnAllField } from '../common/fields';
-import { toItems } from '../common/helpers';
+import { addHint, addLimitHint, toItems } from '../common/helpers';
 
 const properties: INodeProperties[] = [
 	{
@@ -130,5 +130,11 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	if (!hasCriteria(criteria) && (await client.isEcw())) throw noCriteriaError();
 	const result = await client.search('Patient', query, { limit, pageSize: limit === undefined ? 100 : Math.min(limit, 100) });
 	const patients = result.matches as FhirResource[];
+	addLimitHint(this, limit, result.leftOut, { one: 'patient', many: 'patients', where: 'matching the search' });
+	const searched = typeof criteria.identifier === 'string' ? criteria.identifier.trim() : '';
+	for (const patient of searched ? patients : []) {
+		const current = currentMrnIfFormer(patient, searched);
+		if (current) addHint(this, `Patient ${String(patient.id)} was found by a former MRN (${searched.slice(0, 40)}); the MRN in use is ${current}.`);
+	}
 	return toItems(output === 'raw' ? patients : patients.map(simplifyPatient), itemIndex);
 }
