@@ -21,7 +21,8 @@ export { QUIRKS } from './contracts/smart.mjs';
  * @property {number} [tokenLifetimeSeconds] ecw 300, smart 3600
  * @property {number} [userTokenLifetimeSeconds] 3600 (or tokenLifetimeSeconds when that is given)
  * @property {number|null} [rateLimitPerMinute] ecw 250 per practice, smart null (off)
- * @property {boolean} [admin=false] HTTP admin endpoints under /admin
+ * @property {boolean} [admin=false] HTTP admin endpoints under /admin (loopback callers only)
+ * @property {boolean} [adminRemote=false] the admin endpoints also answer callers that are not on loopback
  * @property {() => number} [now=Date.now]
  * @property {number} [bulkDelayMs=1500]
  * @property {boolean} [fastBulk=false] ecw: Retry-After 1 s on bulk kick-off and status instead of eCW's 120 s (tests, demo)

@@ -14,7 +14,7 @@ import { authorize, handleFhir, handleOther } from './fhirRoutes.mjs';
 import { AUTHORIZE_PATH, FHIR_PREFIX, JWKS_PATH, TOKEN_PATH } from './paths.mjs';
 import { RateLimiter } from './rateLimit.mjs';
 import { Searchset } from './searchset.mjs';
-import { FhirError, OAuthError, operationOutcome, sendJson } from './util.mjs';
+import { FhirError, OAuthError, isLoopback, operationOutcome, sendJson } from './util.mjs';
 
 const LOG_CAP = 10_000;
 
@@ -45,6 +45,7 @@ export class Sandbox {
 			userTokenLifetimeSeconds: options.userTokenLifetimeSeconds ?? options.tokenLifetimeSeconds ?? contract.userTokenLifetimeSeconds,
 			rateLimitPerMinute: options.rateLimitPerMinute === undefined ? contract.rateLimitPerMinute : options.rateLimitPerMinute,
 			admin: !!options.admin,
+			adminRemote: !!options.adminRemote,
 			now: options.now ?? Date.now,
 			bulkDelayMs: options.bulkDelayMs ?? 1500,
 			pollRetryAfterSeconds: options.pollRetryAfterSeconds ?? (options.fastBulk ? 1 : contract.bulk.retryAfterSeconds ?? 1),
@@ -217,6 +218,10 @@ export class Sandbox {
 			}
 			if (path === '/admin' || path.startsWith('/admin/')) {
 				if (!this.o.admin) throw new FhirError(404, 'not-found', 'Admin endpoints are off (start with admin: true / --admin)');
+				// unauthenticated: anyone who reaches it can change data, faults and the clock
+				if (!this.o.adminRemote && !isLoopback(req.socket.remoteAddress)) {
+					throw new FhirError(403, 'forbidden', 'Admin endpoints answer loopback callers only (start with adminRemote: true / --admin-remote to allow others)');
+				}
 				return await this.admin.handle(ctx);
 			}
 			const jw = /^\/sandbox\/clients\/([^/]+)\/jwks\.json$/.exec(path);
