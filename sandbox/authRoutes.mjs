@@ -1,4 +1,5 @@
 // Token and authorize endpoints, and which practice a token request belongs to.
+import { hostileTokenAnswer } from './hostile.mjs';
 import { AUTHORIZE_PATH, FHIR_PREFIX } from './paths.mjs';
 import { FhirError, OAuthError, readBody, sendJson } from './util.mjs';
 
@@ -41,6 +42,7 @@ export async function handleAuth(sb, { req, res, url, path, entry }) {
 	}
 	if (req.method !== 'POST') throw new OAuthError(405, 'invalid_request', 'Use POST');
 	const body = await readBody(req);
+	if (hostileTokenAnswer(sb, { req, res, url, path }, practice, body)) return;
 	const tokenUrl = named === null ? sb.tokenUrl : sb.contract.tokenUrlFor(sb.origin, named);
 	const out = sb.auth.token(req.headers, body, { tokenUrl, rejected: (aud) => rejected(aud) || (!!named && sb.o.rejectedPractices.includes(named)) });
 	return sendJson(res, 200, out, { Pragma: 'no-cache' }, 'application/json');

@@ -1,5 +1,6 @@
 // FHIR routes: discovery, metadata, search, read, $everything and bulk on the FHIR origin; paging
 // links and bulk files on the second origin. Bearer tokens, scopes and declared interactions are checked here.
+import { hostileFhirAnswer } from './hostile.mjs';
 import { FHIR_PREFIX } from './paths.mjs';
 import { FhirError, readBody, sendJson } from './util.mjs';
 
@@ -44,6 +45,7 @@ export async function handleFhir(sb, ctx) {
 	sb.limiter.hit(code, 'per practice');
 	const ds = sb.practices.get(code);
 	const base = sb.baseUrlFor(code);
+	if (await hostileFhirAnswer(sb, ctx, code, base)) return;
 	const rest = segs.slice(1);
 	const docs = { origin: sb.origin, base, practice: code, tokenUrl: sb.contract.tokenUrlFor(sb.origin, code), authorizeUrl: sb.authorizeUrl, now: sb.clock(), timeZone: sb.o.timeZone };
 	if (rest.length === 1 && rest[0] === 'metadata') return sendJson(res, 200, sb.contract.capabilityStatement(docs));
