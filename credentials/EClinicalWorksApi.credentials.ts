@@ -27,7 +27,8 @@ import { pacerFor } from '../nodes/EClinicalWorks/fhir/pacer';
 import { DEFAULT_ECW_SCOPES } from '../nodes/EClinicalWorks/fhir/scopes';
 import { ECW_ENABLE_APP_HINT } from '../nodes/EClinicalWorks/fhir/ecw';
 import { httpFunctionFrom } from '../nodes/EClinicalWorks/transport/n8nHttp';
-import { rateLimitProcessesField } from '../nodes/EClinicalWorks/transport/credentialFields';
+import { redact } from '../nodes/EClinicalWorks/fhir/redact';
+import { credentialSecrets, rateLimitProcessesField, responseOptionFields, responseOptionsOf } from '../nodes/EClinicalWorks/transport/credentialFields';
 
 const privateKeyJwt = { show: { authMethod: ['privateKeyJwt'] } };
 const ecwEnvironments = ['ecwProduction', 'ecwSandbox'];
@@ -227,6 +228,7 @@ export class EClinicalWorksApi implements ICredentialType {
 			displayOptions: { show: { environment: ['custom'] } },
 		},
 		rateLimitProcessesField,
+		...responseOptionFields,
 		{
 			displayName: 'Access Token',
 			name: 'accessToken',
@@ -247,13 +249,17 @@ export class EClinicalWorksApi implements ICredentialType {
 			// (its transport mints the token before this runs). There is nothing to sign in to here.
 			return { accessToken: '' };
 		}
+		const data = credentials as Record<string, unknown>;
+		const failed = (error: unknown) => new Error(redact(credentialErrorText(error), credentialSecrets(data)));
 		let settings: BackendSettings;
+		let response;
 		try {
-			settings = backendSettings(credentials as Record<string, unknown>);
+			settings = backendSettings(data);
+			response = responseOptionsOf(data);
 		} catch (error) {
-			throw new Error(credentialErrorText(error));
+			throw failed(error);
 		}
-		const http = httpFunctionFrom(async (options: IHttpRequestOptions) => await this.helpers.httpRequest(options));
+		const http = httpFunctionFrom(async (options: IHttpRequestOptions) => await this.helpers.httpRequest(options), { ...response, secrets: () => credentialSecrets(data) });
 		const clock = { now: () => Date.now(), sleep: async (ms: number) => await sleep(ms) };
 		const paced = pacedHttp(http, pacerFor(settings.baseUrl, settings.rateLimitPerMinute), clock, { waitForNextMinuteOn429: settings.isEcw });
 		const mint = async () => await mintBackendToken(paced, settings);
@@ -263,7 +269,7 @@ export class EClinicalWorksApi implements ICredentialType {
 			tokenCache.invalidate(settings.cacheKey, stored);
 			return { accessToken: (await tokenCache.refresh(settings.cacheKey, mint)).accessToken };
 		} catch (error) {
-			throw new Error(credentialErrorText(error));
+			throw failed(error);
 		}
 	}
 

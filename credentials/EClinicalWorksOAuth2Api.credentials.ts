@@ -2,7 +2,7 @@ import type { ICredentialTestRequest, ICredentialType, INodeProperties, Icon } f
 
 import { ECW_BASE_URL_TEMPLATES, ECW_RATE_LIMIT_PER_MINUTE, ENVIRONMENT_OPTIONS } from '../nodes/EClinicalWorks/fhir/auth/backend';
 import { DEFAULT_USER_SCOPES } from '../nodes/EClinicalWorks/fhir/scopes';
-import { rateLimitProcessesField } from '../nodes/EClinicalWorks/transport/credentialFields';
+import { rateLimitProcessesField, responseOptionFields } from '../nodes/EClinicalWorks/transport/credentialFields';
 
 const ECW_OAUTH = {
 	ecwProduction: 'https://oauthserver.eclinicalworks.com/oauth/oauth2',
@@ -123,6 +123,7 @@ export class EClinicalWorksOAuth2Api implements ICredentialType {
 			description: 'Client-side pacing per practice (eClinicalWorks allows 250 per minute). 0 = no pacing.',
 		},
 		rateLimitProcessesField,
+		...responseOptionFields,
 	];
 
 	test: ICredentialTestRequest = {

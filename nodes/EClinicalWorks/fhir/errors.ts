@@ -12,7 +12,8 @@ export type FhirErrorKind =
 	| 'network' // no answer (refused, reset, timeout, DNS)
 	| 'rateLimit' // still 429 after the allowed waits
 	| 'origin' // a URL on another origin would need our bearer token
-	| 'protocol'; // the server answered something we cannot use (not a Bundle, loop in paging, ...)
+	| 'protocol' // the server answered something we cannot use (not a Bundle, loop in paging, ...)
+	| 'limit'; // an answer went past a bound the user can raise (size, time)
 
 export class FhirError extends Error {
 	readonly kind: FhirErrorKind;
@@ -20,7 +21,7 @@ export class FhirError extends Error {
 	readonly outcome?: ParsedError;
 	/** What the user can do about it. */
 	readonly hint?: string;
-	/** Method and path of the failing request, without query string. */
+	/** Method and URL of the failing request, without query string. */
 	readonly request?: string;
 
 	constructor(

@@ -7,7 +7,7 @@ import { isElsewhere, isOriginRefusal, statusElsewhereError } from '../../fhir/b
 import { pollUntilDone } from '../../fhir/bulk/status';
 import type { PollResult } from '../../fhir/bulk/status';
 import { clearInFlight, readState, recordStarted } from '../../fhir/bulk/state';
-import { settle } from '../../fhir/bulk/util';
+import { requestLabel, settle } from '../../fhir/bulk/util';
 import { FhirError } from '../../fhir/errors';
 import { LONG_WAIT_MS, formatWait } from '../../fhir/retry';
 import {
@@ -125,7 +125,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 				hint: result.gone
 					? 'Start a new export (clear Resume From Status URL).'
 					: 'The server could not complete the export. Try again later or with fewer resource types.',
-				request: 'GET bulk export status',
+				request: requestLabel('GET', statusUrl),
 			});
 		}
 

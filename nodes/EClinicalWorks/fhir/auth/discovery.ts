@@ -1,5 +1,6 @@
 import { FhirError } from '../errors';
 import type { HttpFunction, HttpResponse } from '../http';
+import { describeRequest } from '../urls';
 
 /**
  * SMART discovery: `{base}/.well-known/smart-configuration` names the token endpoint. eCW tells
@@ -57,10 +58,10 @@ async function fetchConfiguration(http: HttpFunction, baseUrl: string, ecw: bool
 		throw new FhirError(`Discovery failed: the FHIR base URL is unreachable (${host})`, {
 			kind: 'network',
 			hint: 'Check the FHIR Base URL in the credential and that this n8n instance can reach it (proxy, firewall).',
-			request: 'GET /.well-known/smart-configuration',
+			request: describeRequest('GET', url),
 		});
 	}
-	const request = 'GET .well-known/smart-configuration';
+	const request = describeRequest('GET', url);
 	if (response.status === 400 || response.status === 404) {
 		throw new FhirError(
 			ecw

@@ -2,6 +2,7 @@ import { FhirError, InputError } from '../errors';
 import type { HttpFunction, HttpResponse } from '../http';
 import { parseErrorBody } from '../operationOutcome';
 import { ECW_ENABLE_APP_HINT } from '../ecw';
+import { describeRequest } from '../urls';
 import { createClientAssertion } from './assertion';
 import type { SigningAlgorithm } from './assertion';
 
@@ -115,7 +116,7 @@ export async function requestToken(http: HttpFunction, cfg: TokenRequestConfig):
 		form.set('client_secret', cfg.clientSecret as string);
 	}
 
-	const request = `POST ${new URL(cfg.tokenUrl).pathname}`;
+	const request = describeRequest('POST', cfg.tokenUrl);
 	const host = new URL(cfg.tokenUrl).host;
 	const obtainedAt = now();
 	let response: HttpResponse | undefined;
