@@ -50,3 +50,18 @@ export class InputError extends Error {
 		this.fix = fix;
 	}
 }
+
+/**
+ * A bad value for a message, as the user typed it or an expression produced it: shortened, in
+ * quotes, with line breaks and other invisible characters shown (`"2025-13-01"`, `"12 34\n"`).
+ */
+export function quoteValue(value: unknown, max = 40): string {
+	let text: string;
+	if (typeof value === 'string') text = value;
+	else if (value instanceof Date) text = Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+	else if (value && typeof value === 'object' && typeof (value as { toISO?: unknown }).toISO === 'function') {
+		const dt = value as { toISO: () => string | null; invalidExplanation?: string | null };
+		text = dt.toISO() ?? `an invalid date${dt.invalidExplanation ? ` (${dt.invalidExplanation})` : ''}`;
+	} else text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value));
+	return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}

@@ -71,7 +71,7 @@ async function fetchConfiguration(http: HttpFunction, baseUrl: string, ecw: bool
 				kind: 'auth',
 				status: response.status,
 				hint: ecw
-					? 'The eCW FHIR base URL ends with the practice code: https://fhir4.eclinicalworks.com/fhir/r4/<practice code>. Get it from the practice (it is shown where the practice enables FHIR apps in its eCW admin settings), or enter the Token URL in the credential.'
+					? 'The eCW FHIR base URL ends with the practice code, e.g. https://fhir4.eclinicalworks.com/fhir/r4/JAFJCD. Get it from the practice (it is shown where the practice enables FHIR apps in its eCW admin settings), or enter the Token URL in the credential.'
 					: 'Check the FHIR Base URL, or enter the Token URL in the credential so discovery is not needed.',
 				request,
 			},
