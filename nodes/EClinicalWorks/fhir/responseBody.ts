@@ -47,13 +47,14 @@ function isStream(body: unknown): body is Readable {
 	return !!body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }
 
-function formatMb(bytes: number): string {
+function formatSize(bytes: number): string {
+	if (bytes < MB) return `${bytes} bytes`;
 	const mb = bytes / MB;
 	return `${mb >= 10 ? Math.round(mb) : Math.round(mb * 10) / 10} MB`;
 }
 
 export function tooLargeError(request: string, maxBytes: number): FhirError {
-	return new FhirError(`The answer to ${request} is larger than ${formatMb(maxBytes)} (${MAX_RESPONSE_SIZE_SETTING}), so it was not read further`, {
+	return new FhirError(`The answer to ${request} is larger than ${formatSize(maxBytes)} (${MAX_RESPONSE_SIZE_SETTING}), so it was not read further`, {
 		kind: 'limit',
 		request,
 		hint:
@@ -64,7 +65,7 @@ export function tooLargeError(request: string, maxBytes: number): FhirError {
 
 export function tooSlowError(request: string, deadlineMs: number, bytes: number): FhirError {
 	return new FhirError(
-		`The answer to ${request} took longer than ${Math.round(deadlineMs / 1000)} s (${RESPONSE_TIME_LIMIT_SETTING}), so it was stopped after ${bytes} bytes`,
+		`The answer to ${request} took longer than ${Math.round(deadlineMs / 1000)} s (${RESPONSE_TIME_LIMIT_SETTING}), so it was stopped after ${formatSize(bytes)}`,
 		{
 			kind: 'limit',
 			request,
