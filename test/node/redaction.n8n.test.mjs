@@ -157,6 +157,11 @@ test('FHIR endpoint echo: the bearer token (opaque), token JSON, query string an
 	const patient = firstPatient();
 	const mrn = patient.identifier[0].value;
 	assert.ok(include.places['error description'].includes(`(MRN ${mrn})`), 'Include keeps the server\'s diagnostics (they can name a patient)');
+	// ...in the error shown and saved with the execution, not in its message, nor in n8n's log at its
+	// default level (at debug, n8n itself logs a failed execution's error in full: docs/credentials.md)
+	assert.ok(!include.places['error message'].includes(mrn));
+	const logged = include.log.split('\n').filter((line) => !line.startsWith('debug:')).join('\n');
+	assert.ok(!logged.includes(mrn), `the server's words are in n8n's log above debug: ${logged.slice(Math.max(0, logged.indexOf(mrn) - 300), logged.indexOf(mrn) + 100)}`);
 
 	sb.inject({ kind: 'echo', path: '/Patient$' });
 	const leaveOut = await run('sandbox-rs384', { responseOptions: true, serverTextInErrors: 'leaveOut' }, { continueOnFail: true });
