@@ -91,7 +91,9 @@ export function parseErrorBody(body: unknown): ParsedError {
 		return { issues, summary: shorten(issues.map(describeIssue).join('; '), MAX_SUMMARY), ...textLeftOut };
 	}
 
-	const oauthError = code(json.error) ?? (typeof json.error === 'string' ? clip(json.error) : undefined);
+	// an OAuth error code is a short token; free text in its place is the server's words, not a code
+	const oauthError = code(json.error);
+	if (!oauthError && typeof json.error === 'string' && clip(json.error)) return { issues: [], summary: clip(json.error) ?? '', ...textLeftOut };
 	if (oauthError) {
 		const oauthDescription = clip(json.error_description);
 		return {

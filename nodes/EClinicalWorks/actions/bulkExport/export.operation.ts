@@ -119,9 +119,10 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 		if (result.state === 'failed') {
 			clearInFlight(staticData, request.key, statusUrl);
-			throw new FhirError(result.error ?? 'The bulk export failed', {
+			throw new FhirError(result.reason ?? 'The bulk export failed', {
 				kind: 'http',
 				status: result.httpStatus || undefined,
+				outcome: result.outcome,
 				hint: result.gone
 					? 'Start a new export (clear Resume From Status URL).'
 					: 'The server could not complete the export. Try again later or with fewer resource types.',
