@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 
 import { redact } from '../nodes/EClinicalWorks/fhir/redact.ts';
-import { finishResponse, readBounded } from '../nodes/EClinicalWorks/fhir/responseBody.ts';
+import { DEFAULT_RESPONSE_LIMITS, finishResponse, readBounded } from '../nodes/EClinicalWorks/fhir/responseBody.ts';
 import { parseErrorBody } from '../nodes/EClinicalWorks/fhir/operationOutcome.ts';
-import { responseOptionsOf } from '../nodes/EClinicalWorks/transport/credentialFields.ts';
+import { responseOptionFields, responseOptionsOf } from '../nodes/EClinicalWorks/transport/credentialFields.ts';
 import { InputError } from '../nodes/EClinicalWorks/fhir/errors.ts';
 
 const JWT = 'eyJhbGciOiJSUzM4NCIsImtpZCI6ImsxIn0.eyJpc3MiOiJjbGllbnQiLCJqdGkiOiIxIn0.c2lnbmF0dXJlLWJ5dGVz';
@@ -102,6 +102,9 @@ test('finishResponse: error bodies cut to 64 KB and redacted with the held secre
 });
 
 test("the credential's switch: defaults unless on; values out of range name the field", () => {
+	const fields = Object.fromEntries(responseOptionFields.map((f) => [f.name, f]));
+	assert.equal(fields.maxResponseMb.default * 1024 * 1024, DEFAULT_RESPONSE_LIMITS.maxBytes, 'the field shows the default that applies');
+	assert.equal(fields.responseTimeLimitSeconds.default * 1000, DEFAULT_RESPONSE_LIMITS.deadlineMs);
 	assert.deepEqual(responseOptionsOf({ maxResponseMb: 1 }), { limits: { maxBytes: 50 * 1024 * 1024, deadlineMs: 120_000 }, serverText: true });
 	assert.deepEqual(responseOptionsOf({ responseOptions: true, maxResponseMb: 5, responseTimeLimitSeconds: 30, serverTextInErrors: 'leaveOut' }), {
 		limits: { maxBytes: 5 * 1024 * 1024, deadlineMs: 30_000 },

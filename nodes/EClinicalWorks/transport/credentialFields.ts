@@ -39,7 +39,8 @@ export const responseOptionFields: INodeProperties[] = [
 		displayName: MAX_RESPONSE_SIZE_SETTING,
 		name: 'maxResponseMb',
 		type: 'number',
-		default: DEFAULT_RESPONSE_LIMITS.maxBytes / MB,
+		// literal for n8n's lint; equal to DEFAULT_RESPONSE_LIMITS (a test checks)
+		default: 50,
 		typeOptions: { minValue: 1, maxValue: MAX_RESPONSE_MB },
 		description: 'The most one answer of the server (a search page, a bulk export manifest, a token) may hold, counted after decompression before it is read. A bigger answer stops with an error that names this setting. Bulk export files are not limited by this.',
 		displayOptions: whenCustomised,
@@ -48,7 +49,7 @@ export const responseOptionFields: INodeProperties[] = [
 		displayName: RESPONSE_TIME_LIMIT_SETTING,
 		name: 'responseTimeLimitSeconds',
 		type: 'number',
-		default: DEFAULT_RESPONSE_LIMITS.deadlineMs / 1000,
+		default: 120,
 		typeOptions: { minValue: 5, maxValue: MAX_RESPONSE_SECONDS },
 		description: 'The longest one answer may take, from the request to its last byte. A server that goes silent is stopped sooner, after 60 s without data. Bulk export files are not limited by this.',
 		displayOptions: whenCustomised,
