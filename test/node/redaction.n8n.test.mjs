@@ -178,3 +178,34 @@ test("the credential's Test with an echoing token endpoint says what failed, wit
 	assert.match(result.message, /Token request failed/);
 	assertNoSecret({ 'test message': result.message, "n8n's log": log, 'error reporter': safeJson(reportedErrors) }, { 'the client secret': client.clientSecret });
 });
+
+test('User Login: the FHIR echo of the OAuth2 access token (and the refresh token n8n holds) never surfaces', async () => {
+	const { createHash, randomBytes } = await import('node:crypto');
+	const verifier = randomBytes(32).toString('base64url');
+	const redirectUri = 'http://127.0.0.1:1/rest/oauth2-credential/callback';
+	const authorize = new URLSearchParams({
+		response_type: 'code',
+		client_id: 'sandbox-user-pkce',
+		redirect_uri: redirectUri,
+		scope: 'openid fhirUser offline_access user/Patient.read',
+		state: randomBytes(16).toString('hex'),
+		aud: sb.baseUrl,
+		code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+		code_challenge_method: 'S256',
+	});
+	const code = new URL((await fetch(`${sb.authorizeUrl}?${authorize}`, { redirect: 'manual' })).headers.get('location')).searchParams.get('code');
+	const token = await fetch(sb.tokenUrl, {
+		method: 'POST',
+		headers: { 'content-type': 'application/x-www-form-urlencoded' },
+		body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, client_id: 'sandbox-user-pkce' }),
+	}).then((r) => r.json());
+	assert.ok(token.access_token && token.refresh_token, 'logged in, with a refresh token');
+	sb.inject({ kind: 'echo', path: '/Patient$' });
+	reportedErrors.length = 0;
+	const credential = { environment: 'custom', baseUrl: sb.baseUrl, customAuthUrl: sb.authorizeUrl, customAccessTokenUrl: sb.tokenUrl, clientId: 'sandbox-user-pkce', clientSecret: '', rateLimitPerMinute: 0, oauthTokenData: token };
+	const { result, log } = await watched(() => runNode({ parameters: { ...patientSearch, authentication: 'userLogin' }, credentials: { eClinicalWorksOAuth2Api: credential } }));
+	const places = surfaces(result, log);
+	assert.equal(result.nodeError('Node')?.httpCode, '400');
+	assertNoSecret(places, { 'the access token': token.access_token, 'the refresh token': token.refresh_token });
+	assert.match(places['error description'], /token as sent: \[removed\]/);
+});
