@@ -113,3 +113,10 @@ test("the credential's switch: defaults unless on; values out of range name the 
 	assert.throws(() => responseOptionsOf({ responseOptions: true, maxResponseMb: 0 }), (e) => e instanceof InputError && e.field === 'Max Response Size (MB)');
 	assert.throws(() => responseOptionsOf({ responseOptions: true, responseTimeLimitSeconds: 'soon' }), (e) => e instanceof InputError && /"soon" is not a number from 5 to 3600/.test(e.message));
 });
+
+test('bulk modules keep a text body the transport read within a raised Max Response Size', async () => {
+	const { readText } = await import('../nodes/EClinicalWorks/fhir/bulk/util.ts');
+	const big = 'x'.repeat(DEFAULT_RESPONSE_LIMITS.maxBytes + 10);
+	assert.equal((await readText(big)).length, big.length);
+	await assert.rejects(readText(stream([big])), /larger than 50 MB/, 'a stream nobody bounded yet gets the default');
+});

@@ -66,6 +66,8 @@ export function sameOrigin(a: string, b: string): boolean {
  * credential's bounds, so this only bounds what is left (a stream: the default Max Response Size).
  */
 export async function readText(body: HttpResponse['body']): Promise<string> {
+	// text was read by the transport, within the credential's own Max Response Size
+	if (typeof body === 'string') return body;
 	return await readBounded(body, { maxBytes: DEFAULT_RESPONSE_LIMITS.maxBytes, overflow: 'fail' });
 }
 
