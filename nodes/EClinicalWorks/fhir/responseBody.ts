@@ -104,10 +104,13 @@ export async function readBounded(body: HttpResponse['body'] | Uint8Array | null
 	const parts: string[] = [];
 	let size = 0;
 	let failure: FhirError | undefined;
+	let stopped = false;
+	let finished = false;
 	try {
 		for await (const chunk of body) {
 			const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
 			if (size + bytes.length > options.maxBytes) {
+				stopped = true;
 				if (options.overflow === 'fail') failure = tooLargeError(request, options.maxBytes);
 				else parts.push(decoder.decode(bytes.subarray(0, options.maxBytes - size)));
 				break;
@@ -115,13 +118,15 @@ export async function readBounded(body: HttpResponse['body'] | Uint8Array | null
 			size += bytes.length;
 			parts.push(decoder.decode(bytes, { stream: true }));
 			if (options.deadlineAt !== undefined && now() > options.deadlineAt) {
+				stopped = true;
 				if (options.overflow === 'fail') failure = tooSlowError(request, options.deadlineMs ?? 0, size);
 				break;
 			}
 		}
+		finished = !stopped;
 	} finally {
-		// leaving the loop early ends the stream (for await calls its return()); make sure of it
-		discard(body);
+		// stopped early (a bound, a broken stream): make sure it is released; a body read to its end keeps its connection
+		if (!finished) discard(body);
 	}
 	if (failure) throw failure;
 	parts.push(decoder.decode());
