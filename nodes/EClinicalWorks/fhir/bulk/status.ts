@@ -2,6 +2,7 @@ import { FhirError } from '../errors';
 import type { HttpResponse } from '../http';
 import { isTransient, parseErrorBody } from '../operationOutcome';
 import type { ParsedError } from '../operationOutcome';
+import { looksLikeJson, parsedJson } from '../responseBody';
 import { ECW_HINT_401 } from './kickoff';
 import { collectManifest, parseManifest } from './manifest';
 import type { Manifest } from './manifest';
@@ -93,6 +94,10 @@ export async function checkStatus(client: BulkClient, statusUrl: string, options
 	}
 	if (status === 200) {
 		const text = await readText(response.body);
+		// cut short or damaged (not JSON): a failed try, like a 5xx; the poll loop asks again
+		if (looksLikeJson(text) && !parsedJson(text)) {
+			return { state: 'in-progress', httpStatus: status, transient: true, error: 'The server sent a broken status answer (cut short or not valid JSON)' };
+		}
 		const manifest = await collectManifest(client, parseManifest(text, statusUrl));
 		return { state: 'complete', httpStatus: status, manifest, progress: '100%' };
 	}
