@@ -26,7 +26,8 @@ import { tokenCache } from '../nodes/EClinicalWorks/fhir/auth/tokenCache';
 import { pacerFor } from '../nodes/EClinicalWorks/fhir/pacer';
 import { DEFAULT_ECW_SCOPES } from '../nodes/EClinicalWorks/fhir/scopes';
 import { httpFunctionFrom } from '../nodes/EClinicalWorks/transport/n8nHttp';
-import { rateLimitProcessesField } from '../nodes/EClinicalWorks/transport/credentialFields';
+import { redact } from '../nodes/EClinicalWorks/fhir/redact';
+import { credentialSecrets, rateLimitProcessesField, responseOptionFields, responseOptionsOf } from '../nodes/EClinicalWorks/transport/credentialFields';
 import { BACKEND_PROBE_RULES, probeUrlExpression } from '../nodes/EClinicalWorks/transport/credentialTest';
 
 const privateKeyJwt = { show: { authMethod: ['privateKeyJwt'] } };
@@ -255,6 +256,7 @@ export class EClinicalWorksApi implements ICredentialType {
 			displayOptions: { show: { environment: ['custom'] } },
 		},
 		rateLimitProcessesField,
+		...responseOptionFields,
 		{
 			displayName: 'Access Token',
 			name: 'accessToken',
@@ -275,13 +277,17 @@ export class EClinicalWorksApi implements ICredentialType {
 			// (its transport mints the token before this runs). There is nothing to sign in to here.
 			return { accessToken: '' };
 		}
+		const data = credentials as Record<string, unknown>;
+		const failed = (error: unknown) => new Error(redact(credentialErrorText(error), credentialSecrets(data)));
 		let settings: BackendSettings;
+		let response;
 		try {
-			settings = backendSettings(credentials as Record<string, unknown>);
+			settings = backendSettings(data);
+			response = responseOptionsOf(data);
 		} catch (error) {
-			throw new Error(credentialErrorText(error));
+			throw failed(error);
 		}
-		const http = httpFunctionFrom(async (options: IHttpRequestOptions) => await this.helpers.httpRequest(options));
+		const http = httpFunctionFrom(async (options: IHttpRequestOptions) => await this.helpers.httpRequest(options), { ...response, secrets: () => credentialSecrets(data) });
 		const clock = { now: () => Date.now(), sleep: async (ms: number) => await sleep(ms) };
 		const paced = pacedHttp(http, pacerFor(settings.baseUrl, settings.rateLimitPerMinute), clock, { waitForNextMinuteOn429: settings.isEcw });
 		const mint = async () => await mintBackendToken(paced, settings);
@@ -291,7 +297,7 @@ export class EClinicalWorksApi implements ICredentialType {
 			tokenCache.invalidate(settings.cacheKey, stored);
 			return { accessToken: (await tokenCache.refresh(settings.cacheKey, mint)).accessToken };
 		} catch (error) {
-			throw new Error(credentialErrorText(error));
+			throw failed(error);
 		}
 	}
 

@@ -2,7 +2,7 @@ import type { ICredentialTestRequest, ICredentialType, INodeProperties, Icon } f
 
 import { ECW_BASE_URL_TEMPLATES, ECW_RATE_LIMIT_PER_MINUTE, ENVIRONMENT_OPTIONS } from '../nodes/EClinicalWorks/fhir/auth/backend';
 import { DEFAULT_USER_SCOPES } from '../nodes/EClinicalWorks/fhir/scopes';
-import { rateLimitProcessesField } from '../nodes/EClinicalWorks/transport/credentialFields';
+import { rateLimitProcessesField, responseOptionFields } from '../nodes/EClinicalWorks/transport/credentialFields';
 import { USER_PROBE_RULES, probeUrlExpression } from '../nodes/EClinicalWorks/transport/credentialTest';
 
 const ECW_OAUTH = {
@@ -124,6 +124,7 @@ export class EClinicalWorksOAuth2Api implements ICredentialType {
 			description: 'Client-side pacing per practice (eClinicalWorks allows 250 per minute). 0 = no pacing.',
 		},
 		rateLimitProcessesField,
+		...responseOptionFields,
 	];
 
 	/** One search with the login's token that proves this user and practice let this app read (credentialTest.ts). */

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSandbox } from './index.mjs';
+import { isLoopback } from './util.mjs';
 
 const HELP = `Usage: npm run sandbox -- [options]
   --port <n>              port (default 0 = any free port)
@@ -24,7 +25,8 @@ const HELP = `Usage: npm run sandbox -- [options]
   --file-origin <same|other>       bulk file URLs on the FHIR origin (token) or a second origin (no token)
   --next-link-origin <same|other>  paging links on the FHIR origin or the second origin
   --bulk-repeat <n>       emit each exported resource n times (benchmarks)
-  --admin                 enable the HTTP admin endpoints under /admin
+  --admin                 enable the HTTP admin endpoints under /admin (loopback callers only)
+  --admin-remote          let callers that are not on loopback use the admin endpoints too (with --admin)
   --json                  print one JSON line with URLs and credentials once listening
   --help`;
 
@@ -50,6 +52,7 @@ try {
 			'next-link-origin': { type: 'string' },
 			'bulk-repeat': { type: 'string' },
 			admin: { type: 'boolean' },
+			'admin-remote': { type: 'boolean' },
 			json: { type: 'boolean' },
 			help: { type: 'boolean' },
 		},
@@ -84,11 +87,23 @@ const quirks = args.quirk?.length
 	}))
 	: undefined;
 
+const host = args.host ?? '127.0.0.1';
+if (args['admin-remote'] && !args.admin) {
+	process.stderr.write('--admin-remote needs --admin\n');
+	process.exit(2);
+}
+if (!isLoopback(host)) {
+	const admin = args.admin ? (args['admin-remote'] ? ' Its admin API (no authentication) answers anyone too: --admin-remote.' : ' Its admin API still answers loopback callers only.') : '';
+	process.stderr.write(
+		`Warning: --host ${host} is not a loopback address. Anyone who can reach this machine on that address can use the sandbox: get tokens with its demo clients and read its synthetic data.${admin} Use --host 127.0.0.1 unless you mean it.\n`,
+	);
+}
+
 let sb;
 try {
 	sb = await startSandbox({
 		port: num(args.port, 'port') ?? 0,
-		host: args.host ?? '127.0.0.1',
+		host,
 		profile: args.profile ?? 'ecw',
 		patients: num(args.patients, 'patients') ?? 50,
 		seed: num(args.seed, 'seed') ?? 1,
@@ -105,6 +120,7 @@ try {
 		nextLinkOrigin: args['next-link-origin'],
 		bulkRepeat: num(args['bulk-repeat'], 'bulk-repeat'),
 		admin: !!args.admin,
+		adminRemote: !!args['admin-remote'],
 	});
 } catch (e) {
 	process.stderr.write(`${e.message}\n`);
@@ -132,7 +148,7 @@ if (args.json) {
 		...sb.practices.slice(1).map((p) => `                  ${sb.baseUrlFor(p)}`),
 		`  Token URL     : ${sb.tokenUrl}`,
 		`  Authorize URL : ${sb.authorizeUrl}`,
-		`  Admin         : ${args.admin ? `${sb.origin}/admin` : 'off (use --admin)'}`,
+		`  Admin         : ${args.admin ? `${sb.origin}/admin${args['admin-remote'] ? ' (any caller)' : ' (loopback callers only)'}` : 'off (use --admin)'}`,
 		'  Clients:',
 	];
 	for (const c of sb.clients) {

@@ -1,8 +1,10 @@
 // Fault injection for tests and benchmarks: `sb.inject({ kind, count, path, practice, ... })`.
-// Request faults apply before a request is handled; file and status faults are taken by the bulk module.
+// Request faults apply before a request is handled; file and status faults are taken by the bulk module;
+// hostile answers (huge page, gzip bomb, drip, truncated page, echo) by hostile.mjs.
+import { HOSTILE_KINDS } from './hostile.mjs';
 import { FhirError, sleep } from './util.mjs';
 
-export const FAULT_KINDS = new Set(['429', '500', '503', 'slow', 'reset', 'disconnect', 'revoke-tokens', 'malformed-ndjson', 'expired-file-url', 'transient-status']);
+export const FAULT_KINDS = new Set(['429', '500', '503', 'slow', 'reset', 'disconnect', 'revoke-tokens', 'malformed-ndjson', 'expired-file-url', 'transient-status', ...HOSTILE_KINDS]);
 const REQUEST_FAULTS = new Set(['429', '500', '503', 'slow', 'disconnect', 'revoke-tokens']);
 
 export class Faults {

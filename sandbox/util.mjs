@@ -178,6 +178,12 @@ export function readBody(req, limit = 1024 * 1024) {
 	});
 }
 
+/** A loopback address or host name (127.0.0.0/8, ::1, IPv4-mapped 127.x, localhost). */
+export function isLoopback(address) {
+	const a = String(address ?? '').toLowerCase().replace(/^\[|\]$/g, '');
+	return a === 'localhost' || a === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(a);
+}
+
 export const b64url = (buf) => Buffer.from(buf).toString('base64url');
 export const randomToken = (bytes = 32) => crypto.randomBytes(bytes).toString('base64url');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

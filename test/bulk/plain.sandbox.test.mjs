@@ -179,3 +179,22 @@ test('a 429 with an epoch Retry-After on a bulk file: waited as asked (90 s) and
 	assert.ok(Math.abs(rt.slept[0] - 90_000) <= 1_000, `waited ${rt.slept[0]} ms`);
 	assert.match(rt.longWaits[0].reason, /Retry-After on bulk file Patient-1\.ndjson/);
 });
+
+test('a completion manifest cut short (status 200, JSON broken) is asked for again, like a 5xx; broken every time, the error says so', async () => {
+	const { sb, client } = await setup({ profile: 'smart', bulkDelayMs: 0, pollRetryAfterSeconds: 0 });
+	const { statusUrl } = await kickoff(client, { level: 'system', types: ['Patient'] });
+	while ((await checkStatus(client, statusUrl)).state !== 'complete') await new Promise((r) => setTimeout(r, 50));
+	const statusPath = new URL(statusUrl).pathname.replace(/\$/g, '\\$');
+	sb.inject({ kind: 'truncated-page', path: `${statusPath}$` });
+	const done = await pollUntilDone(client, statusUrl, runtime(), { floorMs: 0 });
+	assert.equal(done.state, 'complete');
+	assert.equal(done.polls, 2, 'a broken answer, then the manifest');
+	assert.ok(done.manifest.output.length >= 1);
+
+	sb.inject({ kind: 'truncated-page', path: `${statusPath}$`, count: 10 });
+	await assert.rejects(pollUntilDone(client, statusUrl, runtime(), { floorMs: 0, maxConsecutiveErrors: 2 }), (e) => {
+		assert.match(e.message, /The export status kept failing \(2 times in a row\)/);
+		assert.match(e.hint, /broken status answer \(cut short or not valid JSON\)/);
+		return true;
+	});
+});

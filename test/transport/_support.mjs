@@ -5,25 +5,36 @@ import { tokenCache } from '../../nodes/EClinicalWorks/fhir/auth/tokenCache.ts';
 import { FhirClient } from '../../nodes/EClinicalWorks/fhir/client.ts';
 import { pacerFor } from '../../nodes/EClinicalWorks/fhir/pacer.ts';
 import { DEFAULT_ECW_SCOPES } from '../../nodes/EClinicalWorks/fhir/scopes.ts';
+import { DEFAULT_RESPONSE_LIMITS, finishResponse } from '../../nodes/EClinicalWorks/fhir/responseBody.ts';
+import { responseOptionsOf } from '../../nodes/EClinicalWorks/transport/credentialFields.ts';
+import { Readable } from 'node:stream';
 
 /** Requests on the wire right now (the fake clock does not jump while one is in flight). */
 let inFlight = 0;
 
-/** HttpFunction on fetch: no automatic redirects, lower-case headers, text or stream body. */
-export function fetchHttp({ log } = {}) {
+/**
+ * HttpFunction on fetch: no automatic redirects, lower-case headers. Like the n8n adapter, every body
+ * arrives as a (decompressed) stream and is finished by the package's own `finishResponse`: success
+ * bodies read within the bounds (`policy`, default: the credential defaults), error bodies cut and
+ * redacted; a stream when one was asked for.
+ */
+export function fetchHttp({ log, policy = { limits: DEFAULT_RESPONSE_LIMITS } } = {}) {
 	return async (req) => {
 		inFlight++;
 		const controller = new AbortController();
 		const timer = req.timeoutMs ? setTimeout(() => controller.abort(), req.timeoutMs) : undefined;
+		const startedAt = Date.now();
 		try {
 			const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: 'manual', signal: controller.signal });
 			const headers = {};
 			res.headers.forEach((v, k) => (headers[k] = v));
-			const body = req.stream ? (await import('node:stream')).Readable.fromWeb(res.body) : await res.text();
+			const body = res.body ? Readable.fromWeb(res.body) : '';
 			log?.push({ method: req.method, url: req.url, status: res.status, authorization: req.headers?.authorization });
-			return { status: res.status, headers, body };
+			return await finishResponse(req, { status: res.status, headers, body }, policy, startedAt);
 		} catch (e) {
-			// fetch wraps the socket error: surface its code like n8n does
+			// the package's own errors (a bound) as they are; fetch wraps socket errors
+			if (e?.name === 'FhirError') throw e;
+			// surface the socket error's code like n8n does
 			const err = new Error('fetch failed');
 			err.code = e?.cause?.code ?? e?.code ?? 'ECONNREFUSED';
 			throw err;
@@ -77,11 +88,12 @@ export function credentialFor(sandbox, client, extra = {}) {
 /** A FhirClient over fetch with the same token handling as the n8n adapter (bearer header set here). */
 export function clientFor(data, { clock = realClock, context = {}, log, retry, maxPages, onLongWait, pacer: ownPacer } = {}) {
 	const settings = backendSettings(data, context);
-	const http = fetchHttp({ log });
+	let last;
+	const policy = { ...responseOptionsOf(data), secrets: () => [settings.clientSecret, last] };
+	const http = fetchHttp({ log, policy });
 	// `pacer`: a pacer of its own, as another n8n process would have (default: this process's shared one)
 	const pacer = ownPacer ?? pacerFor(settings.baseUrl, settings.rateLimitPerMinute);
 	const tokenHttp = pacedHttp(http, pacer, clock, { waitForNextMinuteOn429: settings.isEcw, jitterMs: 10 });
-	let last;
 	let client;
 	const ensureToken = async () => {
 		last = await tokenCache.get(settings.cacheKey, () => mintBackendToken(tokenHttp, settings, clock.now), clock.now);

@@ -108,7 +108,7 @@ describe('eCW profile', () => {
 		await assert.rejects(client.read('Encounter', 'does-not-exist'), (e) => {
 			assert.equal(e.status, 404);
 			assert.match(e.message, /Not found \(404\): no such Encounter/);
-			assert.equal(e.request, 'GET /fhir/r4/demo/Encounter/does-not-exist');
+			assert.equal(e.request, `GET ${sb.origin}/fhir/r4/demo/Encounter/does-not-exist`, 'the full URL, without query');
 			return true;
 		});
 		const limited = clientFor(credentialFor(sb, pickClient(sb, 'private_key_jwt', 'RS384'), { clientId: 'sandbox-patient-only', keyId: 'sandbox-patient-only-key-1', privateKey: sb.clients.find((c) => c.clientId === 'sandbox-patient-only').privateKeyPem, scopes: 'system/Patient.read' })).client;

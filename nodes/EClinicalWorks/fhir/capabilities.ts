@@ -18,13 +18,13 @@ export async function cachedCapabilities(
 	key: string,
 	now: number,
 	fetch: () => Promise<unknown>,
-	options: { fresh?: boolean } = {},
+	options: { fresh?: boolean; request?: string } = {},
 ): Promise<CapabilityStatement> {
 	const hit = cache.get(key);
 	if (!options.fresh && hit && hit.expiresAt > now) return await hit.value;
 	const value = fetch().then((statement) => {
 		if (!statement || (statement as CapabilityStatement).resourceType !== 'CapabilityStatement') {
-			throw new FhirError('The server\'s /metadata is not a CapabilityStatement', { kind: 'protocol', request: 'GET metadata' });
+			throw new FhirError('The server\'s /metadata is not a CapabilityStatement', { kind: 'protocol', request: options.request ?? 'GET metadata' });
 		}
 		return statement as CapabilityStatement;
 	});

@@ -10,7 +10,7 @@ import { validateId, validateResourceType } from './ids';
 import type { Pacer } from './pacer';
 import { collectPages, followPages } from './paging';
 import type { SearchResult } from './paging';
-import { asBundle, discard, parseJson, readText } from './responseBody';
+import { asBundle, brokenPageError, discard, looksLikeJson, notJsonError, parsedJson, readBounded } from './responseBody';
 import { backoffDelay, isRetryableStatus, LONG_WAIT_MS, rateLimitDelay, retryPolicy } from './retry';
 import type { RetryPolicy } from './retry';
 import type { Bundle, CapabilityResource, CapabilityStatement, FhirResource } from './types';
@@ -270,7 +270,8 @@ export class FhirClient {
 				discard(response.body);
 				rateLimited++;
 				const wait = rateLimitDelay(headerValue(response.headers, 'retry-after'), rateLimited, this.policy, this.now());
-				if (wait >= LONG_WAIT_MS) this.onLongWait?.(wait, `the server's rate limit (429 on ${describeRequest(method, url)})`);
+				// the log names the path only (its lines carry no URL)
+				if (wait >= LONG_WAIT_MS) this.onLongWait?.(wait, `the server's rate limit (429 on ${method} ${new URL(url).pathname})`);
 				if (sameOrigin && this.pacer) this.pacer.pauseUntil(this.now() + wait);
 				else await this.transport.sleep(wait);
 				continue;
@@ -299,11 +300,23 @@ export class FhirClient {
 		}
 	}
 
-	/** GET and parse JSON. */
+	/**
+	 * GET and parse JSON. A 200 whose JSON is cut short or damaged is a failed try, like a 5xx: it is
+	 * fetched again (with backoff, within the retry policy) before it fails.
+	 */
 	async getJson<T = unknown>(pathOrUrl: string, query?: Array<[string, string]>): Promise<T> {
 		const absolute = /^https?:\/\//i.test(pathOrUrl);
-		const response = await this.send({ method: 'GET', ...(absolute ? { url: pathOrUrl } : { path: pathOrUrl }), query });
-		return parseJson<T>(await readText(response.body, Number.POSITIVE_INFINITY), describeRequest('GET', absolute ? pathOrUrl : this.url(pathOrUrl)));
+		const label = describeRequest('GET', absolute ? pathOrUrl : this.url(pathOrUrl));
+		for (let attempt = 1; ; attempt++) {
+			const response = await this.send({ method: 'GET', ...(absolute ? { url: pathOrUrl } : { path: pathOrUrl }), query });
+			const text = await readBounded(response.body, { maxBytes: Number.POSITIVE_INFINITY, overflow: 'fail', request: label });
+			const parsed = parsedJson<T>(text);
+			if (parsed) return parsed.value;
+			const broken = text.trim() === '' || looksLikeJson(text) || /json/i.test(headerValue(response.headers, 'content-type') ?? '');
+			if (!broken) throw this.labelled(notJsonError(label));
+			if (attempt >= this.policy.maxAttempts) throw this.labelled(brokenPageError(label, attempt));
+			await this.transport.sleep(backoffDelay(attempt, this.policy));
+		}
 	}
 
 	async read(resourceType: string, id: string): Promise<FhirResource> {
@@ -311,7 +324,7 @@ export class FhirClient {
 		const safeId = validateId(id);
 		const resource = await this.getJson<FhirResource>(`${type}/${encodeURIComponent(safeId)}`);
 		if (!resource || typeof resource !== 'object' || typeof resource.resourceType !== 'string') {
-			throw new FhirError('The server answered something that is not a FHIR resource', { kind: 'protocol', request: `GET ${type}` });
+			throw new FhirError('The server answered something that is not a FHIR resource', { kind: 'protocol', request: describeRequest('GET', this.url(type)) });
 		}
 		return resource;
 	}
@@ -322,13 +335,14 @@ export class FhirClient {
 		const params = [...query];
 		const pageSize = options.pageSize ?? (options.limit !== undefined ? Math.min(Math.max(options.limit, 1), 100) : undefined);
 		if (pageSize !== undefined && !params.some(([name]) => name === '_count')) params.push(['_count', String(pageSize)]);
-		const first = asBundle(await this.getJson(type, params), `GET ${type}`);
-		yield* followPages(this.pageSource(), first, `GET ${type}`);
+		const request = describeRequest('GET', this.url(type));
+		const first = asBundle(await this.getJson(type, params), request);
+		yield* followPages(this.pageSource(), first, request);
 	}
 
 	/** Every page of an operation that answers a searchset Bundle (e.g. `Patient/1/$everything`). */
 	async *operationPages(path: string, query: Array<[string, string]> = []): AsyncGenerator<Bundle> {
-		const request = `GET ${path.replace(/\/[^/]+\//, '/{id}/')}`;
+		const request = describeRequest('GET', this.url(path));
 		const first = asBundle(await this.getJson(path, query), request);
 		yield* followPages(this.pageSource(), first, request);
 	}
@@ -348,7 +362,7 @@ export class FhirClient {
 	 * reads it again with the credential's token (a connectivity check must never skip signing in).
 	 */
 	async capabilities(options: { fresh?: boolean } = {}): Promise<CapabilityStatement> {
-		return await cachedCapabilities(`${this.credentialKey}|${this.baseUrl}`, this.now(), async () => await this.getJson('metadata'), options);
+		return await cachedCapabilities(`${this.credentialKey}|${this.baseUrl}`, this.now(), async () => await this.getJson('metadata'), { ...options, request: describeRequest('GET', this.url('metadata')) });
 	}
 
 	/**

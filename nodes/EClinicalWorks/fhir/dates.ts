@@ -1,6 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
 
-import { InputError } from './errors';
+import { InputError, quoteValue } from './errors';
 
 /**
  * Date ranges for FHIR date searches, computed with luxon in one IANA time zone.
@@ -62,8 +62,8 @@ export function parseUserDateTime(value: DateInput, zone: string, field: string)
 	if (!parsed || !parsed.isValid) {
 		throw new InputError(
 			field,
-			'is not a valid date',
-			'Pick a date with the date picker or enter it as YYYY-MM-DD or YYYY-MM-DDTHH:mm:ss',
+			`${quoteValue(value)} is not a valid date`,
+			'Pick a date with the date picker or enter it as YYYY-MM-DD or YYYY-MM-DDTHH:mm:ss (from an expression too).',
 		);
 	}
 	return parsed.setZone(zone);
@@ -112,7 +112,7 @@ export function resolveRange(options: {
 			const toParsed = parseUserDateTime(options.to, zone, 'To');
 			const end = isWholeDay(options.to, toParsed) ? toParsed.startOf('day').plus({ days: 1 }) : toParsed;
 			if (end <= start) {
-				throw new InputError('To', 'is before From', 'Enter a To date on or after the From date');
+				throw new InputError('To', `${quoteValue(toParsed.toISO())} is before From ${quoteValue(start.toISO())}`, 'Enter a To date on or after the From date');
 			}
 			return { start, end, zone };
 		}
@@ -182,5 +182,5 @@ export function parseCalendarDate(value: DateInput, field: string): string {
 	} else if (value instanceof Date && !Number.isNaN(value.getTime())) {
 		return DateTime.fromJSDate(value, { zone: 'utc' }).toISODate() as string;
 	}
-	throw new InputError(field, 'is not a valid date', 'Pick a date with the date picker or enter it as YYYY-MM-DD');
+	throw new InputError(field, `${quoteValue(value)} is not a valid date`, 'Pick a date with the date picker or enter it as YYYY-MM-DD (from an expression too).');
 }

@@ -12,7 +12,8 @@ export type FhirErrorKind =
 	| 'network' // no answer (refused, reset, timeout, DNS)
 	| 'rateLimit' // still 429 after the allowed waits
 	| 'origin' // a URL on another origin would need our bearer token
-	| 'protocol'; // the server answered something we cannot use (not a Bundle, loop in paging, ...)
+	| 'protocol' // the server answered something we cannot use (not a Bundle, loop in paging, ...)
+	| 'limit'; // an answer went past a bound the user can raise (size, time)
 
 export class FhirError extends Error {
 	readonly kind: FhirErrorKind;
@@ -20,7 +21,7 @@ export class FhirError extends Error {
 	readonly outcome?: ParsedError;
 	/** What the user can do about it. */
 	readonly hint?: string;
-	/** Method and path of the failing request, without query string. */
+	/** Method and URL of the failing request, without query string. */
 	readonly request?: string;
 
 	constructor(
@@ -48,4 +49,19 @@ export class InputError extends Error {
 		this.field = field;
 		this.fix = fix;
 	}
+}
+
+/**
+ * A bad value for a message, as the user typed it or an expression produced it: shortened, in
+ * quotes, with line breaks and other invisible characters shown (`"2025-13-01"`, `"12 34\n"`).
+ */
+export function quoteValue(value: unknown, max = 40): string {
+	let text: string;
+	if (typeof value === 'string') text = value;
+	else if (value instanceof Date) text = Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+	else if (value && typeof value === 'object' && typeof (value as { toISO?: unknown }).toISO === 'function') {
+		const dt = value as { toISO: () => string | null; invalidExplanation?: string | null };
+		text = dt.toISO() ?? `an invalid date${dt.invalidExplanation ? ` (${dt.invalidExplanation})` : ''}`;
+	} else text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value));
+	return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }

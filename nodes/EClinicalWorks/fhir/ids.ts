@@ -1,4 +1,4 @@
-import { InputError } from './errors';
+import { InputError, quoteValue } from './errors';
 
 /**
  * Checks on values that end up in a FHIR URL path or reference. They are caught before any request is
@@ -20,12 +20,12 @@ export function validateId(value: unknown, field = 'ID', resourceType = typeOfFi
 	const id = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
 	const example = resourceType ? `"${resourceType}/"` : 'the type and slash, as in "Practitioner/123"';
 	if (id === '') throw new InputError(field, 'is empty', `Enter the ${resourceType ?? 'resource'} id, e.g. from a previous search`);
-	if (/\s/.test(id)) throw new InputError(field, 'contains whitespace', 'Enter only the id, without spaces or line breaks');
+	if (/\s/.test(id)) throw new InputError(field, `${quoteValue(id)} contains whitespace`, 'Enter only the id, without spaces or line breaks');
 	if (id.includes('/')) {
-		throw new InputError(field, 'contains a slash', `Enter only the id (the part after ${example} in a reference), not a path or URL`);
+		throw new InputError(field, `${quoteValue(id)} contains a slash`, `Enter only the id (the part after ${example} in a reference), not a path or URL`);
 	}
 	if (!FHIR_ID.test(id) || id === '.' || id === '..') {
-		throw new InputError(field, 'is not a valid FHIR id', 'Use 1 to 64 letters, digits, "-" or "."');
+		throw new InputError(field, `${quoteValue(id)} is not a valid FHIR id`, 'Use 1 to 64 letters, digits, "-" or "."');
 	}
 	return id;
 }
@@ -49,7 +49,7 @@ export function idFromReference(value: unknown, resourceType: string, field = 'I
 		const m = /^([A-Z][A-Za-z]+)\/([^/]+)$/.exec(value.trim());
 		if (m) {
 			if (m[1] !== resourceType) {
-				throw new InputError(field, `is a reference to a ${m[1]}, not a ${resourceType}`, `Enter a ${resourceType} id, or a reference such as ${resourceType}/123`);
+				throw new InputError(field, `${quoteValue(value)} is a reference to a ${m[1]}, not a ${resourceType}`, `Enter a ${resourceType} id, or a reference such as ${resourceType}/123`);
 			}
 			return validateId(m[2], field, resourceType);
 		}

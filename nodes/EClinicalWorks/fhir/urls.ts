@@ -31,10 +31,11 @@ export function joinUrl(baseUrl: string, path: string, query?: Array<[string, st
 	return url.toString();
 }
 
-/** Method and path, never the query string: safe for error messages. */
+/** Method and URL without its query string (which can carry patient data or a signature): safe for error messages. */
 export function describeRequest(method: string, url: string): string {
 	try {
-		return `${method} ${new URL(url).pathname}`;
+		const parsed = new URL(url);
+		return `${method} ${parsed.origin}${parsed.pathname}`;
 	} catch {
 		return method;
 	}

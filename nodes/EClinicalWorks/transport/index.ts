@@ -13,6 +13,9 @@ import { FhirClient } from '../fhir/client';
 import { FhirError } from '../fhir/errors';
 import type { HttpFunction, HttpTransport } from '../fhir/http';
 import { pacerFor, shareOfLimit } from '../fhir/pacer';
+import { redact } from '../fhir/redact';
+import type { ResponsePolicy } from '../fhir/responseBody';
+import { credentialSecrets, responseOptionsOf } from './credentialFields';
 import { httpFunctionFrom, toOptions, toResponse } from './n8nHttp';
 import { longWaitReporter } from './report';
 import type { FullResponse } from './n8nHttp';
@@ -48,22 +51,23 @@ function isNetworkError(error: unknown): boolean {
 	return [e?.code, e?.cause?.code, e?.cause?.cause?.code].some((c) => typeof c === 'string' && NETWORK_CODES.test(c));
 }
 
-function messageOf(error: unknown): string {
+/** An error's message for ours: no secret, no query string, no long text. */
+function messageOf(error: unknown, policy: ResponsePolicy): string {
 	const text = error instanceof Error ? error.message : String(error);
-	// no query strings (they can carry codes or tokens) and no long text
-	return text.replace(/\?\S*/g, '').replace(/\s+/g, ' ').slice(0, 300);
+	return redact(text, policy.secrets?.() ?? []).replace(/\s+/g, ' ').slice(0, 300);
 }
 
 /** Requests without any credential (other origins, token endpoint, discovery). */
-function anonymousHttp(ctx: FhirContext): HttpFunction {
-	return httpFunctionFrom(async (options) => await ctx.helpers.httpRequest(options));
+function anonymousHttp(ctx: FhirContext, policy: ResponsePolicy): HttpFunction {
+	return httpFunctionFrom(async (options) => await ctx.helpers.httpRequest(options), policy);
 }
 
 /** Requests signed by n8n with the credential (the credential's `authenticate` adds the bearer token). */
-function authorizedHttp(ctx: FhirContext, credentialType: string, extraHeaders: Record<string, string>, exceptStatus?: number[]): HttpFunction {
+function authorizedHttp(ctx: FhirContext, credentialType: string, extraHeaders: Record<string, string>, policy: ResponsePolicy, exceptStatus?: number[]): HttpFunction {
 	return async (request) => {
 		const options = toOptions({ ...request, headers: { ...(request.headers ?? {}), ...extraHeaders } });
 		if (exceptStatus) options.ignoreHttpStatusErrors = { ignore: true, except: exceptStatus };
+		const startedAt = Date.now();
 		let raw: FullResponse | undefined;
 		let failure: unknown;
 		try {
@@ -71,12 +75,12 @@ function authorizedHttp(ctx: FhirContext, credentialType: string, extraHeaders: 
 		} catch (error) {
 			failure = error;
 		}
-		if (raw) return toResponse(raw);
+		if (raw) return await toResponse(raw, request, policy, startedAt);
 		const status = statusOfError(failure);
 		if (status !== undefined) return { status, headers: {}, body: '' };
 		if (isNetworkError(failure)) throw failure;
 		// n8n refused before sending: e.g. an OAuth2 token that expired and cannot be refreshed
-		throw new FhirError(`Signing in failed: ${messageOf(failure)}`, {
+		throw new FhirError(`Signing in failed: ${messageOf(failure, policy)}`, {
 			kind: 'auth',
 			hint:
 				credentialType === USER_LOGIN_CREDENTIAL
@@ -116,14 +120,21 @@ async function credentialData(ctx: FhirContext, type: string, itemIndex: number)
 
 const clock = { now: () => Date.now(), sleep: async (ms: number) => await sleep(ms) };
 
-/** Builds the backend-service client for resolved settings (no credential access here). */
-export function backendClient(ctx: FhirContext, settings: BackendSettings): FhirClient {
+/**
+ * Builds the backend-service client for resolved settings (no credential access here). `response`:
+ * the credential's bounds on one answer and whether errors quote the server.
+ */
+export function backendClient(ctx: FhirContext, settings: BackendSettings, response = responseOptionsOf({})): FhirClient {
 	const pacer = pacerFor(settings.baseUrl, settings.rateLimitPerMinute);
-	const anonymous = anonymousHttp(ctx);
+	let lastToken: string | undefined;
+	const policy: ResponsePolicy = {
+		...response,
+		secrets: () => [settings.clientSecret, lastToken, tokenCache.peek(settings.cacheKey)?.accessToken],
+	};
+	const anonymous = anonymousHttp(ctx, policy);
 	const tokenHttp = pacedHttp(anonymous, pacer, clock, { waitForNextMinuteOn429: settings.isEcw });
 	const contextHeader = encodeTokenContext({ practiceCode: settings.practiceCode, bulk: settings.bulk });
-	const signed = authorizedHttp(ctx, BACKEND_CREDENTIAL, { [CONTEXT_HEADER_NAME]: contextHeader });
-	let lastToken: string | undefined;
+	const signed = authorizedHttp(ctx, BACKEND_CREDENTIAL, { [CONTEXT_HEADER_NAME]: contextHeader }, policy);
 	const built: { client?: FhirClient } = {};
 	const ensureToken = async () => {
 		lastToken = await tokenCache.get(settings.cacheKey, async () => await mintBackendToken(tokenHttp, settings, clock.now), clock.now);
@@ -162,10 +173,11 @@ function userLoginClient(ctx: FhirContext, data: Record<string, unknown>, option
 	const isEcw = environment !== 'custom' || isEcwHost(baseUrl);
 	const rate = Number(data.rateLimitPerMinute ?? (isEcw ? ECW_RATE_LIMIT_PER_MINUTE : 0));
 	const pacer = pacerFor(baseUrl, shareOfLimit(rate, sharingProcesses(data.rateLimitProcesses)));
+	const policy: ResponsePolicy = { ...responseOptionsOf(data), secrets: () => credentialSecrets(data) };
 	// 401 is left to n8n: it refreshes the OAuth2 token and retries once.
 	const transport: HttpTransport = {
-		authorized: authorizedHttp(ctx, USER_LOGIN_CREDENTIAL, {}, [401]),
-		anonymous: anonymousHttp(ctx),
+		authorized: authorizedHttp(ctx, USER_LOGIN_CREDENTIAL, {}, policy, [401]),
+		anonymous: anonymousHttp(ctx, policy),
 		sleep: clock.sleep,
 		now: clock.now,
 	};
@@ -199,5 +211,5 @@ export async function getFhirClient(
 		return userLoginClient(this, await credentialData(this, USER_LOGIN_CREDENTIAL, itemIndex), { ...options, practiceCode });
 	}
 	const data = await credentialData(this, BACKEND_CREDENTIAL, itemIndex);
-	return backendClient(this, backendSettings(data, { practiceCode, bulk: options.bulk }));
+	return backendClient(this, backendSettings(data, { practiceCode, bulk: options.bulk }), responseOptionsOf(data));
 }

@@ -1,5 +1,6 @@
 import type { IExecuteFunctions, ILoadOptionsFunctions, IPollFunctions } from 'n8n-workflow';
 
+import { redact } from '../fhir/redact';
 import { formatWait } from '../fhir/retry';
 
 /** What a long-running node is doing, told to the person watching: n8n's log and the output hints. */
@@ -9,7 +10,7 @@ type Context = IExecuteFunctions | ILoadOptionsFunctions | IPollFunctions;
 /** A line in n8n's log (never a token, a URL with its query, or a record). */
 export function logInfo(ctx: Context, message: string): void {
 	const logger = (ctx as { logger?: IExecuteFunctions['logger'] }).logger;
-	if (logger && typeof logger.info === 'function') logger.info(`eClinicalWorks (node "${ctx.getNode().name}"): ${message}`);
+	if (logger && typeof logger.info === 'function') logger.info(`eClinicalWorks (node "${ctx.getNode().name}"): ${redact(message)}`);
 }
 
 /** Waits of a minute or more go to n8n's log and (in a node run) into an output hint: never silent. */

@@ -88,9 +88,10 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		const status = await checkStatus(setup.client, statusUrl, { ecw: setup.ecw });
 		if (status.state !== 'complete' || !status.manifest) {
 			throw new FhirError(
-				status.state === 'failed' ? status.error ?? 'The export failed' : `The export is not finished yet${status.progress ? ` (${status.progress})` : ''}`,
+				status.state === 'failed' ? status.reason ?? 'The export failed' : `The export is not finished yet${status.progress ? ` (${status.progress})` : ''}`,
 				{
 					kind: 'protocol',
+					outcome: status.outcome,
 					hint:
 						status.state === 'failed'
 							? 'Start a new export.'

@@ -7,7 +7,7 @@ import { isElsewhere, isOriginRefusal, statusElsewhereError } from '../../fhir/b
 import { pollUntilDone } from '../../fhir/bulk/status';
 import type { PollResult } from '../../fhir/bulk/status';
 import { clearInFlight, readState, recordStarted } from '../../fhir/bulk/state';
-import { settle } from '../../fhir/bulk/util';
+import { requestLabel, settle } from '../../fhir/bulk/util';
 import { FhirError } from '../../fhir/errors';
 import { LONG_WAIT_MS, formatWait } from '../../fhir/retry';
 import {
@@ -119,13 +119,14 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 		if (result.state === 'failed') {
 			clearInFlight(staticData, request.key, statusUrl);
-			throw new FhirError(result.error ?? 'The bulk export failed', {
+			throw new FhirError(result.reason ?? 'The bulk export failed', {
 				kind: 'http',
 				status: result.httpStatus || undefined,
+				outcome: result.outcome,
 				hint: result.gone
 					? 'Start a new export (clear Resume From Status URL).'
 					: 'The server could not complete the export. Try again later or with fewer resource types.',
-				request: 'GET bulk export status',
+				request: requestLabel('GET', statusUrl),
 			});
 		}
 

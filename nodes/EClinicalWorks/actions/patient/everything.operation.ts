@@ -58,7 +58,7 @@ function notOffered(error: unknown): unknown {
 		status: error.status,
 		outcome: error.outcome,
 		request: error.request,
-		hint: 'If the server does not offer $everything: use Patient > Get for the patient, and FHIR Resource > Search with the parameter patient = <Patient ID> for each record type you need. If it names a parameter, clear Record Types or Changed Since.',
+		hint: 'If the server does not offer $everything: use Patient > Get for the patient, and FHIR Resource > Search with the parameter patient set to the Patient ID for each record type you need. If it names a parameter, clear Record Types or Changed Since.',
 	});
 }
 

@@ -99,7 +99,7 @@ export function resolveBaseUrl(environment: Environment, rawBaseUrl: string, def
 	}
 	const baseUrl = normalizeBaseUrl(template);
 	if (isEcwHost(baseUrl) && /\/fhir\/r4\/?$/i.test(new URL(baseUrl).pathname)) {
-		throw new InputError('FHIR Base URL', 'has no practice code', 'The eCW FHIR base URL ends with the practice code: https://fhir4.eclinicalworks.com/fhir/r4/<practice code> (or use {practiceCode} and the Practice Code field).');
+		throw new InputError('FHIR Base URL', 'has no practice code', 'The eCW FHIR base URL ends with the practice code, e.g. https://fhir4.eclinicalworks.com/fhir/r4/JAFJCD (or ends with {practiceCode}, filled from the Practice Code field).');
 	}
 	return { baseUrl, practiceCode: code };
 }

@@ -1,5 +1,6 @@
 import { FhirError } from '../errors';
 import type { HttpFunction, HttpResponse } from '../http';
+import { describeRequest } from '../urls';
 
 /**
  * SMART discovery: `{base}/.well-known/smart-configuration` names the token endpoint. eCW tells
@@ -65,10 +66,10 @@ async function fetchConfiguration(http: HttpFunction, baseUrl: string, ecw: bool
 		throw new FhirError(`Discovery failed: the FHIR base URL is unreachable (${host})`, {
 			kind: 'network',
 			hint: 'Check the FHIR Base URL in the credential and that this n8n instance can reach it (proxy, firewall).',
-			request: 'GET /.well-known/smart-configuration',
+			request: describeRequest('GET', url),
 		});
 	}
-	const request = 'GET .well-known/smart-configuration';
+	const request = describeRequest('GET', url);
 	if (response.status === 400 || response.status === 404) {
 		throw new FhirError(
 			ecw
@@ -78,7 +79,7 @@ async function fetchConfiguration(http: HttpFunction, baseUrl: string, ecw: bool
 				kind: 'auth',
 				status: response.status,
 				hint: ecw
-					? 'The eCW FHIR base URL ends with the practice code: https://fhir4.eclinicalworks.com/fhir/r4/<practice code>. Get it from the practice (it is shown where the practice enables FHIR apps in its eCW admin settings), or enter the Token URL in the credential.'
+					? 'The eCW FHIR base URL ends with the practice code, e.g. https://fhir4.eclinicalworks.com/fhir/r4/JAFJCD. Get it from the practice (it is shown where the practice enables FHIR apps in its eCW admin settings), or enter the Token URL in the credential.'
 					: 'Check the FHIR Base URL, or enter the Token URL in the credential so discovery is not needed.',
 				request,
 			},

@@ -2,6 +2,7 @@ import { FhirError, InputError } from '../errors';
 import type { HttpFunction, HttpResponse } from '../http';
 import { networkReason } from '../httpErrors';
 import { parseErrorBody } from '../operationOutcome';
+import { describeRequest } from '../urls';
 import { createClientAssertion, loadPrivateKey } from './assertion';
 import type { SigningAlgorithm } from './assertion';
 import { NoAnswerError, triesFor } from './authHttp';
@@ -138,7 +139,7 @@ export async function requestToken(http: HttpFunction, cfg: TokenRequestConfig):
 	};
 	if (cfg.authMethod === 'clientSecretBasic') headers.authorization = basicAuth(cfg.clientId.trim(), cfg.clientSecret as string);
 
-	const request = `POST ${new URL(cfg.tokenUrl).pathname}`;
+	const request = describeRequest('POST', cfg.tokenUrl);
 	const host = new URL(cfg.tokenUrl).host;
 	const obtainedAt = now();
 	let response: HttpResponse | undefined;

@@ -1,5 +1,5 @@
 import { ECW_ADMIN_MENU } from '../ecw';
-import { FhirError, InputError } from '../errors';
+import { FhirError, InputError, quoteValue } from '../errors';
 import type { HttpResponse } from '../http';
 import { parseErrorBody } from '../operationOutcome';
 import { parseScopes } from '../scopes';
@@ -101,7 +101,7 @@ export function validateKickoff(options: KickoffOptions): void {
 	const patients = cleanList(options.patients);
 	for (const patient of patients) {
 		if (!/^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(patient)) {
-			throw new InputError('Patients', 'each entry must be a Patient reference', 'Use Patient/<id>.');
+			throw new InputError('Patients', `${quoteValue(patient)} is not a Patient reference`, 'Use Patient/ followed by the patient\'s FHIR id, e.g. Patient/pt-1.');
 		}
 	}
 	if (patients.length > 0 && level === 'system') {

@@ -1,6 +1,6 @@
 import { FhirError } from '../errors';
 import type { BulkClient } from './types';
-import { originOf, requestLabel, sameOrigin } from './util';
+import { originOf, publicUrl, requestLabel, sameOrigin } from './util';
 
 /**
  * A status URL on another host than the FHIR server: the package never sends the access token
@@ -43,7 +43,7 @@ export function statusElsewhereError(client: BulkClient, statusUrl: string, stat
 	} else {
 		const state = outcome === 'still-running' ? 'The export could not be cancelled without the token: it keeps running on the server until the server expires it.' : 'The export may still be running on the server.';
 		hint =
-			`${state} Its status URL is ${statusUrl} . To stop it, ask the server operator to cancel that export, ` +
+			`${state} Its status URL is ${publicUrl(statusUrl)} (its query, which may work like a password, is left out here: Check Status and the saved state still have it). To stop it, ask the server operator to cancel that export, ` +
 			`or cancel it (Bulk Data: DELETE on the status URL) with a tool you trust to send this app's token to ${there}. ${fix}`;
 	}
 	return new FhirError(message, { kind: 'origin', status, hint, request: requestLabel(method, statusUrl) });

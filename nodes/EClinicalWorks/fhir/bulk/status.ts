@@ -1,6 +1,8 @@
 import { FhirError } from '../errors';
 import type { HttpResponse } from '../http';
 import { isTransient, parseErrorBody } from '../operationOutcome';
+import type { ParsedError } from '../operationOutcome';
+import { looksLikeJson, parsedJson } from '../responseBody';
 import { ECW_HINT_401 } from './kickoff';
 import { collectManifest, parseManifest } from './manifest';
 import type { Manifest } from './manifest';
@@ -31,8 +33,12 @@ export interface StatusResult {
 	/** On `complete`: the manifest with all `link` next pages merged. */
 	manifest?: Manifest;
 	httpStatus: number;
-	/** On `failed` (or a transient problem): what the server said, safe to show. */
+	/** On `failed` (or a transient problem): what happened and what the server said (redacted), for output. */
 	error?: string;
+	/** On `failed`: what happened in the package's own words (no server text: an error message is logged). */
+	reason?: string;
+	/** On `failed`: the server's error answer, read (the error shows it as "Server said"). */
+	outcome?: ParsedError;
 	/** 429: polled too often. */
 	throttled?: boolean;
 	/** A transient error: the export is still expected to finish. */
@@ -88,6 +94,10 @@ export async function checkStatus(client: BulkClient, statusUrl: string, options
 	}
 	if (status === 200) {
 		const text = await readText(response.body);
+		// cut short or damaged (not JSON): a failed try, like a 5xx; the poll loop asks again
+		if (looksLikeJson(text) && !parsedJson(text)) {
+			return { state: 'in-progress', httpStatus: status, transient: true, error: 'The server sent a broken status answer (cut short or not valid JSON)' };
+		}
 		const manifest = await collectManifest(client, parseManifest(text, statusUrl));
 		return { state: 'complete', httpStatus: status, manifest, progress: '100%' };
 	}
@@ -103,12 +113,8 @@ export async function checkStatus(client: BulkClient, statusUrl: string, options
 		};
 	}
 	if (status === 404 || status === 410) {
-		return {
-			state: 'failed',
-			httpStatus: status,
-			gone: true,
-			error: `The export job was not found (HTTP ${status}): it was cancelled, has expired, or the status URL is wrong${said ? `. Server said: ${said}` : ''}`,
-		};
+		const reason = `The export job was not found (HTTP ${status}): it was cancelled, has expired, or the status URL is wrong`;
+		return { state: 'failed', httpStatus: status, gone: true, reason, outcome: parsed, error: `${reason}${said ? `. Server said: ${said}` : ''}` };
 	}
 	if (status >= 500 && (isTransient(parsed) || parsed.issues.length === 0)) {
 		return {
@@ -122,11 +128,8 @@ export async function checkStatus(client: BulkClient, statusUrl: string, options
 	if (isTransient(parsed)) {
 		return { state: 'in-progress', httpStatus: status, transient: true, retryAfterMs, error: said };
 	}
-	return {
-		state: 'failed',
-		httpStatus: status,
-		error: `The export failed (HTTP ${status})${said ? `: ${said}` : ''}`,
-	};
+	const reason = `The export failed (HTTP ${status})`;
+	return { state: 'failed', httpStatus: status, reason, outcome: parsed, error: `${reason}${said ? `: ${said}` : ''}` };
 }
 
 export interface PollOptions extends StatusOptions {

@@ -2,6 +2,7 @@ import { FhirError } from '../errors';
 import { headerValue } from '../http';
 import type { HttpResponse } from '../http';
 import { parseErrorBody } from '../operationOutcome';
+import { DEFAULT_RESPONSE_LIMITS, readBounded } from '../responseBody';
 import { LONG_WAIT_MS } from '../retry';
 import { describeRequest } from '../urls';
 import type { BodyStream, BulkRuntime } from './types';
@@ -60,15 +61,14 @@ export function sameOrigin(a: string, b: string): boolean {
 	return oa !== undefined && oa === originOf(b);
 }
 
+/**
+ * A whole body as text: the transport has already read every answer except bulk files within the
+ * credential's bounds, so this only bounds what is left (a stream: the default Max Response Size).
+ */
 export async function readText(body: HttpResponse['body']): Promise<string> {
+	// text was read by the transport, within the credential's own Max Response Size
 	if (typeof body === 'string') return body;
-	const chunks: string[] = [];
-	const decoder = new TextDecoder();
-	for await (const chunk of body as BodyStream) {
-		chunks.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
-	}
-	chunks.push(decoder.decode());
-	return chunks.join('');
+	return await readBounded(body, { maxBytes: DEFAULT_RESPONSE_LIMITS.maxBytes, overflow: 'fail' });
 }
 
 export function destroyStream(body: HttpResponse['body'], error?: Error): void {
