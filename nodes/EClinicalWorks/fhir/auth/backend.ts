@@ -316,7 +316,7 @@ export async function mintBackendToken(http: HttpFunction, settings: BackendSett
 	} catch (error) {
 		throw withScopeComparison(error, scopes, discovered?.scopesSupported);
 	}
-	return { accessToken: token.accessToken, expiresAt: token.expiresAt, obtainedAt: token.obtainedAt };
+	return { accessToken: token.accessToken, expiresAt: token.expiresAt, obtainedAt: token.obtainedAt, scope: token.scope };
 }
 
 /** A scope refusal, with what the server's scopes_supported says about the scopes asked for. */
