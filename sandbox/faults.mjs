@@ -2,8 +2,8 @@
 // Request faults apply before a request is handled; file and status faults are taken by the bulk module.
 import { FhirError, sleep } from './util.mjs';
 
-export const FAULT_KINDS = new Set(['429', '500', '503', 'slow', 'reset', 'revoke-tokens', 'malformed-ndjson', 'expired-file-url', 'transient-status']);
-const REQUEST_FAULTS = new Set(['429', '500', '503', 'slow', 'revoke-tokens']);
+export const FAULT_KINDS = new Set(['403', '429', '500', '503', 'slow', 'reset', 'revoke-tokens', 'malformed-ndjson', 'expired-file-url', 'transient-status']);
+const REQUEST_FAULTS = new Set(['403', '429', '500', '503', 'slow', 'revoke-tokens']);
 
 export class Faults {
 	/** @param {any} sb the Sandbox (auth, limiter, retryAfter, contract) */
@@ -43,7 +43,7 @@ export class Faults {
 		return null;
 	}
 
-	/** Apply request-phase faults (429/500/503/slow/revoke-tokens). Throws FhirError for error faults. */
+	/** Apply request-phase faults (403/429/500/503/slow/revoke-tokens). Throws FhirError for error faults. */
 	async beforeRequest(path, practice) {
 		const sb = this.sb;
 		for (;;) {
@@ -57,6 +57,8 @@ export class Faults {
 				sb.auth.revokeAll();
 				continue;
 			}
+			// a token whose scopes do not cover the request (the seed guide: "a 403 means the scope you requested does not cover that resource")
+			if (f.kind === '403') throw new FhirError(403, 'forbidden', f.message ?? 'Injected fault: the access token does not cover this request (insufficient scope)');
 			if (f.kind === '500') throw new FhirError(500, 'exception', f.message ?? 'Injected fault: internal server error');
 			if (f.kind === '503') throw new FhirError(503, 'transient', f.message ?? 'Injected fault: service unavailable', f.retryAfter != null ? { 'Retry-After': sb.retryAfter(f.retryAfter) } : {});
 			if (f.kind === '429') {
