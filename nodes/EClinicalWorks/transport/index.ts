@@ -13,6 +13,8 @@ import { FhirClient } from '../fhir/client';
 import { FhirError } from '../fhir/errors';
 import type { HttpFunction, HttpTransport } from '../fhir/http';
 import { pacerFor, shareOfLimit } from '../fhir/pacer';
+import { observeHttp } from '../fhir/readiness/recorder';
+import type { RequestObserver } from '../fhir/readiness/recorder';
 import { httpFunctionFrom, toOptions, toResponse } from './n8nHttp';
 import { longWaitReporter } from './report';
 import type { FullResponse } from './n8nHttp';
@@ -29,6 +31,8 @@ export interface FhirClientRequestOptions {
 	bulk?: boolean;
 	/** Overrides the credential's default practice code (fills {practiceCode} in its base URL). */
 	practiceCode?: string;
+	/** Told of every request the client sends, token requests included (the readiness report's list). */
+	observe?: RequestObserver;
 }
 
 export const BACKEND_CREDENTIAL = 'eClinicalWorksApi';
@@ -86,7 +90,7 @@ function authorizedHttp(ctx: FhirContext, credentialType: string, extraHeaders: 
 	};
 }
 
-function authenticationOf(ctx: FhirContext, itemIndex: number): string {
+export function authenticationOf(ctx: FhirContext, itemIndex: number): string {
 	try {
 		if (typeof (ctx as IExecuteFunctions).getInputData === 'function') {
 			return (ctx as IExecuteFunctions).getNodeParameter('authentication', itemIndex, 'backendService') as string;
@@ -98,7 +102,7 @@ function authenticationOf(ctx: FhirContext, itemIndex: number): string {
 }
 
 /** The node's optional "Practice Code" field (per item), '' when the node has none. */
-function practiceCodeParameter(ctx: FhirContext, itemIndex: number): string {
+export function practiceCodeParameter(ctx: FhirContext, itemIndex: number): string {
 	try {
 		const value =
 			typeof (ctx as IExecuteFunctions).getInputData === 'function'
@@ -117,12 +121,15 @@ async function credentialData(ctx: FhirContext, type: string, itemIndex: number)
 const clock = { now: () => Date.now(), sleep: async (ms: number) => await sleep(ms) };
 
 /** Builds the backend-service client for resolved settings (no credential access here). */
-export function backendClient(ctx: FhirContext, settings: BackendSettings): FhirClient {
+export function backendClient(ctx: FhirContext, settings: BackendSettings, observe?: RequestObserver): FhirClient {
 	const pacer = pacerFor(settings.baseUrl, settings.rateLimitPerMinute);
-	const anonymous = anonymousHttp(ctx);
+	const anonymous = observeHttp(anonymousHttp(ctx), observe);
 	const tokenHttp = pacedHttp(anonymous, pacer, clock, { waitForNextMinuteOn429: settings.isEcw });
 	const contextHeader = encodeTokenContext({ practiceCode: settings.practiceCode, bulk: settings.bulk });
-	const signed = authorizedHttp(ctx, BACKEND_CREDENTIAL, { [CONTEXT_HEADER_NAME]: contextHeader });
+	const signed = observeHttp(authorizedHttp(ctx, BACKEND_CREDENTIAL, { [CONTEXT_HEADER_NAME]: contextHeader }), observe, {
+		signed: true,
+		tokenTimes: () => tokenCache.peek(settings.cacheKey),
+	});
 	let lastToken: string | undefined;
 	const ensureToken = async () => {
 		lastToken = await tokenCache.get(settings.cacheKey, async () => await mintBackendToken(tokenHttp, settings, clock.now), clock.now);
@@ -152,7 +159,7 @@ export function backendClient(ctx: FhirContext, settings: BackendSettings): Fhir
 	return client;
 }
 
-function userLoginClient(ctx: FhirContext, data: Record<string, unknown>, options: FhirClientRequestOptions): FhirClient {
+export function userLoginClient(ctx: FhirContext, data: Record<string, unknown>, options: FhirClientRequestOptions): FhirClient {
 	const environment = environmentOf(data.environment);
 	const { baseUrl, practiceCode } = resolveBaseUrl(environment, String(data.baseUrl ?? ''), String(data.practiceCode ?? ''), options.practiceCode);
 	const isEcw = environment !== 'custom' || isEcwHost(baseUrl);
@@ -160,8 +167,8 @@ function userLoginClient(ctx: FhirContext, data: Record<string, unknown>, option
 	const pacer = pacerFor(baseUrl, shareOfLimit(rate, sharingProcesses(data.rateLimitProcesses)));
 	// 401 is left to n8n: it refreshes the OAuth2 token and retries once.
 	const transport: HttpTransport = {
-		authorized: authorizedHttp(ctx, USER_LOGIN_CREDENTIAL, {}, [401]),
-		anonymous: anonymousHttp(ctx),
+		authorized: observeHttp(authorizedHttp(ctx, USER_LOGIN_CREDENTIAL, {}, [401]), options.observe, { signed: true }),
+		anonymous: observeHttp(anonymousHttp(ctx), options.observe),
 		sleep: clock.sleep,
 		now: clock.now,
 	};
@@ -195,5 +202,5 @@ export async function getFhirClient(
 		return userLoginClient(this, await credentialData(this, USER_LOGIN_CREDENTIAL, itemIndex), { ...options, practiceCode });
 	}
 	const data = await credentialData(this, BACKEND_CREDENTIAL, itemIndex);
-	return backendClient(this, backendSettings(data, { practiceCode, bulk: options.bulk }));
+	return backendClient(this, backendSettings(data, { practiceCode, bulk: options.bulk }), options.observe);
 }
