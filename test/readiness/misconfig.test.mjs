@@ -140,6 +140,9 @@ test('redirect URI: n8n\'s OAuth callback from the instance URL; localhost or ht
 	r = await checkRedirect({ credential: { kind: 'backendService', jwksUrl: 'http://keys.clinic.example/jwks.json' } }, {});
 	assert.equal(r.status, 'fail');
 	assert.match(r.whatToDo, /public https:\/\/ address/);
+	r = await checkRedirect({ credential: { kind: 'backendService', jwksUrl: 'http://127.0.0.1:5000/sandbox/clients/x/jwks.json' } }, {});
+	assert.equal(r.status, 'pass', 'the sandbox\'s JWKS on this machine');
+	assert.match(r.evidence, /on this machine \(a local test server/);
 });
 
 test('measured rate-limit burst (opt-in, fake clock): paced, it stays under the limit with no 429; without pacing it meets 429s and fails', async () => {

@@ -71,10 +71,12 @@ test('server-provided text is escaped in HTML and cannot break a Markdown table'
 	const md = renderMarkdown(data);
 	const row = md.split('\n').find((l) => l.startsWith('| Discovery'));
 	assert.equal(row.split(/(?<!\\)\|/).length, 6, 'four cells: the pipes in the text are escaped');
-	assert.match(md, /not stated|2\.40\.7/);
+	assert.match(md, /\| Practice code \| \(none: the FHIR base URL names no practice\) \|/, 'another server: no practice');
+	const ecwData = reportData(meta({ credential: { ...ctx.credential, environment: 'ecwSandbox', isEcw: true, baseUrl: 'https://staging-fhir.ecwcloud.com/fhir/r4/JAFJCD' } }), run);
+	assert.match(renderMarkdown(ecwData), /\| Practice code \| JAFJCD \(the end of the FHIR base URL\) \|/, 'eCW: the code ends the base URL');
 });
 
-test('the error-handling evidence names only tests that exist, for each of 401, 403, 429 and 500, and the package version', () => {
+test('the error-handling evidence names only tests that exist, at least one per status, and the package version', () => {
 	const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 	assert.equal(PACKAGE_VERSION, pkg.version);
 	for (const code of ['401', '403', '429', '500']) {

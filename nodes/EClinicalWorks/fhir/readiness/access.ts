@@ -1,7 +1,7 @@
 import { ECW_ENABLE_APP_HINT } from '../ecw';
 import { coversRead, isSearchable, requestedScopes } from './scopeMath';
 import type { Check, CheckResult } from './types';
-import { describeFailure, seconds, sendProbe } from './util';
+import { describeFailure, practiceOf, seconds, sendProbe } from './util';
 
 /**
  * An authenticated read for this practice: the token is issued, and the server lets this app read in
@@ -18,7 +18,8 @@ export const checkAccess: Check = async (ctx, state): Promise<CheckResult> => {
 	const scopes = requestedScopes(ctx, state);
 	const type = PROBE_TYPES.find((t) => isSearchable(state.metadata, t) && coversRead(scopes, t)) ?? 'Patient';
 	state.probe = { type, query: [['_count', '1']] };
-	const practice = ctx.credential.practiceCode ? `practice ${ctx.credential.practiceCode}` : 'this server';
+	const code = practiceOf(ctx.credential).code;
+	const practice = code ? `practice ${code}` : 'this server';
 	const started = ctx.now();
 	try {
 		const entries = await sendProbe(ctx, state);

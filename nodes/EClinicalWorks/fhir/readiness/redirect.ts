@@ -24,19 +24,21 @@ export function oauthRedirectUri(instanceBaseUrl: string, restApiUrl?: string): 
 export const checkRedirect: Check = async (ctx): Promise<CheckResult> => {
 	const cred = ctx.credential;
 	if (cred.kind === 'backendService') {
-		const jwks = cred.jwksUrl ?? '';
-		if (jwks && (!/^https:/i.test(jwks) || isLoopbackUrl(jwks))) {
+		const jwks = (cred.jwksUrl ?? '').replace(/\?.*$/, '');
+		const local = isLoopbackUrl(jwks);
+		if (jwks && !/^https:/i.test(jwks) && !local) {
 			return {
 				check: CHECK,
 				status: 'fail',
-				evidence: `Backend Service credential: no redirect URI (no browser login). Its JWKS URL (jku) is ${jwks.replace(/\?.*$/, '')}, which the server cannot fetch over HTTPS from the internet.`,
+				evidence: `Backend Service credential: no redirect URI (no browser login). Its JWKS URL (jku) ${jwks} is not HTTPS.`,
 				whatToDo: 'Publish the JWKS at a public https:// address, register that URL with the app, and enter the same URL (or nothing) as the credential\'s JWKS URL.',
 			};
 		}
+		const where = !jwks ? '' : local ? `; its JWKS URL (jku) ${jwks} is on this machine (a local test server such as the package's sandbox; production needs a public HTTPS one)` : `; its JWKS URL (jku) ${jwks} is HTTPS`;
 		return {
 			check: CHECK,
 			status: 'pass',
-			evidence: `Backend Service credential: no redirect URI (it signs in with its key, no browser login)${jwks ? `; its JWKS URL (jku) ${jwks.replace(/\?.*$/, '')} is HTTPS` : ''}.`,
+			evidence: `Backend Service credential: no redirect URI (it signs in with its key, no browser login)${where}.`,
 			whatToDo: 'Nothing to do. The JWKS URL registered in the developer portal must be HTTPS and reachable by eClinicalWorks.',
 		};
 	}

@@ -2,7 +2,7 @@ import type { RequestRecord } from './recorder';
 import type { ReadinessRun, ReadinessSummary } from './runner';
 import { summarize } from './runner';
 import type { CheckStatus, CredentialSummary } from './types';
-import { plural } from './util';
+import { plural, practiceOf } from './util';
 
 /** What the report says about itself, shared by the HTML and Markdown renderers. */
 
@@ -46,6 +46,12 @@ const METHOD_LABEL: Record<string, string> = {
 	authorizationCode: 'User Login (authorization code with PKCE)',
 };
 
+function practiceLine(c: CredentialSummary): string {
+	const { code, fromBaseUrl } = practiceOf(c);
+	if (!code) return '(none: the FHIR base URL names no practice)';
+	return fromBaseUrl ? `${code} (the end of the FHIR base URL)` : code;
+}
+
 /** The header fields, as label and value pairs (no secret: the client id is public). */
 export function headerFields(meta: ReportMeta): Array<[string, string]> {
 	const c = meta.credential;
@@ -54,7 +60,7 @@ export function headerFields(meta: ReportMeta): Array<[string, string]> {
 		['n8n', meta.n8nVersion || 'not stated (n8n does not tell nodes its version: enter it under Options > N8n Version)'],
 		['Environment', `${ENVIRONMENT_LABEL[c.environment]}${c.environment === 'custom' && c.isEcw ? ' (an eClinicalWorks host)' : ''}`],
 		['FHIR base URL', c.baseUrl],
-		['Practice code', c.practiceCode ?? '(none: the base URL names no practice)'],
+		['Practice code', practiceLine(c)],
 		['Client ID', c.clientId || '(empty)'],
 		['Sign-in', `${METHOD_LABEL[c.authMethod] ?? c.authMethod}${c.algorithm && c.authMethod === 'privateKeyJwt' ? `, ${c.algorithm}` : ''}`],
 		['Date', `${meta.generatedAt} (${meta.timeZone})`],
@@ -92,7 +98,7 @@ export function overallLine(data: ReportData): string {
 }
 
 export function reportFileBase(meta: ReportMeta): string {
-	const who = (meta.credential.practiceCode ?? new URL(meta.credential.baseUrl).hostname).replace(/[^A-Za-z0-9_-]+/g, '-');
+	const who = (practiceOf(meta.credential).code ?? new URL(meta.credential.baseUrl).hostname).replace(/[^A-Za-z0-9_-]+/g, '-');
 	const day = /^\d{4}-\d{2}-\d{2}/.exec(meta.generatedAt)?.[0] ?? 'report';
 	return `production-readiness-${who}-${day}`;
 }

@@ -30,6 +30,7 @@ export const TEST_EVIDENCE: Record<'401' | '403' | '429' | '500', TestReference[
 		{ file: 'test/bulk/plain.sandbox.test.mjs', test: 'a 429 with an epoch Retry-After on a bulk file: waited as asked (90 s) and reported with the file name' },
 		{ file: 'test/bulk/serverQuirks.n8n.test.mjs', test: 'a 429 on a status poll with an epoch Retry-After: the wait is read as a point in time and reported' },
 		{ file: 'test/node/operations.test.mjs', test: 'a 429 with Retry-After and a 500 are retried; a persistent 500 surfaces as an API error' },
+		{ file: 'test/readiness/misconfig.test.mjs', test: 'measured rate-limit burst (opt-in, fake clock): paced, it stays under the limit with no 429; without pacing it meets 429s and fails' },
 		{ file: 'test/transport/client.test.mjs', test: '429 without Retry-After on eCW waits to the next minute boundary, then succeeds' },
 		{ file: 'test/transport/client.test.mjs', test: '429 with Retry-After waits that long' },
 		{ file: 'test/transport/client.test.mjs', test: 'still 429 after the allowed waits: FhirError rateLimit' },

@@ -1,6 +1,6 @@
 import { FhirError, InputError } from '../errors';
 import { readText } from '../responseBody';
-import type { ReadinessContext, ReadinessState } from './types';
+import type { CredentialSummary, ReadinessContext, ReadinessState } from './types';
 
 /** Small helpers the checks share. */
 
@@ -65,6 +65,13 @@ export async function settleAll<T>(promises: Array<Promise<T>>): Promise<Array<{
 			}
 		}),
 	);
+}
+
+/** The practice: the credential's practice code, or on eClinicalWorks the end of the FHIR base URL (where the code is). */
+export function practiceOf(credential: CredentialSummary): { code?: string; fromBaseUrl: boolean } {
+	if (credential.practiceCode) return { code: credential.practiceCode, fromBaseUrl: false };
+	const last = new URL(credential.baseUrl).pathname.split('/').filter(Boolean).pop();
+	return credential.isEcw && last ? { code: decodeURIComponent(last), fromBaseUrl: true } : { fromBaseUrl: false };
 }
 
 /** The OAuth name of the credential's authentication method. */
