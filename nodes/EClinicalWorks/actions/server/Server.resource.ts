@@ -15,7 +15,7 @@ const operationField: INodeProperties = {
 			name: 'Check Production Readiness',
 			value: 'checkReadiness',
 			description:
-				'The evidence eClinicalWorks\' production review asks for, from this credential and practice: discovery, scopes, an authenticated read, token renewal under load, rate limit and error handling, bulk export and the redirect URI. Returns one item per check and a report file.',
+				'The evidence eClinicalWorks\' production review asks for, from this credential and practice: discovery, scopes, an authenticated read, token renewal under load, rate limit and error handling, bulk export and the redirect URI. Returns one item per check and a report file. At most 20 requests without the opt-in options; no patient data.',
 			action: 'Check production readiness',
 		},
 		{

@@ -4,13 +4,6 @@ import type { INodeProperties } from 'n8n-workflow';
 
 export const readinessProperties: INodeProperties[] = [
 	{
-		displayName:
-			'Checks this credential and practice against eClinicalWorks\' production checklist and returns a report (HTML and Markdown files). Without the opt-in options it makes at most 20 requests and reads no patient beyond one page of one entry.',
-		name: 'readinessNotice',
-		type: 'notice',
-		default: '',
-	},
-	{
 		displayName: 'Your Workflows Use',
 		name: 'workflowUses',
 		type: 'multiOptions',
@@ -111,6 +104,7 @@ export const readinessProperties: INodeProperties[] = [
 					{ name: 'Markdown', value: 'markdown' },
 				],
 				default: 'both',
+				description: 'The report file or files on the first output item',
 			},
 			{
 				displayName: 'Try a Bulk Export',
