@@ -24,6 +24,7 @@ export const readinessProperties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
+		description: 'The opt-in checks (they spend the practice\'s budget or start an export), the report\'s format and the n8n version it names',
 		options: [
 			{
 				displayName: 'Bulk Export Group ID',
