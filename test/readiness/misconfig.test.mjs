@@ -79,6 +79,7 @@ test('a scope the workflows need is missing: Scopes fails and names what to add,
 	const { ctx } = readinessContext(smart, { clientId: 'sandbox-patient-only', data: { customScopes: 'system/Patient.read' }, options: { uses: ['patient', 'appointments'] } });
 	const run = await runReadiness(ctx);
 	assert.equal(resultOf(run, CHECK.access).status, 'pass', 'the probe reads what the token covers');
+	assert.match(resultOf(run, CHECK.access).evidence, /^GET Patient\/readiness-check-no-such-patient with the credential's token answered 404 .*no patient is read/);
 	const scopes = resultOf(run, CHECK.scopes);
 	assert.equal(scopes.status, 'fail');
 	assert.match(scopes.evidence, /Your workflows read Patient, Appointment, Practitioner, Location; not covered: Appointment, Practitioner, Location/);

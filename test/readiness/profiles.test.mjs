@@ -69,3 +69,16 @@ test('smart profile: every check passes with the fitted default scopes and a sys
 	assert.match(resultOf(run, CHECK.rate).evidence, /No client-side pacing/);
 	assert.match(resultOf(run, CHECK.bulk).evidence, /^Kick-off GET \$export\?_type=Patient: 202/);
 });
+
+test('scopes for patient data only: the checks read a Patient id that does not exist (404), so no patient is read, and the drills still pass', async () => {
+	const { ctx } = readinessContext(smart, { clientId: 'sandbox-patient-only', data: { customScopes: 'system/Patient.read' }, options: { uses: ['patient'] } });
+	const before = smart.stats.log.length;
+	const run = await runReadiness(ctx);
+	const expected = Object.fromEntries(run.results.map((r) => [r.check, [CHECK.baa, CHECK.request].includes(r.check) ? 'not-checkable' : 'pass']));
+	assert.deepEqual(statuses(run), expected, JSON.stringify(run.results.filter((r) => r.status !== expected[r.check]), null, 1));
+	const reads = smart.stats.log.slice(before).filter((e) => e.path.includes('/Patient'));
+	assert.ok(reads.length >= 15, `${reads.length} reads`);
+	assert.deepEqual([...new Set(reads.map((e) => e.path))], ['/fhir/r4/demo/Patient/readiness-check-no-such-patient'], 'never a search, never a real id');
+	assert.deepEqual([...new Set(reads.map((e) => e.status))].sort(), [401, 403, 404, 429, 500], 'no 200: no patient was returned');
+	assert.match(resultOf(run, CHECK.errors).evidence, /500: the sandbox answered 500; the node waited .* and repeated the read: 404/);
+});

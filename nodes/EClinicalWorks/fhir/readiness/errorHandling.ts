@@ -27,7 +27,7 @@ function sequence(records: RequestRecord[]): string {
 	return records.map((r) => `${r.kind === 'token' ? 'token ' : ''}${r.method} ${r.status ?? 'no answer'}`).join(', ');
 }
 
-function verdict(code: Code, records: RequestRecord[], error: unknown, ctx: ReadinessContext): Drill {
+function verdict(code: Code, records: RequestRecord[], error: unknown, ctx: ReadinessContext, expect: number): Drill {
 	const fhir = records.filter((r) => r.kind === 'fhir');
 	const statuses = fhir.map((r) => r.status);
 	const last = statuses[statuses.length - 1];
@@ -41,7 +41,7 @@ function verdict(code: Code, records: RequestRecord[], error: unknown, ctx: Read
 				return { code, ok: !ctx.tokens, text: `401: the token was revoked; ${ctx.tokens ? 'the server did not answer 401' : 'n8n renewed the login and repeated the request, the read succeeded'} ${seq}.` };
 			}
 			const renewed = records.some((r) => r.kind === 'token');
-			return { code, ok: renewed && last === 200, text: `401: the sandbox revoked the token as the read arrived; the server answered 401, the node ${renewed ? 'requested a new token and repeated the read' : 'did not request a new token'}: ${last} ${seq}.` };
+			return { code, ok: renewed && last === expect, text: `401: the sandbox revoked the token as the read arrived; the server answered 401, the node ${renewed ? 'requested a new token and repeated the read' : 'did not request a new token'}: ${last} ${seq}.` };
 		}
 		case '403': {
 			const is403 = error instanceof FhirError && error.status === 403;
@@ -56,19 +56,19 @@ function verdict(code: Code, records: RequestRecord[], error: unknown, ctx: Read
 		}
 		case '429': {
 			const wait = fhir.length >= 2 ? fhir[1].startedAt - fhir[0].startedAt : 0;
-			const ok = !failed && statuses[0] === 429 && last === 200 && wait >= DRILL_RETRY_AFTER_S * 1000;
+			const ok = !failed && statuses[0] === 429 && last === expect && wait >= DRILL_RETRY_AFTER_S * 1000;
 			return { code, ok, text: `429: the sandbox answered 429 with Retry-After: ${DRILL_RETRY_AFTER_S}; the node waited ${seconds(wait)} and repeated the read: ${failed ? failed.message : last} ${seq}.` };
 		}
 		default: {
 			const wait = fhir.length >= 2 ? fhir[1].startedAt - fhir[0].startedAt : 0;
-			const ok = !failed && statuses[0] === 500 && last === 200;
+			const ok = !failed && statuses[0] === 500 && last === expect;
 			return { code, ok, text: `500: the sandbox answered 500; the node waited ${seconds(wait)} and repeated the read: ${failed ? failed.message : last} ${seq}.` };
 		}
 	}
 }
 
 async function drill(ctx: ReadinessContext, state: ReadinessState, code: Code): Promise<Drill> {
-	const path = exactPath(ctx.client.url(probeRequest(state).type));
+	const path = exactPath(ctx.client.url(probeRequest(state).path));
 	const from = ctx.log.length;
 	const id = await armFault(ctx, { kind: code, path, retryAfter: code === '429' ? DRILL_RETRY_AFTER_S : undefined });
 	let error: unknown;
@@ -79,7 +79,7 @@ async function drill(ctx: ReadinessContext, state: ReadinessState, code: Code): 
 	}
 	// a fault still armed was never provoked: nothing may be claimed from it
 	if (await isArmed(ctx, id)) return { code, ok: false, text: `${code}: the sandbox's fault was not provoked (the read never reached it).` };
-	return verdict(code, ctx.log.since(from).filter((r) => r.kind !== 'sandbox'), error, ctx);
+	return verdict(code, ctx.log.since(from).filter((r) => r.kind !== 'sandbox'), error, ctx, probeRequest(state).expect);
 }
 
 function fromTests(): string {

@@ -91,12 +91,27 @@ export interface ReadinessContext {
 	onProgress?: (message: string) => void;
 }
 
+/**
+ * The authenticated read: a page of one entry of a type without patient data, or, when the scopes
+ * cover only patient data, a read of a Patient id that does not exist (404 after the token is
+ * accepted: no patient is read).
+ */
+export interface Probe {
+	/** Relative to the base URL: `Organization` or `Patient/{id}`. */
+	path: string;
+	query: Array<[string, string]>;
+	/** The status that means the server accepted the token here. */
+	expect: 200 | 404;
+	/** How the report names it, e.g. `GET Organization?_count=1`. */
+	label: string;
+}
+
 /** What earlier checks learnt, for the later ones. */
 export interface ReadinessState {
 	smartConfiguration?: Record<string, unknown>;
 	metadata?: CapabilityStatement;
 	/** The cheap authenticated read every later check repeats. */
-	probe?: { type: string; query: Array<[string, string]> };
+	probe?: Probe;
 	access?: { ok: boolean; reason?: string };
 }
 

@@ -1,6 +1,6 @@
 import { FhirError, InputError } from '../errors';
 import { readText } from '../responseBody';
-import type { CredentialSummary, ReadinessContext, ReadinessState } from './types';
+import type { CredentialSummary, Probe, ReadinessContext, ReadinessState } from './types';
 
 /** Small helpers the checks share. */
 
@@ -36,16 +36,17 @@ export function plural(count: number, one: string, many = `${one}s`): string {
 	return `${count} ${count === 1 ? one : many}`;
 }
 
-/** The cheap authenticated read: one page of one entry of a type without patient data where possible. */
-export function probeRequest(state: ReadinessState): { type: string; query: Array<[string, string]> } {
-	return state.probe ?? { type: 'Organization', query: [['_count', '1']] };
+/** The cheap authenticated read (see Probe). */
+export function probeRequest(state: ReadinessState): Probe {
+	return state.probe ?? { path: 'Organization', query: [['_count', '1']], expect: 200, label: 'GET Organization?_count=1' };
 }
 
 /** Sends the probe read; answers how many entries the page held (their content is dropped). */
 export async function sendProbe(ctx: ReadinessContext, state: ReadinessState, client = ctx.client): Promise<number> {
-	const { type, query } = probeRequest(state);
-	const response = await client.send({ method: 'GET', path: type, query });
+	const { path, query, expect } = probeRequest(state);
+	const response = await client.send({ method: 'GET', path, query, acceptStatus: expect === 404 ? [404] : undefined });
 	const text = await readText(response.body);
+	if (response.status !== expect) throw new Error(`${probeRequest(state).label} answered ${response.status}, not ${expect}`);
 	try {
 		const bundle = JSON.parse(text) as { entry?: unknown[] };
 		return Array.isArray(bundle.entry) ? bundle.entry.length : 0;
