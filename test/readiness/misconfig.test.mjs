@@ -4,7 +4,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startSandbox } from '../../sandbox/index.mjs';
-import { runReadiness } from '../../nodes/EClinicalWorks/fhir/readiness/runner.ts';
+import { DEFAULT_REQUEST_BOUND, runReadiness } from '../../nodes/EClinicalWorks/fhir/readiness/runner.ts';
 import { checkRedirect, oauthRedirectUri } from '../../nodes/EClinicalWorks/fhir/readiness/redirect.ts';
 import { fakeClock } from '../transport/_support.mjs';
 import { CHECK, freshProcess, readinessContext, resultOf, statuses } from './_support.mjs';
@@ -178,6 +178,7 @@ test('without opt-ins the report stays within its request bound (20), counted by
 	const seen = ecw.stats.requests + ecw.stats.tokenRequests - before;
 	assert.equal(seen, run.requests.filter((r) => r.kind !== 'sandbox').length, 'the report lists every request the server saw');
 	assert.deepEqual(run.requests.filter((r) => r.kind === 'sandbox').map((r) => `${r.method} ${new URL(r.url).pathname} ${r.status}`), ['GET /admin 404'], 'one look for the sandbox\'s switches, on this machine only');
-	assert.ok(seen <= 20, `${seen} requests`);
+	assert.equal(DEFAULT_REQUEST_BOUND, 20, 'the bound the docs and the node state');
+	assert.ok(seen <= DEFAULT_REQUEST_BOUND, `${seen} requests`);
 	assert.deepEqual(statuses(run)[CHECK.tokens], 'pass');
 });

@@ -8,7 +8,7 @@ import { oauthRedirectUri } from '../../fhir/readiness/redirect';
 import { overallCounts, reportData, reportFileBase } from '../../fhir/readiness/report';
 import { renderHtml } from '../../fhir/readiness/reportHtml';
 import { renderMarkdown } from '../../fhir/readiness/reportMarkdown';
-import { DEFAULT_REQUEST_BOUND, runReadiness } from '../../fhir/readiness/runner';
+import { requestBound, runReadiness } from '../../fhir/readiness/runner';
 import { PACKAGE_VERSION } from '../../fhir/readiness/testEvidence';
 import { WORKFLOW_USES } from '../../fhir/readiness/types';
 import type { ReadinessContext, ReadinessOptions, WorkflowUse } from '../../fhir/readiness/types';
@@ -83,7 +83,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			generatedAt: DateTime.fromMillis(run.startedAt, { zone: timeZone }).toFormat('yyyy-MM-dd HH:mm:ss ZZ'),
 			timeZone,
 			optIns,
-			requestBound: DEFAULT_REQUEST_BOUND,
+			requestBound: requestBound(options.renewalBurst),
 		},
 		run,
 	);

@@ -93,7 +93,7 @@ export const readinessProperties: INodeProperties[] = [
 				type: 'number',
 				default: 10,
 				typeOptions: { minValue: 2, maxValue: 50 },
-				description: 'Concurrent reads sent around the forced token renewal',
+				description: 'Concurrent reads sent around the forced token renewal (each is one request: with 10, the report makes at most 20 without the opt-ins)',
 			},
 			{
 				displayName: 'Report Format',
