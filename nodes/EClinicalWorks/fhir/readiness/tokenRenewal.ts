@@ -1,6 +1,7 @@
 import { refreshMargin } from '../auth/tokenCache';
 import type { Check, CheckResult } from './types';
-import { describeFailure, notRunWithoutAccess, plural, seconds, sendProbe, settleAll } from './util';
+import { describeFailure, notRunWithoutAccess, plural, seconds, sendProbe, settled } from './util';
+import type { Settled } from './util';
 
 /**
  * Token handling under load: concurrent reads across a token renewal forced inside the package (not
@@ -30,15 +31,15 @@ export const checkTokenRenewal: Check = async (ctx, state): Promise<CheckResult>
 	const mintsBefore = tokens.mints();
 	const from = ctx.log.length;
 	const started = ctx.now();
-	const reads: Array<Promise<number>> = [];
+	const reads: Array<Promise<Settled<number>>> = [];
 	const sentBefore = ctx.log.sent;
-	for (let i = 0; i < firstHalf; i++) reads.push(sendProbe(ctx, state));
+	for (let i = 0; i < firstHalf; i++) reads.push(settled(sendProbe(ctx, state)));
 	// the first half leaves with the current token; the renewal is forced while they are on their way
 	for (let waited = 0; ctx.log.sent - sentBefore < firstHalf && waited < 5_000; waited += 5) await ctx.sleep(5);
 	tokens.forceRenewal();
 	const renewedAt = ctx.now();
-	for (let i = firstHalf; i < total; i++) reads.push(sendProbe(ctx, state));
-	const results = await settleAll(reads);
+	for (let i = firstHalf; i < total; i++) reads.push(settled(sendProbe(ctx, state)));
+	const results = await Promise.all(reads);
 	const elapsed = ctx.now() - started;
 
 	const records = ctx.log.since(from);

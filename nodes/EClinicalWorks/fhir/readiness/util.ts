@@ -55,16 +55,13 @@ export async function sendProbe(ctx: ReadinessContext, state: ReadinessState, cl
 	}
 }
 
-/** Waits for each promise; the failures are returned, not thrown. */
-export async function settleAll<T>(promises: Array<Promise<T>>): Promise<Array<{ ok: true; value: T } | { ok: false; error: unknown }>> {
-	return await Promise.all(
-		promises.map(async (p) => {
-			try {
-				return { ok: true as const, value: await p };
-			} catch (error) {
-				return { ok: false as const, error };
-			}
-		}),
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A promise that never rejects: its failure is returned (handled at once, so never an unhandled rejection). */
+export async function settled<T>(promise: Promise<T>): Promise<Settled<T>> {
+	return await promise.then(
+		(value) => ({ ok: true as const, value }),
+		(error: unknown) => ({ ok: false as const, error }),
 	);
 }
 
