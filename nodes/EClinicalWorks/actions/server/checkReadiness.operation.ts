@@ -51,7 +51,7 @@ function readOptions(ctx: IExecuteFunctions, itemIndex: number): { options: Read
 		rateLimitBurst: wholeNumber(extra.rateLimitBurst, 'Rate Limit Burst Size', 0, 600, 0),
 		tryBulkExport: extra.tryBulkExport === true,
 		bulkGroupId: String(extra.bulkGroupId ?? '').trim(),
-		bulkPollFloorMs: wholeNumber(extra.bulkPollFloorSeconds, 'Bulk Poll Floor (Seconds)', 0, 600, 30) * 1000,
+		bulkPollFloorMs: wholeNumber(extra.bulkPollFloorSeconds, 'Bulk Poll Floor (Seconds)', 1, 600, 30) * 1000,
 		bulkMaxWaitMs: wholeNumber(extra.bulkMaxWaitMinutes, 'Bulk Max Wait (Minutes)', 1, 30, 3) * 60_000,
 	};
 	return { options, extra };

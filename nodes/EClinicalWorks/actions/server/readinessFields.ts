@@ -46,7 +46,7 @@ export const readinessProperties: INodeProperties[] = [
 				name: 'bulkPollFloorSeconds',
 				type: 'number',
 				default: 30,
-				typeOptions: { minValue: 0, maxValue: 600 },
+				typeOptions: { minValue: 1, maxValue: 600 },
 				description: 'Never poll the export status more often than this, as the Bulk Export operation\'s Poll Floor (keep 30 or more for eClinicalWorks)',
 			},
 			{
