@@ -4,8 +4,8 @@
 import { HOSTILE_KINDS } from './hostile.mjs';
 import { FhirError, sleep } from './util.mjs';
 
-export const FAULT_KINDS = new Set(['429', '500', '503', 'slow', 'reset', 'disconnect', 'revoke-tokens', 'malformed-ndjson', 'expired-file-url', 'transient-status', ...HOSTILE_KINDS]);
-const REQUEST_FAULTS = new Set(['429', '500', '503', 'slow', 'disconnect', 'revoke-tokens']);
+export const FAULT_KINDS = new Set(['403', '429', '500', '503', 'slow', 'reset', 'disconnect', 'revoke-tokens', 'malformed-ndjson', 'expired-file-url', 'transient-status', ...HOSTILE_KINDS]);
+const REQUEST_FAULTS = new Set(['403', '429', '500', '503', 'slow', 'disconnect', 'revoke-tokens']);
 
 export class Faults {
 	/** @param {any} sb the Sandbox (auth, limiter, retryAfter, contract) */
@@ -45,7 +45,7 @@ export class Faults {
 		return null;
 	}
 
-	/** Apply request-phase faults (429/500/503/slow/disconnect/revoke-tokens). Throws FhirError for error faults. */
+	/** Apply request-phase faults (403/429/500/503/slow/disconnect/revoke-tokens). Throws FhirError for error faults. */
 	async beforeRequest(path, practice) {
 		const sb = this.sb;
 		for (;;) {
@@ -61,6 +61,8 @@ export class Faults {
 			}
 			// the connection is reset before any answer (the request was received: a token request's jti is used)
 			if (f.kind === 'disconnect') throw Object.assign(new Error('Injected fault: connection reset'), { disconnect: true });
+			// a token whose scopes do not cover the request (the seed guide: "a 403 means the scope you requested does not cover that resource")
+			if (f.kind === '403') throw new FhirError(403, 'forbidden', f.message ?? 'Injected fault: the access token does not cover this request (insufficient scope)');
 			if (f.kind === '500') throw new FhirError(500, 'exception', f.message ?? 'Injected fault: internal server error');
 			if (f.kind === '503') throw new FhirError(503, 'transient', f.message ?? 'Injected fault: service unavailable', f.retryAfter != null ? { 'Retry-After': sb.retryAfter(f.retryAfter) } : {});
 			if (f.kind === '429') {

@@ -18,7 +18,7 @@ export function prepareFilesDir(dir) {
 	return dir;
 }
 
-export const EXAMPLES = ['tomorrows-appointments-to-dispatch-sheet', 'new-patient-intake-email', 'nightly-incremental-bulk-export', 'many-practices-dispatch-sheet'];
+export const EXAMPLES = ['tomorrows-appointments-to-dispatch-sheet', 'new-patient-intake-email', 'nightly-incremental-bulk-export', 'many-practices-dispatch-sheet', 'production-readiness-report'];
 
 /** Practices the demo and the e2e tests serve for the many-practices example; "closed" has not enabled the app. */
 export const DEMO_PRACTICES = ['north', 'south', 'closed'];

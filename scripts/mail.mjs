@@ -20,7 +20,7 @@ export function smtpCredential(mail, { id = 'demoMailServer', name = 'Demo mail 
 /**
  * Start the mail server. `mailDirectory` keeps the messages (MailDev would otherwise write them to
  * a folder shared by every run on the machine). Ports 0 = any free port.
- * Resolves { smtpHost, smtpPort, inboxUrl, emails(), waitForEmail(match), stop() }.
+ * Resolves { smtpHost, smtpPort, inboxUrl, emails(), waitForEmail(match), attachment(email, fileName), stop() }.
  */
 export async function startMailServer({ mailDirectory, smtpPort = 0, webPort = 0 }) {
 	if (!mailDirectory) throw new Error('startMailServer: mailDirectory is required');
@@ -53,7 +53,15 @@ export async function startMailServer({ mailDirectory, smtpPort = 0, webPort = 0
 			await new Promise((r) => setTimeout(r, 250));
 		}
 	};
+	/** The bytes of a message's attachment, by the file name the sender gave it. */
+	const attachment = async (email, fileName) => {
+		const found = (email.attachments ?? []).find((a) => a.fileName === fileName || a.filename === fileName);
+		if (!found) throw new Error(`no attachment ${fileName}`);
+		const res = await fetch(`${inboxUrl}/api/email/${encodeURIComponent(email.id)}/attachment/${encodeURIComponent(found.generatedFileName)}`);
+		if (!res.ok) throw new Error(`inbox API: attachment HTTP ${res.status}`);
+		return Buffer.from(await res.arrayBuffer());
+	};
 	let stopping;
 	const stop = () => (stopping ??= maildev.stop());
-	return { smtpHost: MAIL_HOST, smtpPort: smtp.port, inboxUrl, emails, waitForEmail, stop };
+	return { smtpHost: MAIL_HOST, smtpPort: smtp.port, inboxUrl, emails, waitForEmail, attachment, stop };
 }

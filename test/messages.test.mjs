@@ -42,8 +42,11 @@ function placeholders(text) {
 	return withoutLinks.match(/<[A-Za-z{][^<>]{0,80}>/g) ?? [];
 }
 
+/** Files that write an HTML page (the readiness report, read in a browser, never in n8n's error view). */
+const HTML_PAGES = new Set(['nodes/EClinicalWorks/fhir/readiness/reportHtml.ts']);
+
 test('no angle-bracket placeholder in any string of nodes/ or credentials/', () => {
-	const files = [...sources(path.join(root, 'nodes')), ...sources(path.join(root, 'credentials'))];
+	const files = [...sources(path.join(root, 'nodes')), ...sources(path.join(root, 'credentials'))].filter((file) => !HTML_PAGES.has(path.relative(root, file)));
 	assert.ok(files.length > 50, `read ${files.length} files`);
 	const offenders = [];
 	let strings = 0;

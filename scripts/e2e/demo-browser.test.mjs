@@ -127,7 +127,7 @@ describe('npm start (the demo)', () => {
 		const wf = await (await fetch(`${ready.url}/rest/workflows`, { headers: { cookie } })).json();
 		const names = wf.data.map((w) => w.name).sort();
 		info(`workflows: ${names.join('; ')}`);
-		for (const id of ['ecwDispatchSheet', 'ecwPatientIntake', 'ecwNightlyExport', 'ecwManyPractices']) assert.ok(wf.data.some((w) => w.id === id), `workflow ${id}`);
+		for (const id of ['ecwDispatchSheet', 'ecwPatientIntake', 'ecwNightlyExport', 'ecwManyPractices', 'ecwReadinessReport']) assert.ok(wf.data.some((w) => w.id === id), `workflow ${id}`);
 		const cr = await (await fetch(`${ready.url}/rest/credentials`, { headers: { cookie } })).json();
 		const types = cr.data.map((c) => c.type);
 		assert.ok(types.filter((t) => t === 'eClinicalWorksApi').length >= 4, 'the demo credentials');

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { startSandbox } from '../../sandbox/index.mjs';
-import { freePort, info } from '../lib.mjs';
+import { ROOT, freePort, info } from '../lib.mjs';
 import { N8n, installPackage, listFiles, nodeItems } from '../n8n.mjs';
 import { DEMO_PRACTICES, NODE_TYPE, credentialData, loadExample, mrnOf, practiceTemplateCredential, writePracticeSheet, prepareFilesDir, sampleIntakeForm, sandboxCredentials, toImport, variant } from '../fixtures.mjs';
 import { smtpCredential, startMailServer } from '../mail.mjs';
@@ -22,6 +22,7 @@ if (!ctxFile) throw new Error('run through `npm run test:e2e` (scripts/e2e.mjs):
 const ctx = JSON.parse(readFileSync(ctxFile, 'utf8'));
 const TZ = 'America/New_York';
 const PRACTICE = 'demo';
+const PACKAGE_VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
 
 let userFolder, filesDir, n8n, ecw, smart, multi, mail, creds;
 const runs = new Map();
@@ -86,7 +87,8 @@ before(async () => {
 
 	const common = { patients: 60, seed: 7, timeZone: TZ, bulkDelayMs: 300, pollRetryAfterSeconds: 1, fastBulk: true, practices: [PRACTICE] };
 	[ecw, smart, multi] = await Promise.all([
-		startSandbox({ ...common, profile: 'ecw' }),
+		// admin: the readiness report provokes 401/403/429/500 through the sandbox's fault switches
+		startSandbox({ ...common, profile: 'ecw', admin: true }),
 		startSandbox({ ...common, profile: 'smart' }),
 		// three practices behind one eCW-like server; "closed" has not enabled the app
 		startSandbox({ ...common, profile: 'ecw', practices: DEMO_PRACTICES, rejectedPractices: ['closed'] }),
@@ -153,11 +155,47 @@ before(async () => {
 			params: { 'Bulk export since last run': { level: 'system', sinceMode: 'none', resourceTypes: ['Patient', 'Appointment'], pollFloorSeconds: 1, maxWaitMinutes: 3 } },
 		}),
 	);
+	wfs.push(
+		variant(loadExample('production-readiness-report'), {
+			id: 'e2eReadinessEcw0',
+			name: 'e2e: production readiness report',
+			credential: cred('ecw', 'rs384'),
+			params: { 'Check production readiness': { options: { reportFormat: 'both', tryBulkExport: true, bulkPollFloorSeconds: 1, n8nVersion: ctx.n8nVersion } } },
+		}),
+	);
 	wfs.push(variant(loadExample('many-practices-dispatch-sheet'), { id: 'e2eManyPractice0', name: 'e2e: many practices', credential: creds.multi[0], filesDir: path.join(filesDir, 'multi') }));
 	const t3 = Date.now();
 	await n8n.importWorkflows(wfs, path.join(userFolder, 'workflows'));
 	info(`imported ${wfs.length} workflows (${((Date.now() - t3) / 1000).toFixed(1)}s)`);
 });
+
+// E2E_UPDATE_SCREENSHOTS=1 refreshes the committed screenshot in docs/screenshots/ (as the browser suite does)
+const SHOTS = process.env.E2E_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : path.join(ROOT, 'test-results', 'screenshots');
+const CHROMIUM = process.env.E2E_NO_BROWSER === '1' ? undefined : [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => p && existsSync(p));
+
+/** The emailed HTML report, as a reviewer's browser shows it (Debian's Chromium through playwright-core). */
+async function screenshotReport(html) {
+	if (!CHROMIUM) {
+		info('Chromium not installed: no screenshot of the report');
+		return;
+	}
+	const { chromium } = await import('playwright-core');
+	const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+	try {
+		const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
+		// offline: a self-contained page needs nothing from the network
+		await page.route('**/*', (route) => route.abort());
+		await page.setContent(html, { waitUntil: 'load' });
+		mkdirSync(SHOTS, { recursive: true });
+		const file = path.join(SHOTS, 'production-readiness-report.png');
+		// the header and every check; the request list below them is left out of the picture
+		const end = await page.locator('details').boundingBox();
+		await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width: 1200, height: Math.ceil(end?.y ?? 1400) } });
+		info(`screenshot ${path.relative(ROOT, file)}`);
+	} finally {
+		await browser.close();
+	}
+}
 
 after(async () => {
 	await Promise.all([ecw?.stop(), smart?.stop(), multi?.stop(), mail?.stop()]);
@@ -253,6 +291,38 @@ describe(`n8n ${ctx.n8nVersion} with the packed package`, () => {
 		assert.match(body, /Please call the patient/);
 		assert.equal((await mail.emails()).length, 1, 'exactly one email');
 		info(`intake email: ${body.split('\n').length} lines, to ${email.to.map((t) => t.address).join(', ')}`);
+	});
+
+	test('example "production readiness report by email": every check passes on the ecw sandbox, the report arrives as HTML and Markdown attachments', async () => {
+		const before = (await mail.emails()).length;
+		const res = await execute('e2eReadinessEcw0');
+		assert.equal(res.code, 0);
+		const items = nodeItems(res.run, 'Check production readiness');
+		assert.equal(items?.length, 11, 'the summary and one item per check');
+		const [summary, ...checks] = items;
+		const notPassing = checks.filter((c) => c.status !== 'pass' && c.status !== 'not-checkable');
+		assert.deepEqual(notPassing, [], 'every check the node can run passes');
+		assert.equal(summary.status, 'pass');
+		assert.deepEqual(checks.filter((c) => c.status === 'not-checkable').map((c) => c.check), ['Signed BAA', 'Production access request']);
+		assert.match(checks.find((c) => c.check.startsWith('Error handling')).evidence, /^Provoked live on the package's sandbox/);
+		const email = await mail.waitForEmail((e) => e.subject?.startsWith('Production readiness:'));
+		assert.ok(email, 'the report email is in the inbox');
+		assert.equal((await mail.emails()).length, before + 1, 'one email for the run (Execute Once)');
+		assert.equal(email.subject, `Production readiness: pass (${summary.evidence})`);
+		assert.deepEqual(email.to.map((t) => t.address), ['integration-lead@clinic.example']);
+		for (const c of checks) assert.ok(email.text.includes(`- ${c.check}: ${c.status}`), `the body lists ${c.check}`);
+		const files = (email.attachments ?? []).map((a) => a.fileName ?? a.filename).sort();
+		assert.deepEqual(files, [summary.reportFile.replace(/\.html$/, '.md'), summary.reportFile].sort(), 'the HTML and Markdown report attached');
+		const html = (await mail.attachment(email, summary.reportFile)).toString('utf8');
+		const md = (await mail.attachment(email, summary.reportFile.replace(/\.html$/, '.md'))).toString('utf8');
+		for (const text of [html, md]) {
+			assert.ok(text.includes(`n8n-nodes-eclinicalworks ${PACKAGE_VERSION}`), 'names the package and its version');
+			assert.ok(text.includes(ctx.n8nVersion), 'names the n8n version');
+			for (const c of checks) assert.ok(text.includes(c.check.replace(/&/g, '&amp;')), `the report holds ${c.check}`);
+			assert.doesNotMatch(text, /PRIVATE KEY|Bearer /);
+		}
+		info(`readiness report: ${summary.evidence} Attachments ${files.join(', ')} (${html.length} and ${md.length} bytes)`);
+		await screenshotReport(html);
 	});
 
 	test('example "nightly incremental bulk export" (ecw, Group): files on disk, second run only exports changes', async () => {

@@ -3,7 +3,9 @@
  *
  * API (tests are .mjs; run with `npm test` = node 24 --import tsx --test):
  *   runWorkflow({ nodes, connections, credentials, staticData, timezone = 'America/New_York',
- *                 inputItems, settings, nodeTypes, credentialTypes, pinData, variables, mode })
+ *                 inputItems, settings, nodeTypes, credentialTypes, pinData, variables, mode,
+ *                 instanceBaseUrl (the instance's public URL, as N8N_EDITOR_BASE_URL sets it; default
+ *                 http://localhost:5678/) })
  *     credentials: { [credentialId]: { type, name?, data } } = the credential "database" (decrypted);
  *     a previous result's `credentialsStore` has the same shape: pass it back to see persisted tokens.
  *     inputItems: items the (first) manual trigger emits (fed as pinned data, like the editor).
@@ -940,7 +942,9 @@ export class CredentialsHelper extends ICredentialsHelper {
 const urlBaseWebhook = 'http://localhost:5678/';
 let executionCounter = 0;
 
-function buildAdditionalData({ credentialsHelper, hooks, executionId, variables = {} }) {
+function buildAdditionalData({ credentialsHelper, hooks, executionId, variables = {}, instanceBaseUrl }) {
+	// the CLI's UrlService: N8N_EDITOR_BASE_URL (the instance URL) or else the webhook URL
+	const instance = instanceBaseUrl ? `${instanceBaseUrl.replace(/\/+$/, '')}/` : urlBaseWebhook;
 	const additionalData = {
 		credentialsHelper,
 		hooks,
@@ -949,7 +953,7 @@ function buildAdditionalData({ credentialsHelper, hooks, executionId, variables 
 			throw new UnexpectedError('Sub-workflows are not supported by the test harness');
 		},
 		restApiUrl: `${urlBaseWebhook}rest`,
-		instanceBaseUrl: urlBaseWebhook,
+		instanceBaseUrl: instance,
 		formWaitingBaseUrl: `${urlBaseWebhook}form-waiting`,
 		webhookBaseUrl: `${urlBaseWebhook}webhook`,
 		webhookWaitingBaseUrl: `${urlBaseWebhook}webhook-waiting`,
@@ -1087,6 +1091,7 @@ export async function runWorkflow({
 	mode = 'manual',
 	pinData,
 	variables,
+	instanceBaseUrl,
 }) {
 	const nodeTypes = await resolveNodeTypes(extraNodeTypes);
 	const credentialTypes = await resolveCredentialTypes(extraCredentialTypes, nodeTypes);
@@ -1130,7 +1135,7 @@ export async function runWorkflow({
 	hooks.addHandler('nodeExecuteAfter', (nodeName) => {
 		nodeExecutionOrder.push(nodeName);
 	});
-	const additionalData = buildAdditionalData({ credentialsHelper, hooks, executionId, variables });
+	const additionalData = buildAdditionalData({ credentialsHelper, hooks, executionId, variables, instanceBaseUrl });
 
 	// the trigger to start from: the first manual trigger, else the first trigger-ish node
 	const startNode =
@@ -1199,6 +1204,7 @@ export async function runNode({
 	name = 'Node',
 	settings,
 	credentialsStore,
+	instanceBaseUrl,
 }) {
 	const types = await resolveNodeTypes(nodeTypes);
 	const { nodeCredentials, store } = nodeCredentialsFor(credentials);
@@ -1235,6 +1241,7 @@ export async function runNode({
 		settings,
 		nodeTypes,
 		credentialTypes,
+		instanceBaseUrl,
 	});
 	result.node = node;
 	return result;

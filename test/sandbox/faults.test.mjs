@@ -244,3 +244,18 @@ test('admin HTTP endpoints: faults, stats, clock; off unless admin is on', async
 		assert.equal((await get(`${s.baseUrl}/Patient/pt-1`, t)).status, 401, 'the 300 s token expired when the clock moved 1 h');
 	});
 });
+
+test('fault 403: one request is refused as outside the token\'s scopes, over HTTP admin too; the next is served', async () => {
+	await withSandbox({ profile: 'ecw', patients: 5, admin: true }, async (s) => {
+		const t = await token(s);
+		const url = `${s.baseUrl}/Organization?_count=1`;
+		const armed = await fetch(`${s.origin}/admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: '403', count: 1, path: '/Organization$' }) });
+		assert.equal(armed.status, 201);
+		assert.equal((await get(`${s.baseUrl}/Location?_count=1`, t)).status, 200, 'the path filter applies');
+		const r = await get(url, t);
+		assert.equal(r.status, 403);
+		assert.equal(r.json.resourceType, 'OperationOutcome');
+		assert.equal(r.json.issue[0].code, 'forbidden');
+		assert.equal((await get(url, t)).status, 200, 'count 1: the next request is served');
+	});
+});

@@ -45,3 +45,23 @@ test('cache keys differ for anything that makes a different token', () => {
 	}
 	assert.ok(!key.includes('pem'));
 });
+
+test('forceRenewal: the next get renews at once, concurrent callers share one renewal, the old token stays valid meanwhile', async () => {
+	const cache = new TokenCache();
+	const now = 1_000;
+	let mints = 0;
+	const mint = async () => {
+		mints++;
+		await new Promise((r) => setTimeout(r, 5));
+		return { accessToken: `t${mints}`, obtainedAt: now, expiresAt: now + 300_000, scope: 'system/Patient.read' };
+	};
+	assert.equal(cache.forceRenewal('k', now), false, 'nothing to renew before the first token');
+	assert.equal(await cache.get('k', mint, () => now), 't1');
+	assert.equal(cache.forceRenewal('k', now), true);
+	assert.equal(cache.peek('k', now).accessToken, 't1', 'still valid for requests already on their way');
+	const tokens = await Promise.all(Array.from({ length: 8 }, () => cache.get('k', mint, () => now)));
+	assert.deepEqual(new Set(tokens), new Set(['t2']), 'every caller after the forced renewal gets the new token');
+	assert.equal(mints, 2, 'one renewal for 8 concurrent callers');
+	assert.equal(cache.peek('k', now).scope, 'system/Patient.read', 'the granted scope is kept with the token');
+	assert.equal(await cache.get('k', mint, () => now), 't2', 'the renewed token is fresh');
+});

@@ -15,7 +15,10 @@ import type { HttpFunction, HttpTransport } from '../fhir/http';
 import { pacerFor, shareOfLimit } from '../fhir/pacer';
 import { redact } from '../fhir/redact';
 import type { ResponsePolicy } from '../fhir/responseBody';
+import { observeHttp } from '../fhir/readiness/recorder';
+import type { RequestObserver } from '../fhir/readiness/recorder';
 import { credentialSecrets, responseOptionsOf } from './credentialFields';
+import type { ResponseOptions } from './credentialFields';
 import { httpFunctionFrom, toOptions, toResponse } from './n8nHttp';
 import { longWaitReporter } from './report';
 import type { FullResponse } from './n8nHttp';
@@ -32,6 +35,8 @@ export interface FhirClientRequestOptions {
 	bulk?: boolean;
 	/** Overrides the credential's default practice code (fills {practiceCode} in its base URL). */
 	practiceCode?: string;
+	/** Told of every request the client sends, token requests included (the readiness report's list). */
+	observe?: RequestObserver;
 }
 
 export const BACKEND_CREDENTIAL = 'eClinicalWorksApi';
@@ -90,7 +95,7 @@ function authorizedHttp(ctx: FhirContext, credentialType: string, extraHeaders: 
 	};
 }
 
-function authenticationOf(ctx: FhirContext, itemIndex: number): string {
+export function authenticationOf(ctx: FhirContext, itemIndex: number): string {
 	try {
 		if (typeof (ctx as IExecuteFunctions).getInputData === 'function') {
 			return (ctx as IExecuteFunctions).getNodeParameter('authentication', itemIndex, 'backendService') as string;
@@ -102,7 +107,7 @@ function authenticationOf(ctx: FhirContext, itemIndex: number): string {
 }
 
 /** The node's optional "Practice Code" field (per item), '' when the node has none. */
-function practiceCodeParameter(ctx: FhirContext, itemIndex: number): string {
+export function practiceCodeParameter(ctx: FhirContext, itemIndex: number): string {
 	try {
 		const value =
 			typeof (ctx as IExecuteFunctions).getInputData === 'function'
@@ -122,24 +127,32 @@ const clock = { now: () => Date.now(), sleep: async (ms: number) => await sleep(
 
 /**
  * Builds the backend-service client for resolved settings (no credential access here). `response`:
- * the credential's bounds on one answer and whether errors quote the server.
+ * the credential's bounds on one answer and whether errors quote the server; `observe`: told of every
+ * request (the production readiness report lists them).
  */
-export function backendClient(ctx: FhirContext, settings: BackendSettings, response = responseOptionsOf({})): FhirClient {
+export function backendClient(
+	ctx: FhirContext,
+	settings: BackendSettings,
+	{ response = responseOptionsOf({}), observe }: { response?: ResponseOptions; observe?: RequestObserver } = {},
+): FhirClient {
 	const pacer = pacerFor(settings.baseUrl, settings.rateLimitPerMinute);
 	let lastToken: string | undefined;
 	const policy: ResponsePolicy = {
 		...response,
 		secrets: () => [settings.clientSecret, lastToken, tokenCache.peek(settings.cacheKey)?.accessToken],
 	};
-	const anonymous = anonymousHttp(ctx, policy);
+	const anonymous = observeHttp(anonymousHttp(ctx, policy), observe);
 	const tokenHttp = pacedHttp(anonymous, pacer, clock, { waitForNextMinuteOn429: settings.isEcw });
 	const contextHeader = encodeTokenContext({ practiceCode: settings.practiceCode, bulk: settings.bulk });
-	const signed = authorizedHttp(ctx, BACKEND_CREDENTIAL, { [CONTEXT_HEADER_NAME]: contextHeader }, policy);
+	const signed = observeHttp(authorizedHttp(ctx, BACKEND_CREDENTIAL, { [CONTEXT_HEADER_NAME]: contextHeader }, policy), observe, {
+		signed: true,
+		tokenTimes: () => tokenCache.peek(settings.cacheKey),
+	});
 	const built: { client?: FhirClient } = {};
 	const ensureToken = async () => {
 		lastToken = await tokenCache.get(settings.cacheKey, async () => await mintBackendToken(tokenHttp, settings, clock.now), clock.now);
 		// a 403 is explained with the scopes the token holds
-		if (built.client) built.client.configuredScopes = tokenCache.peek(settings.cacheKey, clock.now())?.scope ?? settings.scopes;
+		if (built.client) built.client.configuredScopes = (tokenCache.peek(settings.cacheKey, clock.now())?.scope ?? tokenCache.peek(settings.cacheKey, clock.now())?.requested) ?? settings.scopes;
 	};
 	const transport: HttpTransport = {
 		authorized: async (request) => {
@@ -167,7 +180,7 @@ export function backendClient(ctx: FhirContext, settings: BackendSettings, respo
 	return client;
 }
 
-function userLoginClient(ctx: FhirContext, data: Record<string, unknown>, options: FhirClientRequestOptions): FhirClient {
+export function userLoginClient(ctx: FhirContext, data: Record<string, unknown>, options: FhirClientRequestOptions): FhirClient {
 	const environment = environmentOf(data.environment);
 	const { baseUrl, practiceCode } = resolveBaseUrl(environment, String(data.baseUrl ?? ''), String(data.practiceCode ?? ''), options.practiceCode);
 	const isEcw = environment !== 'custom' || isEcwHost(baseUrl);
@@ -176,8 +189,8 @@ function userLoginClient(ctx: FhirContext, data: Record<string, unknown>, option
 	const policy: ResponsePolicy = { ...responseOptionsOf(data), secrets: () => credentialSecrets(data) };
 	// 401 is left to n8n: it refreshes the OAuth2 token and retries once.
 	const transport: HttpTransport = {
-		authorized: authorizedHttp(ctx, USER_LOGIN_CREDENTIAL, {}, policy, [401]),
-		anonymous: anonymousHttp(ctx, policy),
+		authorized: observeHttp(authorizedHttp(ctx, USER_LOGIN_CREDENTIAL, {}, policy, [401]), options.observe, { signed: true }),
+		anonymous: observeHttp(anonymousHttp(ctx, policy), options.observe),
 		sleep: clock.sleep,
 		now: clock.now,
 	};
@@ -211,5 +224,5 @@ export async function getFhirClient(
 		return userLoginClient(this, await credentialData(this, USER_LOGIN_CREDENTIAL, itemIndex), { ...options, practiceCode });
 	}
 	const data = await credentialData(this, BACKEND_CREDENTIAL, itemIndex);
-	return backendClient(this, backendSettings(data, { practiceCode, bulk: options.bulk }), responseOptionsOf(data));
+	return backendClient(this, backendSettings(data, { practiceCode, bulk: options.bulk }), { response: responseOptionsOf(data), observe: options.observe });
 }

@@ -1,6 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import type { ResourceModule } from '../types';
+import * as checkReadiness from './checkReadiness.operation';
 import * as getCapabilities from './getCapabilities.operation';
 
 const operationField: INodeProperties = {
@@ -10,6 +11,13 @@ const operationField: INodeProperties = {
 	noDataExpression: true,
 	displayOptions: { show: { resource: ['server'] } },
 	options: [
+		{
+			name: 'Check Production Readiness',
+			value: 'checkReadiness',
+			description:
+				'The evidence eClinicalWorks\' production review asks for, from this credential and practice: discovery, scopes, an authenticated read, token renewal under load, rate limit and error handling, bulk export and the redirect URI. Returns one item per check and a report file. At most 20 requests without the opt-in options; no patient data.',
+			action: 'Check production readiness',
+		},
 		{
 			name: 'Get Capabilities',
 			value: 'getCapabilities',
@@ -25,8 +33,9 @@ export const serverResource: ResourceModule = {
 	displayName: 'Server',
 	value: 'server',
 	description: 'Information about the FHIR server itself',
-	properties: [operationField, ...getCapabilities.description],
+	properties: [operationField, ...getCapabilities.description, ...checkReadiness.description],
 	operations: {
 		getCapabilities: getCapabilities.execute,
+		checkReadiness: checkReadiness.execute,
 	},
 };

@@ -302,7 +302,7 @@ export async function mintBackendToken(http: HttpFunction, settings: BackendSett
 	} catch (error) {
 		throw withScopeComparison(error, scopes, discovered?.scopesSupported);
 	}
-	return { accessToken: token.accessToken, expiresAt: token.expiresAt, obtainedAt: token.obtainedAt, scope: token.scope || scopes };
+	return { accessToken: token.accessToken, expiresAt: token.expiresAt, obtainedAt: token.obtainedAt, scope: token.scope, requested: scopes };
 }
 
 /** A scope refusal, with what the server's scopes_supported says about the scopes asked for. */

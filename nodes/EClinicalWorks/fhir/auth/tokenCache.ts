@@ -14,8 +14,12 @@ export interface CachedToken {
 	accessToken: string;
 	expiresAt: number;
 	obtainedAt: number;
-	/** The scopes the token holds: what the server granted, else what was asked for. */
+	/** The scopes the server says it granted (the token response's `scope`), when it said. */
 	scope?: string;
+	/** The scopes the token request asked for (what the token holds when the server does not say). */
+	requested?: string;
+	/** Renew from this time on, although the token is still valid (set by `forceRenewal`). */
+	renewAt?: number;
 }
 
 export interface TokenKeyParts {
@@ -59,6 +63,7 @@ export function refreshMargin(lifetimeMs: number): number {
 }
 
 export function isFresh(token: CachedToken, now: number): boolean {
+	if (token.renewAt !== undefined && now >= token.renewAt) return false;
 	return now < token.expiresAt - refreshMargin(token.expiresAt - token.obtainedAt);
 }
 
@@ -112,6 +117,18 @@ export class TokenCache {
 		const cached = this.tokens.get(key);
 		if (!cached) return;
 		if (rejectedToken === undefined || cached.accessToken === rejectedToken) this.tokens.delete(key);
+	}
+
+	/**
+	 * Makes the next `get` renew the token now, as it would near the end of the token's lifetime: the
+	 * token stays valid for requests already on their way, and concurrent callers share one renewal.
+	 * The readiness check uses it to prove renewal under load without waiting for expiry.
+	 */
+	forceRenewal(key: string, now: number = Date.now()): boolean {
+		const cached = this.tokens.get(key);
+		if (!cached) return false;
+		this.tokens.set(key, { ...cached, renewAt: now });
+		return true;
 	}
 
 	/** Drops expired tokens once the cache holds many (long-lived n8n process, many practices). */
