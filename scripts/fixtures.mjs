@@ -88,9 +88,9 @@ export function sandboxCredentials(sandbox, { tag, label, broken = false }) {
 	return list.map((c) => ({ ...c, type: CREDENTIAL_TYPE }));
 }
 
-/** What `n8n import:credentials` takes: data as a plain object is encrypted on import. */
+/** What `n8n import:credentials` takes: data as a plain object is encrypted on import (`updatedAt` is kept when given). */
 export function toImport(creds) {
-	return creds.map(({ id, name, type, data }) => ({ id, name, type, data, isManaged: false }));
+	return creds.map(({ id, name, type, data, updatedAt }) => ({ id, name, type, data, isManaged: false, ...(updatedAt ? { updatedAt } : {}) }));
 }
 
 /**
