@@ -207,6 +207,22 @@ describe('Patient', () => {
 	});
 });
 
+describe('On Error: Continue (using error output)', () => {
+	test('a failed item goes to the error output; the others stay on the success output', async () => {
+		const { result, error } = await run(
+			ecw,
+			{ resource: 'patient', operation: 'get', patientId: '={{ $json.id }}' },
+			{ inputItems: [{ json: { id: 'pt-2', mrn: 'a' } }, { json: { id: 'pt-999999', mrn: 'b' } }], continueOnFail: 'continueErrorOutput' },
+		);
+		assert.equal(error, undefined);
+		const success = result.itemsOf('Node', { output: 0 });
+		const failed = result.itemsOf('Node', { output: 1 });
+		assert.deepEqual(success.map((i) => i.json.id), ['pt-2']);
+		assert.equal(failed?.length, 1, 'n8n routes the failed item to the error output');
+		assert.match(failed[0].json.error, /404|not found/i);
+	});
+});
+
 describe('FHIR Resource and Server', () => {
 	test('Search any served type with free parameters; Get by ID; unknown type is an InputError', async () => {
 		const search = await run(ecw, { resource: 'fhirResource', operation: 'search', resourceType: 'Encounter', parameters: { parameter: [{ name: 'patient', value: 'pt-1' }] }, returnAll: true, output: 'raw' });

@@ -29,8 +29,11 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		} catch (error) {
 			const nodeError = toNodeError(this.getNode(), error, itemIndex);
 			if (this.continueOnFail()) {
+				// `error` on the item is what n8n reads to route it to the error output (On Error:
+				// Continue (using error output)); it only recognises json holding error/message/details.
 				output.push({
 					json: { error: nodeError.message, description: nodeError.description ?? undefined },
+					error: nodeError,
 					pairedItem: { item: itemIndex },
 				});
 				continue;
