@@ -220,6 +220,8 @@ describe('On Error: Continue (using error output)', () => {
 		assert.deepEqual(success.map((i) => i.json.id), ['pt-2']);
 		assert.equal(failed?.length, 1, 'n8n routes the failed item to the error output');
 		assert.match(failed[0].json.error, /404|not found/i);
+		assert.ok('details' in failed[0].json && !('description' in failed[0].json), 'the hint in details: n8n routes items with error, message and details only');
+		assert.equal(failed[0].json.mrn, 'b', 'n8n adds the input item\'s fields to the error item');
 	});
 });
 

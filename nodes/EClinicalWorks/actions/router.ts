@@ -29,11 +29,12 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		} catch (error) {
 			const nodeError = toNodeError(this.getNode(), error, itemIndex);
 			if (this.continueOnFail()) {
-				// `error` on the item is what n8n reads to route it to the error output (On Error:
-				// Continue (using error output)); it only recognises json holding error/message/details.
+				// On Error: Continue (using error output): n8n moves an item to the error output only when
+				// its fields are error, message or details, so the hint goes in `details` there.
+				const description = nodeError.description ?? undefined;
+				const toErrorOutput = this.getNode().onError === 'continueErrorOutput';
 				output.push({
-					json: { error: nodeError.message, description: nodeError.description ?? undefined },
-					error: nodeError,
+					json: toErrorOutput ? { error: nodeError.message, details: description } : { error: nodeError.message, description },
 					pairedItem: { item: itemIndex },
 				});
 				continue;
