@@ -18,7 +18,7 @@ import path from 'node:path';
 import { CACHE, assertNode24, elapsed, freePort, info, step } from './lib.mjs';
 import { installN8n } from './install-n8n.mjs';
 import { ENCRYPTION_KEY, N8n, buildAndPack, installPackage, n8nEnv } from './n8n.mjs';
-import { DEMO_PRACTICES, EXAMPLES, loadExample, mrnOf, practiceTemplateCredential, prepareFilesDir, sampleIntakeForm, sandboxCredentials, toImport, variant, writePracticeSheet } from './fixtures.mjs';
+import { DEMO_PRACTICES, EXAMPLES, loadExample, mrnOf, practiceTemplateCredential, prepareFilesDir, sampleIntake, sandboxCredentials, toImport, variant, writePracticeSheet } from './fixtures.mjs';
 import { smtpCredential, startMailServer } from './mail.mjs';
 import { n8nConsoleFilter } from './n8n-console.mjs';
 import { startSandbox } from '../sandbox/index.mjs';
@@ -165,10 +165,10 @@ export async function startDemo(opts = {}) {
 	rmSync(path.join(userFolder, 'demo-credentials.json'), { force: true });
 	info(`${creds.length} credentials: ${creds.map((c) => c.name).join('; ')}`);
 	const wfDir = path.join(userFolder, 'demo-workflows');
-	// the intake example's Run now sends a demo patient's MRN
+	// the intake example's sample intake (Run now, and the data pinned on its Webhook) is a demo patient's MRN
 	const samplePatient = sandbox.admin.get('demo', 'Patient', 'pt-3');
 	const workflows = EXAMPLES.map((name) => {
-		const wf = variant(loadExample(name), { filesDir, params: name === 'new-patient-intake-email' ? sampleIntakeForm(mrnOf(samplePatient)) : {} });
+		const wf = variant(loadExample(name), { filesDir, ...(name === 'new-patient-intake-email' ? sampleIntake(mrnOf(samplePatient)) : {}) });
 		if (profile === 'smart' && name === 'nightly-incremental-bulk-export') {
 			// the smart profile has no practice-built groups to pick: export everything
 			for (const node of wf.nodes) if (node.parameters?.operation === 'export') node.parameters.level = 'system';

@@ -118,6 +118,20 @@ export function sampleIntakeForm(mrn) {
 	return { 'Sample intake form': { jsonOutput: JSON.stringify({ body: { mrn } }, null, 2) } };
 }
 
+/**
+ * The intake example's sample intake for a patient's MRN, in both places it lives: *Sample intake
+ * form* (what *Run now* sends) and the data pinned on its Webhook (what the big Execute workflow
+ * button uses, so it runs without waiting for a call). Use as `variant(wf, sampleIntake(mrn))`.
+ */
+export function sampleIntake(mrn) {
+	return {
+		params: sampleIntakeForm(mrn),
+		nodes: (wf) => {
+			wf.pinData = { ...(wf.pinData ?? {}), Webhook: [{ json: { headers: { 'content-type': 'application/json' }, params: {}, query: {}, body: { mrn } } }] };
+		},
+	};
+}
+
 /** A patient's MRN as the sandbox holds it (the identifier typed MR). */
 export function mrnOf(patient) {
 	const ids = patient.identifier ?? [];

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { startSandbox } from '../../sandbox/index.mjs';
 import { freePort, info } from '../lib.mjs';
 import { N8n, installPackage, listFiles, nodeItems } from '../n8n.mjs';
-import { DEMO_PRACTICES, NODE_TYPE, loadExample, mrnOf, practiceTemplateCredential, writePracticeSheet, prepareFilesDir, sampleIntakeForm, sandboxCredentials, toImport, variant } from '../fixtures.mjs';
+import { DEMO_PRACTICES, NODE_TYPE, loadExample, mrnOf, practiceTemplateCredential, writePracticeSheet, prepareFilesDir, sampleIntake, sandboxCredentials, toImport, variant } from '../fixtures.mjs';
 import { smtpCredential, startMailServer } from '../mail.mjs';
 import { readWorkbook } from '../workbook.mjs';
 
@@ -21,6 +21,8 @@ const ctxFile = process.env.E2E_CONTEXT;
 if (!ctxFile) throw new Error('run through `npm run test:e2e` (scripts/e2e.mjs): it installs n8n and packs the package first');
 const ctx = JSON.parse(readFileSync(ctxFile, 'utf8'));
 const TZ = 'America/New_York';
+/** An MRN no sandbox patient has (theirs are 7 digits). */
+const UNKNOWN_MRN = '0000001';
 const PRACTICE = 'demo';
 
 let userFolder, filesDir, n8n, ecw, smart, multi, mail, creds;
@@ -78,7 +80,7 @@ async function onlySheet(file, sheet) {
 before(async () => {
 	userFolder = mkdtempSync(path.join(os.tmpdir(), 'ecw-e2e-n8n-'));
 	filesDir = path.join(userFolder, 'files');
-	for (const profile of ['ecw', 'smart']) prepareFilesDir(path.join(filesDir, profile));
+	for (const profile of ['ecw', 'smart', 'failing']) prepareFilesDir(path.join(filesDir, profile));
 	info(`n8n user folder ${userFolder}`);
 	const t = Date.now();
 	await installPackage(userFolder, ctx.tgz);
@@ -136,7 +138,14 @@ before(async () => {
 	for (const profile of ['ecw', 'smart']) {
 		wfs.push(variant(dispatch, { id: `e2eDispatch${profile}`.padEnd(16, '0'), name: `e2e: dispatch sheet (${profile})`, credential: cred(profile, 'rs384'), filesDir: path.join(filesDir, profile) }));
 	}
-	wfs.push(variant(loadExample('new-patient-intake-email'), { id: 'e2eIntake0000000', name: 'e2e: new patient intake', credential: cred('ecw', 'basic'), params: sampleIntakeForm(mrnOf(pt)) }));
+	const intake = loadExample('new-patient-intake-email');
+	wfs.push(variant(intake, { id: 'e2eIntake0000000', name: 'e2e: new patient intake', credential: cred('ecw', 'basic'), ...sampleIntake(mrnOf(pt)) }));
+	// the intake's failure paths: an MRN nobody has, an MRN two charts share, a look-up that fails
+	wfs.push(variant(intake, { id: 'e2eIntakeNone000', name: 'e2e: intake, unknown MRN', credential: cred('ecw', 'basic'), ...sampleIntake(UNKNOWN_MRN) }));
+	const shared = smart.admin.get(PRACTICE, 'Patient', 'pt-7');
+	smart.admin.createPatient(PRACTICE, { identifier: shared.identifier, name: [{ use: 'official', family: 'Duplicate', given: ['Chart'], text: 'Chart Duplicate' }] });
+	wfs.push(variant(intake, { id: 'e2eIntakeMany000', name: 'e2e: intake, MRN on two charts', credential: cred('smart', 'basic'), ...sampleIntake(mrnOf(shared)) }));
+	wfs.push(variant(intake, { id: 'e2eIntakeFail000', name: 'e2e: intake, look-up fails', credential: cred('ecw', 'broken'), ...sampleIntake(mrnOf(pt)) }));
 	const nightly = loadExample('nightly-incremental-bulk-export');
 	wfs.push(variant(nightly, { id: 'e2eNightlyEcw000', name: 'e2e: nightly export (ecw)', credential: cred('ecw', 'basic'), filesDir: path.join(filesDir, 'ecw'), params: { 'Bulk export since last run': { pollFloorSeconds: 1, maxWaitMinutes: 3 } } }));
 	wfs.push(
@@ -148,6 +157,9 @@ before(async () => {
 			params: { 'Bulk export since last run': { level: 'system', sinceMode: 'none', resourceTypes: ['Patient', 'Appointment'], pollFloorSeconds: 1, maxWaitMinutes: 3 } },
 		}),
 	);
+	// the scheduled examples' failure path: a credential the server refuses (wrong key id)
+	wfs.push(variant(dispatch, { id: 'e2eDispatchFail0', name: 'e2e: dispatch sheet, sign-in refused', credential: cred('ecw', 'broken'), filesDir: path.join(filesDir, 'failing') }));
+	wfs.push(variant(nightly, { id: 'e2eNightlyFail00', name: 'e2e: nightly export, sign-in refused', credential: cred('ecw', 'broken'), filesDir: path.join(filesDir, 'failing'), params: { 'Bulk export since last run': { pollFloorSeconds: 1, maxWaitMinutes: 3 } } }));
 	wfs.push(variant(loadExample('many-practices-dispatch-sheet'), { id: 'e2eManyPractice0', name: 'e2e: many practices', credential: creds.multi[0], filesDir: path.join(filesDir, 'multi') }));
 	const t3 = Date.now();
 	await n8n.importWorkflows(wfs, path.join(userFolder, 'workflows'));
@@ -246,6 +258,67 @@ describe(`n8n ${ctx.n8nVersion} with the packed package`, () => {
 		assert.equal((await mail.emails()).length, 1, 'exactly one email');
 		info(`intake email: ${body.split('\n').length} lines, to ${email.to.map((t) => t.address).join(', ')}`);
 	});
+
+	/** The one email an intake run sent (subject starting with `prefix`), after `before` emails. */
+	async function intakeEmail(prefix, before) {
+		const email = await mail.waitForEmail((e) => e.subject?.startsWith(prefix));
+		assert.ok(email, `an email "${prefix}..." arrived`);
+		assert.equal((await mail.emails()).length, before + 1, 'exactly one email for the intake');
+		assert.deepEqual(email.to.map((t) => t.address), ['front-desk@clinic.example']);
+		return email;
+	}
+
+	test('intake failure path: an MRN no patient has sends the front desk a "no patient found" alert', async () => {
+		const before = (await mail.emails()).length;
+		const res = await execute('e2eIntakeNone000');
+		assert.equal(res.code, 0);
+		assert.deepEqual(nodeItems(res.run, 'Find patient by MRN'), [{}], 'no patient (an empty item, so the workflow goes on)');
+		assert.equal(nodeItems(res.run, 'Intake summary'), undefined, 'no intake summary');
+		const email = await intakeEmail('Intake: no patient found', before);
+		assert.equal(email.subject, `Intake: no patient found for MRN ${UNKNOWN_MRN}`);
+		assert.match(email.text, /has no patient with that MRN/);
+		assert.match(email.text, /complete the intake by hand/);
+	});
+
+	test('intake failure path: an MRN two charts share sends one "more than one patient" alert listing both', async () => {
+		const before = (await mail.emails()).length;
+		const res = await execute('e2eIntakeMany000');
+		assert.equal(res.code, 0);
+		const found = nodeItems(res.run, 'Find patient by MRN');
+		assert.equal(found?.length, 2, 'both charts found');
+		const mrn = found[0].mrn;
+		const email = await intakeEmail('Intake: more than one patient', before);
+		assert.equal(email.subject, `Intake: more than one patient matches MRN ${mrn}`);
+		for (const patient of found) assert.ok(email.text.includes(`(patient ID ${patient.id})`), `the alert lists ${patient.id}`);
+		assert.match(email.text, /Find the right chart/);
+	});
+
+	test('intake failure path: a look-up that fails (sign-in refused) sends a "look-up failed" alert with the reason', async () => {
+		const before = (await mail.emails()).length;
+		const res = await execute('e2eIntakeFail000');
+		assert.equal(res.code, 0, 'the failure is handled by the workflow');
+		const found = nodeItems(res.run, 'Find patient by MRN');
+		assert.equal(found?.length, 1, 'one error item (On Error: Continue)');
+		assert.match(String(found[0].error), /invalid_client|key id|kid/i);
+		assert.equal(nodeItems(res.run, 'Alert: no patient found'), undefined, 'not taken for "no patient found"');
+		const email = await intakeEmail('Intake: the patient look-up failed', before);
+		assert.match(email.text, /invalid_client|key id|kid/i, 'the email says why');
+		assert.doesNotMatch(email.text, /BEGIN (RSA |EC )?PRIVATE KEY|eyJ[A-Za-z0-9_-]{20,}\./, 'no key or token in the email');
+	});
+
+	for (const [id, node, what] of [
+		['e2eDispatchFail0', "Get tomorrow's appointments", 'dispatch sheet'],
+		['e2eNightlyFail00', 'Bulk export since last run', 'nightly export'],
+	]) {
+		test(`${what} failure path: a refused sign-in fails the run with the reason (n8n marks it failed), and writes no file`, async () => {
+			const res = await execute(id);
+			assert.notEqual(res.code, 0, 'n8n execute reports the failure');
+			const output = `${res.stdout}\n${res.stderr}`;
+			assert.match(output, /invalid_client|key id|kid/i, `the reason is in n8n's output`);
+			assert.match(output, new RegExp(node.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'naming the node that failed');
+			assert.deepEqual(listFiles(path.join(filesDir, 'failing')).filter((f) => !f.endsWith('practices.csv')), [], 'no partial or empty file');
+		});
+	}
 
 	test('example "nightly incremental bulk export" (ecw, Group): files on disk, second run only exports changes', async () => {
 		const res = await execute('e2eNightlyEcw000');
