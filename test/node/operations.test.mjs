@@ -225,6 +225,21 @@ describe('On Error: Continue (using error output)', () => {
 	});
 });
 
+describe('Custom API Call (the option n8n adds to Resource and Operation)', () => {
+	test('says to use the HTTP Request node with this credential, and how', async () => {
+		for (const parameters of [
+			{ resource: 'patient', operation: '__CUSTOM_API_CALL__' },
+			{ resource: '__CUSTOM_API_CALL__' },
+		]) {
+			const start = ecw.stats.log.length;
+			const { error } = await run(ecw, parameters);
+			assertNodeError(error, /Custom API Call runs in n8n's HTTP Request node/);
+			assert.match(error.description, /Predefined Credential Type.*eClinicalWorks \(Backend Service\) API/);
+			assert.equal(fhirRequests(ecw, start).length, 0, 'no request');
+		}
+	});
+});
+
 describe('FHIR Resource and Server', () => {
 	test('Search any served type with free parameters; Get by ID; unknown type is an InputError', async () => {
 		const search = await run(ecw, { resource: 'fhirResource', operation: 'search', resourceType: 'Encounter', parameters: { parameter: [{ name: 'patient', value: 'pt-1' }] }, returnAll: true, output: 'raw' });
