@@ -74,7 +74,8 @@ function httpRequestNode(name, credential, url, position, extra = {}) {
 			nodeCredentialType: CREDENTIAL_TYPE,
 			sendHeaders: true,
 			headerParameters: { parameters: [{ name: 'Accept', value: 'application/fhir+json' }] },
-			options: {},
+			// FHIR answers application/fhir+json, which the node's autodetect reads as text
+			options: { response: { response: { responseFormat: 'json' } } },
 		},
 		...extra,
 	};
