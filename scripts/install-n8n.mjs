@@ -300,15 +300,18 @@ async function buildNative(modDir, nd, name, { log, extraArgs = [] } = {}) {
  */
 export function npmProgress(log) {
 	let manifests = 0;
-	let tarballs = 0;
+	let downloaded = 0;
+	let unpacked = 0;
 	let warnings = 0;
 	return {
 		onLine(line, stream) {
 			if (log) appendFileSync(log, `${line}\n`);
+			// `fetch` is a download; a tarball's `cache` line is npm reading it from its cache to unpack it
 			const http = /npm http (fetch|cache)\b.*?(https?:\/\/\S+)/.exec(line);
 			if (http) {
-				if (/\/-\/[^/]+\.tgz\b/.test(http[2])) tarballs++;
-				else manifests++;
+				if (!/\/-\/[^/]+\.tgz\b/.test(http[2])) manifests++;
+				else if (http[1] === 'fetch') downloaded++;
+				else unpacked++;
 				return;
 			}
 			if (/^npm warn\b/.test(line)) {
@@ -319,8 +322,8 @@ export function npmProgress(log) {
 		},
 		summary() {
 			const n = (x) => x.toLocaleString('en-US');
-			if (tarballs === 0) return `resolving the dependency tree: ${n(manifests)} package manifests read, downloading not started`;
-			return `${n(manifests)} package manifests read; ${n(tarballs)} packages downloaded and unpacking`;
+			if (downloaded + unpacked === 0) return `resolving the dependency tree: ${n(manifests)} package manifests read, downloading not started`;
+			return `${n(manifests)} package manifests read; ${n(downloaded)} packages downloaded, ${n(unpacked)} unpacked`;
 		},
 		get warnings() {
 			return warnings;

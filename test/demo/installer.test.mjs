@@ -21,12 +21,15 @@ test('npm progress: manifests while resolving, then packages; warnings and reque
 		progress.onLine('npm warn ERESOLVE overriding peer dependency', stream);
 		progress.onLine('npm warn   node_modules/@n8n/n8n-nodes-langchain', stream);
 		for (let i = 0; i < 300; i++) progress.onLine(`npm http fetch GET 200 https://registry.npmjs.org/pkg-${i}/-/pkg-${i}-1.0.0.tgz 80ms (cache miss)`, stream);
-		assert.equal(progress.summary(), '1,200 package manifests read; 300 packages downloaded and unpacking');
+		assert.equal(progress.summary(), '1,200 package manifests read; 300 packages downloaded, 0 unpacked');
+		// npm 11 then reads each tarball from its cache to unpack it: not a second download
+		for (let i = 0; i < 120; i++) progress.onLine(`npm http cache pkg-${i}@https://registry.npmjs.org/pkg-${i}/-/pkg-${i}-1.0.0.tgz 0ms (cache hit)`, stream);
+		assert.equal(progress.summary(), '1,200 package manifests read; 300 packages downloaded, 120 unpacked');
 		progress.onLine('added 2353 packages in 7m', stream);
 		assert.deepEqual(written, ['    npm| added 2353 packages in 7m\n'], 'the console gets npm\'s summary, not its requests or warnings');
 		assert.equal(progress.warnings, 2);
 		const lines = readFileSync(log, 'utf8').trim().split('\n');
-		assert.equal(lines.length, 1200 + 2 + 300 + 1, 'the log keeps every line');
+		assert.equal(lines.length, 1200 + 2 + 300 + 120 + 1, 'the log keeps every line');
 	} finally {
 		rmSync(dir, { recursive: true, force: true });
 	}
