@@ -240,12 +240,13 @@ describe('npm start (the demo)', () => {
 		}
 		const { browser, page } = await openEditor();
 		try {
-			await page.goto(`${ready.url}/workflow/ecwPatientIntake`);
+			// a workflow no other browser test opens: n8n saves the node this test adds
+			await page.goto(`${ready.url}/workflow/ecwNightlyExport`);
 			await page.locator('[data-test-id="canvas-node"]').first().waitFor();
 			await page.keyboard.press('Escape').catch(() => {});
 			await page.waitForTimeout(1000);
 			// "What happens next?": n8n merges the node and its trigger into one entry, with the trigger's description
-			const panel = await openNodesPanel(page, 'Email the front desk', 'eClinicalWorks');
+			const panel = await openNodesPanel(page, 'Write NDJSON files', 'eClinicalWorks');
 			// an app with actions is a "node-creator-action-item" in n8n 2.40, a "node-creator-node-item" otherwise
 			const entry = panel.locator('[data-test-id="node-creator-action-item"], [data-test-id="node-creator-node-item"]').filter({ hasText: 'eClinicalWorks' }).first();
 			const description = await entry.getByTestId('node-creator-item-description').innerText();
