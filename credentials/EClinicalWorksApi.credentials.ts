@@ -53,6 +53,24 @@ function needsNodePracticeCode(credentials: ICredentialDataDecryptedObject): boo
 	return raw === '' ? credentials.environment !== 'custom' : /\{practiceCode\}/i.test(raw);
 }
 
+/** A token minted this recently is not replaced after a failed request: a new one would not help. */
+const RECENT_TOKEN_MS = 60_000;
+
+const clock = { now: () => Date.now(), sleep: async (ms: number) => await sleep(ms) };
+
+/**
+ * The request's URL: `url` (+ `baseURL`) from n8n's httpRequest helpers, or `uri` (+ `baseUrl`) from
+ * the legacy request helpers the HTTP Request node uses with a predefined credential type.
+ */
+function requestUrl(options: IHttpRequestOptions): URL | undefined {
+	const legacy = options as unknown as { uri?: unknown; baseUrl?: unknown };
+	const raw: unknown = options.url ?? legacy.uri;
+	const base = options.baseURL ?? (typeof legacy.baseUrl === 'string' ? legacy.baseUrl : undefined);
+	const text = typeof raw === 'string' ? raw : typeof raw === 'object' && raw instanceof URL ? raw.href : '';
+	if (text === '' || !URL.canParse(text, base)) return undefined;
+	return new URL(text, base);
+}
+
 function settingsOrUndefined(credentials: ICredentialDataDecryptedObject, context = {}): BackendSettings | undefined {
 	try {
 		return backendSettings(credentials as Record<string, unknown>, context);
@@ -267,9 +285,14 @@ export class EClinicalWorksApi implements ICredentialType {
 	];
 
 	/**
-	 * n8n calls this when the stored token is empty, on a credential test and after a 401. With an
-	 * empty stored token the shared cache's token is used (minted if needed); with a stored token n8n
-	 * is telling us it failed (or it is a test): mint a new one.
+	 * n8n calls this when the stored token is empty, on a credential test, and after a failed request
+	 * of a node that uses this credential through n8n's request helpers (the HTTP Request node with
+	 * this credential type: n8n then retries the request once if this returns a token). With an empty
+	 * stored token the shared cache's token is used (minted if needed). With a stored token: mint a
+	 * new one, unless the current one was minted in the last minute. n8n calls this after any failed
+	 * request (a 404 or a 429 too), and a freshly minted token that was refused would not be helped by
+	 * another: returning no token keeps the request's own error and costs no token request (eCW counts
+	 * those against its 250 a minute) and no repeated request.
 	 */
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
 		if (needsNodePracticeCode(credentials)) {
@@ -288,12 +311,13 @@ export class EClinicalWorksApi implements ICredentialType {
 			throw failed(error);
 		}
 		const http = httpFunctionFrom(async (options: IHttpRequestOptions) => await this.helpers.httpRequest(options), { ...response, secrets: () => credentialSecrets(data) });
-		const clock = { now: () => Date.now(), sleep: async (ms: number) => await sleep(ms) };
 		const paced = pacedHttp(http, pacerFor(settings.baseUrl, settings.rateLimitPerMinute), clock, { waitForNextMinuteOn429: settings.isEcw });
 		const mint = async () => await mintBackendToken(paced, settings);
 		const stored = typeof credentials.accessToken === 'string' ? credentials.accessToken : '';
 		try {
 			if (stored === '') return { accessToken: await tokenCache.get(settings.cacheKey, mint) };
+			const current = tokenCache.peek(settings.cacheKey);
+			if (current && Date.now() - current.obtainedAt < RECENT_TOKEN_MS) return {};
 			tokenCache.invalidate(settings.cacheKey, stored);
 			return { accessToken: (await tokenCache.refresh(settings.cacheKey, mint)).accessToken };
 		} catch (error) {
@@ -304,7 +328,9 @@ export class EClinicalWorksApi implements ICredentialType {
 	/**
 	 * Adds the bearer token: the shared cache's current token for this credential, practice and scope
 	 * set (kept fresh by the node's transport), else the stored one. Only for the FHIR server's own
-	 * origin: a request elsewhere never gets the token.
+	 * origin: a request elsewhere never gets the token. A request that does not come from this
+	 * package's nodes (they name their token context in a header and pace themselves), e.g. the HTTP
+	 * Request node with this credential type, waits for its turn in the practice's rate limit first.
 	 */
 	async authenticate(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
 		const headers: IDataObject = { ...(requestOptions.headers ?? {}) };
@@ -317,10 +343,11 @@ export class EClinicalWorksApi implements ICredentialType {
 		}
 		const context = decodeTokenContext(contextValue);
 		const settings = settingsOrUndefined(credentials, context);
-		const url = URL.canParse(requestOptions.url, requestOptions.baseURL) ? new URL(requestOptions.url, requestOptions.baseURL) : undefined;
+		const url = requestUrl(requestOptions);
 		if (!settings || !url || url.origin !== new URL(settings.baseUrl).origin) {
 			return { ...requestOptions, headers };
 		}
+		if (contextValue === undefined) await pacerFor(settings.baseUrl, settings.rateLimitPerMinute)?.acquire(clock);
 		const cached = tokenCache.peek(settings.cacheKey)?.accessToken;
 		const isDefaultContext = !context.practiceCode && !context.bulk;
 		const token = cached ?? (isDefaultContext && typeof credentials.accessToken === 'string' ? credentials.accessToken : '');

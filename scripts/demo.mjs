@@ -18,9 +18,23 @@ import path from 'node:path';
 import { CACHE, assertNode24, elapsed, freePort, info, step } from './lib.mjs';
 import { installN8n } from './install-n8n.mjs';
 import { ENCRYPTION_KEY, N8n, buildAndPack, installPackage, n8nEnv } from './n8n.mjs';
-import { DEMO_PRACTICES, EXAMPLES, loadExample, mrnOf, practiceTemplateCredential, prepareFilesDir, sampleIntakeForm, sandboxCredentials, toImport, variant, writePracticeSheet } from './fixtures.mjs';
+import { DEMO_PRACTICES, EXAMPLES, loadExample, mrnOf, practiceTemplateCredential, prepareFilesDir, sampleIntake, sandboxCredentials, toImport, variant, writePracticeSheet } from './fixtures.mjs';
 import { smtpCredential, startMailServer } from './mail.mjs';
+import { n8nConsoleFilter } from './n8n-console.mjs';
 import { startSandbox } from '../sandbox/index.mjs';
+
+/** The credential a new eClinicalWorks node gets in the demo's editor: the one that works as it is. */
+export const DEFAULT_CREDENTIAL_ID = 'ecwSandboxRS384';
+
+/**
+ * n8n's editor gives a new node the most recently updated credential of its type (not the first,
+ * not the only one that works): mark every demo credential as updated a minute ago and the
+ * preferred one now, so a new eClinicalWorks node picks it rather than the practice code template.
+ */
+export function preferCredential(creds, id, now = Date.now()) {
+	for (const c of creds) c.updatedAt = new Date(c.id === id ? now : now - 60_000).toISOString();
+	return creds;
+}
 
 export const DEMO_LOGIN = { email: 'demo@n8n-nodes-eclinicalworks.dev', password: 'Sandbox-Demo-1', firstName: 'Demo', lastName: 'Scheduler' };
 const TZ = 'America/New_York';
@@ -39,6 +53,18 @@ function parseArgs(argv) {
 	}
 	if (!['ecw', 'smart'].includes(o.profile)) throw new Error(`--profile must be ecw or smart, not ${o.profile}`);
 	return o;
+}
+
+/**
+ * n8n's environment for the demo (n8n 2.x): no Assistant page after sign-in (the editor opens on
+ * the Overview with the examples) and no MCP server registry (a call home that fails offline);
+ * no variable n8n reports as deprecated.
+ */
+function demoN8nEnv(userFolder, extra) {
+	const env = n8nEnv(userFolder, { N8N_DISABLED_MODULES: 'instance-ai,mcp-registry', ...extra });
+	// n8n 2.x runs its task runners without it, and warns that it is no longer needed
+	delete env.N8N_RUNNERS_ENABLED;
+	return env;
 }
 
 async function waitForHttp(url, { timeoutMs = 180000, child } = {}) {
@@ -133,15 +159,16 @@ export async function startDemo(opts = {}) {
 
 	step('import the demo credentials and the example workflows');
 	const creds = [...sandboxCredentials(sandbox, { tag: 'ecwSandbox', label: `eClinicalWorks sandbox` }), practiceTemplateCredential(sandbox), smtpCredential(mail)];
+	preferCredential(creds, DEFAULT_CREDENTIAL_ID);
 	writePracticeSheet(filesDir);
 	await n8n.importCredentials(toImport(creds), path.join(userFolder, 'demo-credentials.json'));
 	rmSync(path.join(userFolder, 'demo-credentials.json'), { force: true });
 	info(`${creds.length} credentials: ${creds.map((c) => c.name).join('; ')}`);
 	const wfDir = path.join(userFolder, 'demo-workflows');
-	// the intake example's Run now sends a demo patient's MRN
+	// the intake example's sample intake (Run now, and the data pinned on its Webhook) is a demo patient's MRN
 	const samplePatient = sandbox.admin.get('demo', 'Patient', 'pt-3');
 	const workflows = EXAMPLES.map((name) => {
-		const wf = variant(loadExample(name), { filesDir, params: name === 'new-patient-intake-email' ? sampleIntakeForm(mrnOf(samplePatient)) : {} });
+		const wf = variant(loadExample(name), { filesDir, ...(name === 'new-patient-intake-email' ? sampleIntake(mrnOf(samplePatient)) : {}) });
 		if (profile === 'smart' && name === 'nightly-incremental-bulk-export') {
 			// the smart profile has no practice-built groups to pick: export everything
 			for (const node of wf.nodes) if (node.parameters?.operation === 'export') node.parameters.level = 'system';
@@ -162,7 +189,7 @@ export async function startDemo(opts = {}) {
 	step(`start n8n on port ${port}`);
 	const child = spawn(process.execPath, [n8nInstall.bin, 'start'], {
 		cwd: userFolder,
-		env: n8nEnv(userFolder, { ...env, N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_HOST: 'localhost', N8N_EDITOR_BASE_URL: `http://localhost:${port}`, WEBHOOK_URL: `http://localhost:${port}/` }),
+		env: demoN8nEnv(userFolder, { ...env, N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_HOST: 'localhost', N8N_EDITOR_BASE_URL: `http://localhost:${port}`, N8N_WEBHOOK_URL: `http://localhost:${port}/` }),
 		stdio: ['ignore', 'pipe', 'pipe'],
 		detached: false,
 	});
@@ -170,10 +197,15 @@ export async function startDemo(opts = {}) {
 	writeFileSync(logFile, '');
 	const { appendFileSync } = await import('node:fs');
 	let ready = false;
+	// everything into the log file; on the console, n8n's lines without its known-harmless noise
+	const filter = n8nConsoleFilter();
 	const forward = (chunk) => {
 		appendFileSync(logFile, chunk);
-		if (opts.quietN8n && ready) return;
-		for (const line of chunk.toString().split('\n')) if (line.trim()) console.log(`    n8n| ${line}`);
+		for (const line of chunk.toString().split('\n')) {
+			if (!line.trim() || filter.isNoise(line)) continue;
+			if (opts.quietN8n && ready) continue;
+			console.log(`    n8n| ${line}`);
+		}
 	};
 	child.stdout.on('data', forward);
 	child.stderr.on('data', forward);
@@ -201,7 +233,7 @@ export async function startDemo(opts = {}) {
 		throw e;
 	}
 	ready = true;
-	return { url, login: DEMO_LOGIN, sandbox, mail, userFolder, filesDir, logFile, stop, child, seconds: (Date.now() - started) / 1000 };
+	return { url, login: DEMO_LOGIN, sandbox, mail, userFolder, filesDir, logFile, logOnlyLines: () => filter.hidden, stop, child, seconds: (Date.now() - started) / 1000 };
 }
 
 async function main() {
@@ -221,7 +253,7 @@ async function main() {
 	console.log(`  Inbox:     ${demo.mail.inboxUrl} (the demo's mail server; its mail never leaves this computer)`);
 	console.log(`  Workflows: ${EXAMPLES.length} examples under Overview; credentials "eClinicalWorks sandbox (...)"`);
 	console.log(`  Files the workflows write: ${demo.filesDir}`);
-	console.log(`  n8n log:   ${demo.logFile}`);
+	console.log(`  n8n log:   ${demo.logFile} (${demo.logOnlyLines()} lines of n8n's known-harmless warnings are only there)`);
 	console.log(`  Stop:      Ctrl-C`);
 	console.log(`${line}\n`);
 	if (process.env.DEMO_READY_JSON === '1') {

@@ -93,9 +93,9 @@ export function sandboxCredentials(sandbox, { tag, label, broken = false }) {
 	return list.map((c) => ({ ...c, type: CREDENTIAL_TYPE }));
 }
 
-/** What `n8n import:credentials` takes: data as a plain object is encrypted on import. */
+/** What `n8n import:credentials` takes: data as a plain object is encrypted on import (`updatedAt` is kept when given). */
 export function toImport(creds) {
-	return creds.map(({ id, name, type, data }) => ({ id, name, type, data, isManaged: false }));
+	return creds.map(({ id, name, type, data, updatedAt }) => ({ id, name, type, data, isManaged: false, ...(updatedAt ? { updatedAt } : {}) }));
 }
 
 /**
@@ -121,6 +121,20 @@ export function variant(workflow, { id, name, credential, filesDir, params = {},
 /** The intake example's *Sample intake form* (what *Run now* sends) for a patient's MRN. */
 export function sampleIntakeForm(mrn) {
 	return { 'Sample intake form': { jsonOutput: JSON.stringify({ body: { mrn } }, null, 2) } };
+}
+
+/**
+ * The intake example's sample intake for a patient's MRN, in both places it lives: *Sample intake
+ * form* (what *Run now* sends) and the data pinned on its Webhook (what the big Execute workflow
+ * button uses, so it runs without waiting for a call). Use as `variant(wf, sampleIntake(mrn))`.
+ */
+export function sampleIntake(mrn) {
+	return {
+		params: sampleIntakeForm(mrn),
+		nodes: (wf) => {
+			wf.pinData = { ...(wf.pinData ?? {}), Webhook: [{ json: { headers: { 'content-type': 'application/json' }, params: {}, query: {}, body: { mrn } } }] };
+		},
+	};
 }
 
 /** A patient's MRN as the sandbox holds it (the identifier typed MR). */

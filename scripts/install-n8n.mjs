@@ -8,11 +8,13 @@
 // because @confluentinc/kafka-javascript downloads a prebuilt binary in its install script. So:
 //   1. npm install --ignore-scripts n8n@<version>
 //   2. rebuild the native modules n8n needs at start from source against this Node's headers
-//      (sqlite3; isolated-vm ships a prebuild for Node 24, checked and rebuilt only if missing)
+//      (sqlite3: against the system's SQLite library when its headers are there, Debian's
+//      libsqlite3-dev, which compiles in seconds instead of minutes; else with its bundled SQLite.
+//      isolated-vm ships a prebuild for Node 24, checked and rebuilt only if missing)
 //   3. smoke check `n8n --version`, then write the marker file.
 // Must run on the Node n8n needs (2.x: Node >= 22.16). `npm run ...` scripts get the repo's
 // Node 24 (devDependency "node") first on PATH; this script spawns everything with process.execPath.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,24 @@ export function n8nBin(version = N8N_VERSION) {
 	return path.join(n8nDir(version), 'node_modules', 'n8n', 'bin', 'n8n');
 }
 const marker = (dir) => path.join(dir, '.installed.json');
+/** Everything npm and the compiler print during the install (the console gets progress and errors). */
+export const installLog = (dir) => `${dir}.install.log`;
+
+/** The oldest system SQLite the sqlite3 module is built against (n8n 2.40 bundles 3.44; Debian 12 has 3.40). */
+const MIN_SYSTEM_SQLITE = 3_038_000;
+
+/** `{ prefix, version }` of the system's SQLite headers and library, or null (then sqlite3 builds its own). */
+export function systemSqlite(prefixes = ['/usr', '/usr/local']) {
+	if (process.platform !== 'linux' || process.env.N8N_SQLITE_BUNDLED === '1') return null;
+	for (const prefix of prefixes) {
+		const header = path.join(prefix, 'include', 'sqlite3.h');
+		if (!existsSync(header)) continue;
+		const number = Number(/#define SQLITE_VERSION_NUMBER (\d+)/.exec(readFileSync(header, 'utf8'))?.[1] ?? 0);
+		const version = /#define SQLITE_VERSION\s+"([^"]+)"/.exec(readFileSync(header, 'utf8'))?.[1] ?? String(number);
+		if (number >= MIN_SYSTEM_SQLITE) return { prefix, version };
+	}
+	return null;
+}
 
 /** Headers of the running Node, for node-gyp (`npm_config_nodedir`). */
 function nodeDir() {
@@ -150,31 +170,32 @@ export async function installN8n({ version = N8N_VERSION, force = false } = {}) 
 			if (version.startsWith('1.')) pkg.overrides = { xlsx: '0.18.5' };
 			writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
 		}
-		step(`[1/3] npm install --ignore-scripts n8n@${version} into ${path.relative(ROOT, dir)} (Node ${process.versions.node}; a few minutes, ~2.8 GB)`);
-		const nm = path.join(dir, 'node_modules');
-		const count = () => {
-			try {
-				return readdirSync(nm).length;
-			} catch {
-				return 0;
-			}
-		};
-		const heartbeat = setInterval(() => info(`... still installing, ${elapsed(started)} elapsed, ${count()} top-level packages so far`), 20000);
+		const log = installLog(dir);
+		writeFileSync(log, `n8n ${version} install, ${new Date().toISOString()}, Node ${process.versions.node}\n`);
+		step(`[1/3] npm install --ignore-scripts n8n@${version} into ${path.relative(ROOT, dir)} (Node ${process.versions.node}; ~2,400 packages, ~2.8 GB: 5 to 15 minutes with an empty npm cache)`);
+		info(`npm's own output: ${path.relative(ROOT, log)}`);
+		const progress = npmProgress(log);
+		const heartbeat = setInterval(() => info(`... ${elapsed(started)}: ${progress.summary()}`), 20000);
 		try {
-			await npm(
-				['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=http', '--no-progress', '--save-exact', `n8n@${version}`],
-				{ cwd: dir, prefix: '    npm| ', quiet: false, capture: false, ...filterHttp() },
-			);
+			await npm(['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=http', '--no-progress', '--save-exact', `n8n@${version}`], {
+				cwd: dir,
+				prefix: '    npm| ',
+				quiet: false,
+				capture: false,
+				onLine: progress.onLine,
+			});
 		} finally {
 			clearInterval(heartbeat);
 		}
-		info(`npm install done (${elapsed(started)}), ${count()} top-level packages`);
+		info(`npm install done (${elapsed(started)}): ${progress.summary()}`);
+		if (progress.warnings) info(`${progress.warnings} lines of npm warnings (peer dependency notices among n8n's own packages, deprecations: harmless) are in ${path.relative(ROOT, log)}`);
 
 		step('[2/3] native modules');
 		const nd = nodeDir();
 		if (nd) info(`node headers: ${path.relative(ROOT, nd) || nd}`);
 		else info('no local Node headers found for this Node; node-gyp will try to download them');
-		const natives = unbuiltNative(nm);
+		const natives = unbuiltNative(path.join(dir, 'node_modules'));
+		let sqlite = 'as installed';
 		for (const { name, dir: modDir, built } of natives) {
 			const rel = path.relative(dir, modDir);
 			const status = await loadsNative(path.dirname(path.dirname(modDir)), name);
@@ -189,10 +210,16 @@ export async function installN8n({ version = N8N_VERSION, force = false } = {}) 
 				info(`${rel}: needs Node ${engines}, this is ${process.versions.node}: not built (run n8n with N8N_EXPRESSION_ENGINE=legacy)`);
 				continue;
 			}
-			info(`${rel}: ${built ? `binary does not load (${status})` : 'no binary'}; building from source`);
+			const system = name === 'sqlite3' ? systemSqlite() : null;
+			if (name === 'sqlite3') sqlite = system ? `built against the system's SQLite ${system.version} (${system.prefix})` : 'built with its bundled SQLite';
+			info(
+				`${rel}: ${built ? `binary does not load (${status})` : 'no binary'}; building from source${
+					system ? ` against the system's SQLite ${system.version} (under a minute)` : name === 'sqlite3' ? ' with its bundled SQLite (2 to 7 minutes; with the system\'s SQLite headers, e.g. Debian\'s libsqlite3-dev, it takes seconds)' : ''
+				}`,
+			);
 			const t = Date.now();
 			try {
-				await buildNative(modDir, nd, name);
+				await buildNative(modDir, nd, name, { log, extraArgs: system ? [`--sqlite=${system.prefix}`] : [] });
 				const after = await loadsNative(path.dirname(path.dirname(modDir)), name);
 				if (after !== 'ok') throw new Error(`${name} still does not load after rebuild: ${after}`);
 				info(`${rel}: built and loads (${elapsed(t)})`);
@@ -215,7 +242,7 @@ export async function installN8n({ version = N8N_VERSION, force = false } = {}) 
 		if (!reported.includes(version)) throw new Error(`expected n8n ${version}, got "${reported}"`);
 		writeFileSync(
 			marker(dir),
-			JSON.stringify({ version, node: process.versions.node, installedAt: new Date().toISOString(), seconds: Math.round((Date.now() - started) / 1000) }, null, 2) + '\n',
+			JSON.stringify({ version, node: process.versions.node, sqlite, installedAt: new Date().toISOString(), seconds: Math.round((Date.now() - started) / 1000) }, null, 2) + '\n',
 		);
 		info(`n8n ${version} installed in ${elapsed(started)}`);
 		return { dir, bin, version, cached: false };
@@ -229,27 +256,33 @@ export async function installN8n({ version = N8N_VERSION, force = false } = {}) 
  * bundled node-gyp) rather than through `npm rebuild`: npm 11 skips install scripts it has no
  * allowScripts entry for, and the prebuild download step would need GitHub anyway.
  */
-async function buildNative(modDir, nd, name) {
+async function buildNative(modDir, nd, name, { log, extraArgs = [] } = {}) {
 	const cli = npmCli();
 	const gyp = cli && path.join(path.dirname(path.dirname(cli)), 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
 	const jobs = String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
 	if (gyp && existsSync(gyp)) {
-		// compiler output is thousands of warning lines: show the build steps, keep the tail for errors
+		// compiler output is thousands of warning lines: all into the log, the build steps on the console, the tail kept for errors
 		const tail = [];
+		const t = Date.now();
+		const heartbeat = setInterval(() => info(`... ${name}: compiling, ${elapsed(t)}`), 20000);
 		try {
-			await run(process.execPath, [gyp, 'rebuild', '--release', `--jobs=${jobs}`, ...(nd ? [`--nodedir=${nd}`] : [])], {
+			await run(process.execPath, [gyp, 'rebuild', '--release', `--jobs=${jobs}`, ...(nd ? [`--nodedir=${nd}`] : []), ...extraArgs], {
 				cwd: modDir,
 				env: { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`, JOBS: jobs },
 				onLine(line) {
+					if (log) appendFileSync(log, `${name}| ${line}\n`);
 					tail.push(line);
 					if (tail.length > 60) tail.shift();
-					if (/^\s*(CC|CXX|LINK|SOLINK_MODULE|ACTION|COPY|TOUCH)\b|gyp (info ok|ERR!)/.test(line)) console.log(`    ${name}| ${line.trim()}`);
+					if (/^\s*(CC|CXX|LINK|SOLINK_MODULE)\b|gyp (info ok|ERR!)/.test(line)) console.log(`    ${name}| ${line.trim()}`);
 				},
 			});
 		} catch (e) {
 			console.log(tail.map((l) => `    ${name}| ${l}`).join('\n'));
+			clearInterval(heartbeat);
 			e.message += `\n${name} is built from source: it needs python3, make and a C++ compiler (Debian: apt-get install -y python3 make g++)`;
 			throw e;
+		} finally {
+			clearInterval(heartbeat);
 		}
 		return;
 	}
@@ -260,19 +293,40 @@ async function buildNative(modDir, nd, name) {
 	});
 }
 
-// npm at loglevel=http prints one line per fetched tarball (thousands for n8n): count them and
-// print a progress line every 250, pass every other line (warnings, errors, summary) through.
-function filterHttp() {
-	let fetched = 0;
+/**
+ * npm at loglevel=http prints a line per request (thousands for n8n): first the package manifests
+ * (resolving the tree), then the package tarballs (downloading and unpacking). Every line goes to the
+ * log file; the console gets one progress line from `summary()` and npm's errors and summary.
+ */
+export function npmProgress(log) {
+	let manifests = 0;
+	let downloaded = 0;
+	let unpacked = 0;
+	let warnings = 0;
 	return {
 		onLine(line, stream) {
-			if (/npm http (fetch|cache)/.test(line)) {
-				fetched++;
-				if (fetched % 250 === 0) console.log(`    npm| ... ${fetched} packages fetched`);
+			if (log) appendFileSync(log, `${line}\n`);
+			// `fetch` is a download; a tarball's `cache` line is npm reading it from its cache to unpack it
+			const http = /npm http (fetch|cache)\b.*?(https?:\/\/\S+)/.exec(line);
+			if (http) {
+				if (!/\/-\/[^/]+\.tgz\b/.test(http[2])) manifests++;
+				else if (http[1] === 'fetch') downloaded++;
+				else unpacked++;
 				return;
 			}
-			if (/npm warn deprecated/.test(line)) return;
-			stream.write(`    npm| ${line}\n`);
+			if (/^npm warn\b/.test(line)) {
+				warnings++;
+				return;
+			}
+			if (line.trim()) stream.write(`    npm| ${line}\n`);
+		},
+		summary() {
+			const n = (x) => x.toLocaleString('en-US');
+			if (downloaded + unpacked === 0) return `resolving the dependency tree: ${n(manifests)} package manifests read, downloading not started`;
+			return `${n(manifests)} package manifests read; ${n(downloaded)} packages downloaded, ${n(unpacked)} unpacked`;
+		},
+		get warnings() {
+			return warnings;
 		},
 	};
 }

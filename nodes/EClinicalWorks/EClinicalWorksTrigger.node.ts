@@ -12,8 +12,11 @@ export class EClinicalWorksTrigger implements INodeType {
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{ $parameter["event"] === "patientChanged" ? "Patient created or updated" : "Appointment created or changed" }}',
+		// n8n's nodes panel merges this trigger and the eClinicalWorks node into one entry and shows THIS
+		// description for it (in "What happens next?" and on its Node details page), also when a user
+		// looks for an action such as Get Appointments: so it describes both nodes, actions first.
 		description:
-			'Starts the workflow when appointments (eCW visits) or patients are created or changed in eClinicalWorks or another SMART on FHIR R4 server',
+			'Get patients, appointments (eCW visits), any FHIR resource and bulk exports from eClinicalWorks or another SMART on FHIR R4 server, and start workflows when appointments or patients change',
 		defaults: { name: 'eClinicalWorks Trigger' },
 		polling: true,
 		inputs: [],

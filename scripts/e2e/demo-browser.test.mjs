@@ -91,18 +91,37 @@ async function openEditor() {
 	mkdirSync(SHOTS, { recursive: true });
 	const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
 	page.setDefaultTimeout(60000);
+	let landing;
 	try {
-		await page.goto(`${ready.url}/signin`);
+		// the editor URL the demo prints: n8n sends a signed-out visitor to its sign-in page
+		await page.goto(`${ready.url}/`);
 		await page.getByTestId('emailOrLdapLoginId').locator('input').fill(ready.email);
 		await page.getByTestId('password').locator('input').fill(ready.password);
 		await page.getByTestId('form-submit-button').click();
 		await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
-		info(`signed in, at ${new URL(page.url()).pathname}`);
+		await page.waitForTimeout(1500);
+		landing = new URL(page.url()).pathname;
+		info(`signed in, at ${landing}`);
 	} catch (e) {
 		await browser.close();
 		throw e;
 	}
-	return { browser, page };
+	return { browser, page, landing };
+}
+
+/** Opens n8n's nodes panel ("What happens next?") from a node of the open workflow and searches it. */
+async function openNodesPanel(page, fromNode, search) {
+	await page.locator('[data-test-id="canvas-node"]').filter({ hasText: fromNode }).first().click();
+	await page.waitForTimeout(500);
+	await page.keyboard.press('Tab');
+	const input = page.getByTestId('node-creator-search-bar');
+	await input.waitFor({ timeout: 5000 }).catch(async () => {
+		await page.getByTestId('node-creator-plus-button').click();
+		await input.waitFor();
+	});
+	await input.fill(search);
+	await page.waitForTimeout(1000);
+	return page.getByTestId('node-creator');
 }
 
 async function saveFailureScreenshot(page) {
@@ -151,8 +170,12 @@ describe('npm start (the demo)', () => {
 			return;
 		}
 		// sign in through the form, with the login the demo printed
-		const { browser, page } = await openEditor();
+		const { browser, page, landing } = await openEditor();
 		try {
+			// after sign-in: the Overview with the examples (not n8n's Assistant page)
+			assert.equal(landing, '/home/workflows', 'the editor opens on the Overview');
+			for (const name of ["eCW: tomorrow's appointments to the dispatch sheet", 'eCW: new patient intake email']) await page.getByText(name).first().waitFor();
+
 			// the dispatch-sheet example on the canvas
 			await page.goto(`${ready.url}/workflow/ecwDispatchSheet`);
 			const node = page.locator('[data-test-id="canvas-node"]').filter({ hasText: "Get tomorrow's appointments" }).first();
@@ -210,6 +233,57 @@ describe('npm start (the demo)', () => {
 		}
 	});
 
+	test("the nodes panel shows the node's own text, its Docs link works, and a new node gets the working credential", async (t) => {
+		if (!CHROMIUM) {
+			t.skip('Chromium not installed (apt-get install -y chromium); browser test skipped');
+			return;
+		}
+		const { browser, page } = await openEditor();
+		try {
+			// a workflow no other browser test opens: n8n saves the node this test adds
+			await page.goto(`${ready.url}/workflow/ecwNightlyExport`);
+			await page.locator('[data-test-id="canvas-node"]').first().waitFor();
+			await page.keyboard.press('Escape').catch(() => {});
+			await page.waitForTimeout(1000);
+			// "What happens next?": n8n merges the node and its trigger into one entry, with the trigger's description
+			const panel = await openNodesPanel(page, 'Write NDJSON files', 'eClinicalWorks');
+			// an app with actions is a "node-creator-action-item" in n8n 2.40, a "node-creator-node-item" otherwise
+			const entry = panel.locator('[data-test-id="node-creator-action-item"], [data-test-id="node-creator-node-item"]').filter({ hasText: 'eClinicalWorks' }).first();
+			const description = await entry.getByTestId('node-creator-item-description').innerText();
+			info(`nodes panel: "${description}"`);
+			assert.doesNotMatch(description, /^Starts the workflow/, 'not a trigger-only text for the actions');
+			assert.match(description, /^Get patients, appointments/);
+			await page.screenshot({ path: path.join(SHOTS, 'nodes-panel-eclinicalworks.png') });
+			// its Node details page: the same text, then the actions and the triggers
+			await entry.click();
+			await panel.getByText('Get appointments').first().waitFor();
+			const details = await panel.innerText();
+			assert.match(details, /Get patients, appointments/);
+			assert.match(details, /Triggers \(2\)/);
+			// a new node from the action: n8n gives it the most recently updated credential of its type
+			await panel.getByText('Get appointments').first().click();
+			const ndv = page.getByTestId('ndv');
+			await ndv.waitFor();
+			await page.waitForTimeout(1500);
+			const credentialInputs = await ndv.locator('input').evaluateAll((inputs) => inputs.map((i) => i.value).filter((v) => v.startsWith('eClinicalWorks sandbox')));
+			info(`new node's credential: ${credentialInputs.join(', ')}`);
+			assert.deepEqual(credentialInputs, ['eClinicalWorks sandbox (RS384 key)'], 'the working credential, not the practice code template');
+			// the Docs link, with the parameters n8n appends: no #anchor for them to break
+			const docs = await ndv.getByRole('link', { name: 'Docs' }).first().getAttribute('href');
+			info(`Docs link: ${docs}`);
+			const url = new URL(docs);
+			assert.equal(url.hash, '', 'no anchor');
+			assert.match(url.pathname, /\/blob\/main\/docs\/operations\.md$/);
+			assert.equal(url.searchParams.get('utm_source'), 'n8n_app', 'n8n appended its parameters as a query');
+			assert.ok(existsSync(path.join(ROOT, 'docs', 'operations.md')), 'the page is in the repository');
+		} catch (e) {
+			await saveFailureScreenshot(page);
+			throw e;
+		} finally {
+			await browser.close();
+		}
+	});
+
 	test('the intake example, run from the editor, delivers its email to the demo inbox', async (t) => {
 		if (!CHROMIUM) {
 			t.skip('Chromium not installed (apt-get install -y chromium); browser test skipped');
@@ -224,14 +298,13 @@ describe('npm start (the demo)', () => {
 
 		const { browser, page } = await openEditor();
 		try {
-			// as the example's note says: hover Run now and click its Execute workflow button
+			// as the example's note says: click the big Execute workflow button (the Webhook has a sample intake pinned)
 			await page.goto(`${ready.url}/workflow/ecwPatientIntake`);
-			const runNow = page.locator('[data-test-id="canvas-node"]').filter({ hasText: 'Run now' }).first();
-			await runNow.waitFor();
+			await page.locator('[data-test-id="canvas-node"]').filter({ hasText: 'Webhook' }).first().waitFor();
 			await page.keyboard.press('Escape').catch(() => {});
 			await page.waitForTimeout(1000);
-			await runNow.hover();
-			await page.getByTestId('execute-workflow-button-Run now').click();
+			await page.screenshot({ path: path.join(SHOTS, 'example-intake-workflow.png') });
+			await page.getByTestId('execute-workflow-button').click();
 			let email;
 			for (const started = Date.now(); !email && Date.now() - started < 60000; ) {
 				email = (await inbox()).slice(before).find((e) => e.subject?.startsWith('New patient intake:'));

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { startSandbox } from '../../sandbox/index.mjs';
 import { ROOT, freePort, info } from '../lib.mjs';
 import { N8n, installPackage, listFiles, nodeItems } from '../n8n.mjs';
-import { DEMO_PRACTICES, NODE_TYPE, credentialData, loadExample, mrnOf, practiceTemplateCredential, writePracticeSheet, prepareFilesDir, sampleIntakeForm, sandboxCredentials, toImport, variant } from '../fixtures.mjs';
+import { CREDENTIAL_TYPE, DEMO_PRACTICES, NODE_TYPE, credentialData, loadExample, mrnOf, practiceTemplateCredential, writePracticeSheet, prepareFilesDir, sampleIntake, sandboxCredentials, toImport, variant } from '../fixtures.mjs';
 import { smtpCredential, startMailServer } from '../mail.mjs';
 import { readWorkbook } from '../workbook.mjs';
 
@@ -21,10 +21,12 @@ const ctxFile = process.env.E2E_CONTEXT;
 if (!ctxFile) throw new Error('run through `npm run test:e2e` (scripts/e2e.mjs): it installs n8n and packs the package first');
 const ctx = JSON.parse(readFileSync(ctxFile, 'utf8'));
 const TZ = 'America/New_York';
+/** An MRN no sandbox patient has (theirs are 7 digits). */
+const UNKNOWN_MRN = '0000001';
 const PRACTICE = 'demo';
 const PACKAGE_VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
 
-let userFolder, filesDir, n8n, ecw, smart, multi, mail, creds;
+let userFolder, filesDir, n8n, ecw, smart, multi, paced, mail, creds;
 const runs = new Map();
 
 function runOf(id) {
@@ -55,6 +57,32 @@ async function execute(id) {
 }
 
 const cred = (profile, key) => creds[profile].find((c) => c.key === key);
+const rs384Of = (sandbox) => sandbox.clients.find((c) => c.alg === 'RS384' && c.scopes.includes('Group'));
+
+/** n8n's HTTP Request node with this package's credential as its predefined credential type (Custom API Call). */
+function httpRequestNode(name, credential, url, position, extra = {}) {
+	return {
+		id: `e2e-${name}`.replace(/\W+/g, '-').padEnd(36, '0').slice(0, 36),
+		name,
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.2,
+		position,
+		credentials: { [CREDENTIAL_TYPE]: { id: credential.id, name: credential.name } },
+		parameters: {
+			method: 'GET',
+			url,
+			authentication: 'predefinedCredentialType',
+			nodeCredentialType: CREDENTIAL_TYPE,
+			sendHeaders: true,
+			headerParameters: { parameters: [{ name: 'Accept', value: 'application/fhir+json' }] },
+			// FHIR answers application/fhir+json, which the node's autodetect reads as text
+			options: { response: { response: { responseFormat: 'json' } } },
+		},
+		...extra,
+	};
+}
+
+const chain = (names) => Object.fromEntries(names.slice(0, -1).map((n, i) => [n, { main: [[{ node: names[i + 1], type: 'main', index: 0 }]] }]));
 
 function patientSearchNode(name, credential, mrn, position) {
 	return {
@@ -79,19 +107,21 @@ async function onlySheet(file, sheet) {
 before(async () => {
 	userFolder = mkdtempSync(path.join(os.tmpdir(), 'ecw-e2e-n8n-'));
 	filesDir = path.join(userFolder, 'files');
-	for (const profile of ['ecw', 'smart']) prepareFilesDir(path.join(filesDir, profile));
+	for (const profile of ['ecw', 'smart', 'failing']) prepareFilesDir(path.join(filesDir, profile));
 	info(`n8n user folder ${userFolder}`);
 	const t = Date.now();
 	await installPackage(userFolder, ctx.tgz);
 	info(`package installed in .n8n/nodes (${((Date.now() - t) / 1000).toFixed(1)}s)`);
 
 	const common = { patients: 60, seed: 7, timeZone: TZ, bulkDelayMs: 300, pollRetryAfterSeconds: 1, fastBulk: true, practices: [PRACTICE] };
-	[ecw, smart, multi] = await Promise.all([
+	[ecw, smart, multi, paced] = await Promise.all([
 		// admin: the readiness report provokes 401/403/429/500 through the sandbox's fault switches
 		startSandbox({ ...common, profile: 'ecw', admin: true }),
 		startSandbox({ ...common, profile: 'smart' }),
 		// three practices behind one eCW-like server; "closed" has not enabled the app
 		startSandbox({ ...common, profile: 'ecw', practices: DEMO_PRACTICES, rejectedPractices: ['closed'] }),
+		// Custom API Call's pacing: a server that allows 3 requests a minute (token requests included), as eCW allows 250
+		startSandbox({ ...common, profile: 'ecw', rateLimitPerMinute: 3 }),
 	]);
 	info(`sandboxes: ecw ${ecw.origin}, smart ${smart.origin}, practices ${multi.origin}`);
 	mail = await startMailServer({ mailDirectory: path.join(userFolder, 'mail') });
@@ -105,6 +135,11 @@ before(async () => {
 			{ key: 'earlier-scopes', id: 'e2eSmartEarlierScope', name: 'e2e smart (saved with the earlier Scopes field)', type: 'eClinicalWorksApi', data: { ...credentialData(smart, smart.client('sandbox-patient-only')), scopes: 'system/Patient.read' } },
 		],
 		multi: [practiceTemplateCredential(multi, { id: 'e2eManyPractices', name: 'e2e practices (practice code template)' })],
+		// the HTTP Request node with the credential (Custom API Call): own credentials, so the token it stores is its own
+		customApi: [
+			{ key: 'customApi', id: 'e2eCustomApi', name: 'e2e custom API call', type: CREDENTIAL_TYPE, data: credentialData(ecw, rs384Of(ecw)) },
+			{ key: 'paced', id: 'e2eCustomApiPaced', name: 'e2e custom API call, 3 a minute', type: CREDENTIAL_TYPE, data: credentialData(paced, rs384Of(paced), { rateLimitPerMinute: 3 }) },
+		],
 		// the id the intake example's Send Email node references
 		mail: [smtpCredential(mail)],
 	};
@@ -118,7 +153,7 @@ before(async () => {
 		env: { N8N_RUNNERS_BROKER_PORT: String(await freePort()), N8N_RESTRICT_FILE_ACCESS_TO: filesDir, GENERIC_TIMEZONE: TZ, TZ },
 	});
 	const t2 = Date.now();
-	const allCreds = [...creds.ecw, ...creds.smart, ...creds.multi, ...creds.mail];
+	const allCreds = [...creds.ecw, ...creds.smart, ...creds.multi, ...creds.customApi, ...creds.mail];
 	await n8n.importCredentials(toImport(allCreds), path.join(userFolder, 'credentials.json'));
 	info(`imported ${allCreds.length} credentials (${((Date.now() - t2) / 1000).toFixed(1)}s)`);
 
@@ -143,7 +178,14 @@ before(async () => {
 	for (const profile of ['ecw', 'smart']) {
 		wfs.push(variant(dispatch, { id: `e2eDispatch${profile}`.padEnd(16, '0'), name: `e2e: dispatch sheet (${profile})`, credential: cred(profile, 'rs384'), filesDir: path.join(filesDir, profile) }));
 	}
-	wfs.push(variant(loadExample('new-patient-intake-email'), { id: 'e2eIntake0000000', name: 'e2e: new patient intake', credential: cred('ecw', 'rs384'), params: sampleIntakeForm(mrnOf(pt)) }));
+	const intake = loadExample('new-patient-intake-email');
+	wfs.push(variant(intake, { id: 'e2eIntake0000000', name: 'e2e: new patient intake', credential: cred('ecw', 'rs384'), ...sampleIntake(mrnOf(pt)) }));
+	// the intake's failure paths: an MRN nobody has, an MRN two charts share, a look-up that fails
+	wfs.push(variant(intake, { id: 'e2eIntakeNone000', name: 'e2e: intake, unknown MRN', credential: cred('ecw', 'rs384'), ...sampleIntake(UNKNOWN_MRN) }));
+	const shared = smart.admin.get(PRACTICE, 'Patient', 'pt-7');
+	smart.admin.createPatient(PRACTICE, { identifier: shared.identifier, name: [{ use: 'official', family: 'Duplicate', given: ['Chart'], text: 'Chart Duplicate' }] });
+	wfs.push(variant(intake, { id: 'e2eIntakeMany000', name: 'e2e: intake, MRN on two charts', credential: cred('smart', 'basic'), ...sampleIntake(mrnOf(shared)) }));
+	wfs.push(variant(intake, { id: 'e2eIntakeFail000', name: 'e2e: intake, look-up fails', credential: cred('ecw', 'broken'), ...sampleIntake(mrnOf(pt)) }));
 	const nightly = loadExample('nightly-incremental-bulk-export');
 	wfs.push(variant(nightly, { id: 'e2eNightlyEcw000', name: 'e2e: nightly export (ecw)', credential: cred('ecw', 'rs384'), filesDir: path.join(filesDir, 'ecw'), params: { 'Bulk export since last run': { pollFloorSeconds: 1, maxWaitMinutes: 3 } } }));
 	wfs.push(
@@ -163,7 +205,35 @@ before(async () => {
 			params: { 'Check production readiness': { options: { reportFormat: 'both', tryBulkExport: true, bulkPollFloorSeconds: 1, n8nVersion: ctx.n8nVersion } } },
 		}),
 	);
+	// the scheduled examples' failure path: a credential the server refuses (wrong key id)
+	wfs.push(variant(dispatch, { id: 'e2eDispatchFail0', name: 'e2e: dispatch sheet, sign-in refused', credential: cred('ecw', 'broken'), filesDir: path.join(filesDir, 'failing') }));
+	wfs.push(variant(nightly, { id: 'e2eNightlyFail00', name: 'e2e: nightly export, sign-in refused', credential: cred('ecw', 'broken'), filesDir: path.join(filesDir, 'failing'), params: { 'Bulk export since last run': { pollFloorSeconds: 1, maxWaitMinutes: 3 } } }));
 	wfs.push(variant(loadExample('many-practices-dispatch-sheet'), { id: 'e2eManyPractice0', name: 'e2e: many practices', credential: creds.multi[0], filesDir: path.join(filesDir, 'multi') }));
+	// Custom API Call: the HTTP Request node with the credential, on the FHIR server and on another origin
+	const start = { id: 'e2e-manual-0000000000000000000000002', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+	const customApi = creds.customApi.find((c) => c.key === 'customApi');
+	wfs.push({
+		id: 'e2eCustomApi0000',
+		name: 'e2e: Custom API Call (HTTP Request node)',
+		active: false,
+		settings: { executionOrder: 'v1' },
+		nodes: [
+			start,
+			httpRequestNode('FHIR server', customApi, `${ecw.baseUrl}/Patient?identifier=${mrnOf(pt)}`, [240, 0]),
+			httpRequestNode('Another origin', customApi, `${ecw.otherOrigin}/not-the-fhir-server`, [480, 0], { onError: 'continueRegularOutput' }),
+		],
+		connections: chain(['Start', 'FHIR server', 'Another origin']),
+	});
+	const pacedCred = creds.customApi.find((c) => c.key === 'paced');
+	const pacedNames = ['Request 1', 'Request 2', 'Request 3'];
+	wfs.push({
+		id: 'e2eCustomApiPace',
+		name: 'e2e: Custom API Call, paced',
+		active: false,
+		settings: { executionOrder: 'v1' },
+		nodes: [start, ...pacedNames.map((name, i) => httpRequestNode(name, pacedCred, `${paced.baseUrl}/Patient?identifier=${mrnOf(paced.admin.get(PRACTICE, 'Patient', 'pt-3'))}`, [240 * (i + 1), 0]))],
+		connections: chain(['Start', ...pacedNames]),
+	});
 	const t3 = Date.now();
 	await n8n.importWorkflows(wfs, path.join(userFolder, 'workflows'));
 	info(`imported ${wfs.length} workflows (${((Date.now() - t3) / 1000).toFixed(1)}s)`);
@@ -198,7 +268,7 @@ async function screenshotReport(html) {
 }
 
 after(async () => {
-	await Promise.all([ecw?.stop(), smart?.stop(), multi?.stop(), mail?.stop()]);
+	await Promise.all([ecw?.stop(), smart?.stop(), multi?.stop(), paced?.stop(), mail?.stop()]);
 	if (userFolder && !process.env.E2E_KEEP) rmSync(userFolder, { recursive: true, force: true });
 });
 
@@ -323,6 +393,102 @@ describe(`n8n ${ctx.n8nVersion} with the packed package`, () => {
 		}
 		info(`readiness report: ${summary.evidence} Attachments ${files.join(', ')} (${html.length} and ${md.length} bytes)`);
 		await screenshotReport(html);
+	});
+
+	/** The one email an intake run sent (subject starting with `prefix`), after `before` emails. */
+	async function intakeEmail(prefix, before) {
+		const email = await mail.waitForEmail((e) => e.subject?.startsWith(prefix));
+		assert.ok(email, `an email "${prefix}..." arrived`);
+		assert.equal((await mail.emails()).length, before + 1, 'exactly one email for the intake');
+		assert.deepEqual(email.to.map((t) => t.address), ['front-desk@clinic.example']);
+		return email;
+	}
+
+	test('intake failure path: an MRN no patient has sends the front desk a "no patient found" alert', async () => {
+		const before = (await mail.emails()).length;
+		const res = await execute('e2eIntakeNone000');
+		assert.equal(res.code, 0);
+		assert.deepEqual(nodeItems(res.run, 'Find patient by MRN'), [{}], 'no patient (an empty item, so the workflow goes on)');
+		assert.equal(nodeItems(res.run, 'Intake summary'), undefined, 'no intake summary');
+		const email = await intakeEmail('Intake: no patient found', before);
+		assert.equal(email.subject, `Intake: no patient found for MRN ${UNKNOWN_MRN}`);
+		assert.match(email.text, /has no patient with that MRN/);
+		assert.match(email.text, /complete the intake by hand/);
+	});
+
+	test('intake failure path: an MRN two charts share sends one "more than one patient" alert listing both', async () => {
+		const before = (await mail.emails()).length;
+		const res = await execute('e2eIntakeMany000');
+		assert.equal(res.code, 0);
+		const found = nodeItems(res.run, 'Find patient by MRN');
+		assert.equal(found?.length, 2, 'both charts found');
+		const mrn = found[0].mrn;
+		const email = await intakeEmail('Intake: more than one patient', before);
+		assert.equal(email.subject, `Intake: more than one patient matches MRN ${mrn}`);
+		for (const patient of found) assert.ok(email.text.includes(`(patient ID ${patient.id})`), `the alert lists ${patient.id}`);
+		assert.match(email.text, /Find the right chart/);
+	});
+
+	test('intake failure path: a look-up that fails (sign-in refused) sends a "look-up failed" alert with the reason', async () => {
+		const before = (await mail.emails()).length;
+		const res = await execute('e2eIntakeFail000');
+		assert.equal(res.code, 0, 'the failure is handled by the workflow');
+		const found = nodeItems(res.run, 'Find patient by MRN');
+		assert.equal(found?.length, 1, 'one error item (On Error: Continue)');
+		assert.match(String(found[0].error), /invalid_client|key id|kid/i);
+		assert.equal(nodeItems(res.run, 'Alert: no patient found'), undefined, 'not taken for "no patient found"');
+		const email = await intakeEmail('Intake: the patient look-up failed', before);
+		assert.match(email.text, /invalid_client|key id|kid/i, 'the email says why');
+		assert.doesNotMatch(email.text, /BEGIN (RSA |EC )?PRIVATE KEY|eyJ[A-Za-z0-9_-]{20,}\./, 'no key or token in the email');
+	});
+
+	for (const [id, node, what] of [
+		['e2eDispatchFail0', "Get tomorrow's appointments", 'dispatch sheet'],
+		['e2eNightlyFail00', 'Bulk export since last run', 'nightly export'],
+	]) {
+		test(`${what} failure path: a refused sign-in fails the run with the reason (n8n marks it failed), and writes no file`, async () => {
+			const res = await execute(id);
+			assert.notEqual(res.code, 0, 'n8n execute reports the failure');
+			const output = `${res.stdout}\n${res.stderr}`;
+			assert.match(output, /invalid_client|key id|kid/i, `the reason is in n8n's output`);
+			assert.match(output, new RegExp(node.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'naming the node that failed');
+			assert.deepEqual(listFiles(path.join(filesDir, 'failing')).filter((f) => !f.endsWith('practices.csv')), [], 'no partial or empty file');
+		});
+	}
+
+	test('Custom API Call: the HTTP Request node with the credential signs in, reads FHIR, never sends the token to another origin, and renews a refused token', async () => {
+		const tokensBefore = ecw.stats.tokenRequests;
+		const res = await execute('e2eCustomApi0000');
+		assert.equal(res.code, 0);
+		const [bundle] = nodeItems(res.run, 'FHIR server') ?? [];
+		assert.equal(bundle?.resourceType, 'Bundle', 'the FHIR server answered with the token n8n attached');
+		assert.equal(bundle.entry?.[0]?.resource?.id, 'pt-3');
+		assert.equal(ecw.stats.tokenRequests, tokensBefore + 1, 'one token request');
+		assert.ok(nodeItems(res.run, 'Another origin')?.[0]?.error, 'the other origin answered 404 (no FHIR there)');
+		assert.equal(ecw.stats.authHeaderSeenOnOtherOrigin, 0, 'no Authorization header on another origin');
+		assert.equal(ecw.stats.tokenRequests, tokensBefore + 1, 'the 404 cost no new token (the token was minted a moment ago)');
+
+		// the server drops every token; the next run (a new n8n process) uses the token n8n stored, gets a 401, and renews it
+		ecw.inject({ kind: 'revoke-tokens' });
+		const unauthorizedBefore = ecw.stats.byStatus[401] ?? 0;
+		const again = await execute('e2eCustomApi0000');
+		assert.equal(again.code, 0);
+		assert.equal(nodeItems(again.run, 'FHIR server')?.[0]?.resourceType, 'Bundle', 'read again with a renewed token');
+		assert.equal((ecw.stats.byStatus[401] ?? 0) - unauthorizedBefore, 1, 'the stored token was refused once');
+		assert.equal(ecw.stats.tokenRequests, tokensBefore + 2, 'and renewed with one token request');
+		assert.equal(ecw.stats.authHeaderSeenOnOtherOrigin, 0);
+	});
+
+	test('Custom API Call is paced: 3 requests a minute allowed, a token and 3 requests sent, no 429 (the last one waits for the next minute)', async () => {
+		const started = Date.now();
+		const res = await execute('e2eCustomApiPace');
+		assert.equal(res.code, 0);
+		for (const name of ['Request 1', 'Request 2', 'Request 3']) assert.equal(nodeItems(res.run, name)?.[0]?.resourceType, 'Bundle', `${name} answered`);
+		assert.equal(paced.stats.byStatus[429] ?? 0, 0, 'the server never had to refuse a request');
+		const sent = paced.stats.log.map((e) => Date.parse(e.t));
+		assert.ok(sent.length >= 4, `sign-in (discovery, token) and 3 FHIR requests: ${sent.length}`);
+		assert.ok(sent.at(-1) - sent[0] >= 55_000, `the last request waited for the next window (${((sent.at(-1) - sent[0]) / 1000).toFixed(0)} s after the first)`);
+		info(`paced: ${sent.length} requests over ${((Date.now() - started) / 1000).toFixed(0)} s, no 429`);
 	});
 
 	test('example "nightly incremental bulk export" (ecw, Group): files on disk, second run only exports changes', async () => {

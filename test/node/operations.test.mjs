@@ -208,6 +208,39 @@ describe('Patient', () => {
 	});
 });
 
+describe('On Error: Continue (using error output)', () => {
+	test('a failed item goes to the error output; the others stay on the success output', async () => {
+		const { result, error } = await run(
+			ecw,
+			{ resource: 'patient', operation: 'get', patientId: '={{ $json.id }}' },
+			{ inputItems: [{ json: { id: 'pt-2', mrn: 'a' } }, { json: { id: 'pt-999999', mrn: 'b' } }], continueOnFail: 'continueErrorOutput' },
+		);
+		assert.equal(error, undefined);
+		const success = result.itemsOf('Node', { output: 0 });
+		const failed = result.itemsOf('Node', { output: 1 });
+		assert.deepEqual(success.map((i) => i.json.id), ['pt-2']);
+		assert.equal(failed?.length, 1, 'n8n routes the failed item to the error output');
+		assert.match(failed[0].json.error, /404|not found/i);
+		assert.ok('details' in failed[0].json && !('description' in failed[0].json), 'the hint in details: n8n routes items with error, message and details only');
+		assert.equal(failed[0].json.mrn, 'b', 'n8n adds the input item\'s fields to the error item');
+	});
+});
+
+describe('Custom API Call (the option n8n adds to Resource and Operation)', () => {
+	test('says to use the HTTP Request node with this credential, and how', async () => {
+		for (const parameters of [
+			{ resource: 'patient', operation: '__CUSTOM_API_CALL__' },
+			{ resource: '__CUSTOM_API_CALL__' },
+		]) {
+			const start = ecw.stats.log.length;
+			const { error } = await run(ecw, parameters);
+			assertNodeError(error, /Custom API Call runs in n8n's HTTP Request node/);
+			assert.match(error.description, /Predefined Credential Type.*eClinicalWorks \(Backend Service\) API/);
+			assert.equal(fhirRequests(ecw, start).length, 0, 'no request');
+		}
+	});
+});
+
 describe('FHIR Resource and Server', () => {
 	test('Search any served type with free parameters; Get by ID; unknown type is an InputError', async () => {
 		const search = await run(ecw, { resource: 'fhirResource', operation: 'search', resourceType: 'Encounter', parameters: { parameter: [{ name: 'patient', value: 'pt-1' }] }, returnAll: true, output: 'raw' });
