@@ -11,6 +11,8 @@ import { kickoff } from './bulkKickoff.mjs';
 import { plan } from './bulkPlan.mjs';
 import { serveFile, serveOtherFile } from './bulkFiles.mjs';
 
+const MANIFEST_FAULTS = new Set(['manifest-files']);
+
 export class BulkExports {
 	/** @param {any} sb the Sandbox */
 	constructor(sb) {
@@ -95,7 +97,10 @@ export class BulkExports {
 			res.writeHead(202, { 'X-Progress': `${pct}% Completed`, 'Retry-After': this.sb.retryAfter(this.sb.o.pollRetryAfterSeconds), 'Content-Length': 0 });
 			return res.end();
 		}
-		if (!job.manifest) job.manifest = plan(this, job, ds, base);
+		if (!job.manifest) {
+			const many = this.sb.faults.take(MANIFEST_FAULTS, path, ds.code);
+			job.manifest = plan(this, job, ds, base, { manyFiles: many ? many.files ?? 2000 : 0 });
+		}
 		const m = job.manifest;
 		const pageSize = this.sb.o.manifestPageSize;
 		if (pageSize) {

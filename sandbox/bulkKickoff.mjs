@@ -19,7 +19,11 @@ export async function kickoff(bulk, { req, res, url }, ds, base, level, groupId,
 			throw new FhirError(403, 'forbidden', `Missing scope ${missing}`);
 		}
 		group = ds.get('Group', groupId);
-		if (!group) throw new FhirError(404, 'not-found', `Resource Group/${groupId} is not known`);
+		if (!group) {
+			// eCW's bulk documents: "401 = invalid/expired token or unauthorized group", also for a Group it does not know
+			if (bulk.ecw) throw new FhirError(401, 'security', 'Invalid or expired token, or unauthorized group', { 'WWW-Authenticate': 'Bearer realm="sandbox", error="invalid_token"' });
+			throw new FhirError(404, 'not-found', `Resource Group/${groupId} is not known`);
+		}
 	}
 	const prefer = String(req.headers.prefer ?? '');
 	if (!/respond-async/i.test(prefer)) throw new FhirError(400, 'invalid', 'Prefer: respond-async header is required for $export');
@@ -52,16 +56,21 @@ export async function kickoff(bulk, { req, res, url }, ds, base, level, groupId,
 	const served = sb.contract.bulkTypes;
 	let types;
 	const typeParam = get('_type').flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+	const covered = (t) => !sb.auth.missingScope(token, t, 'r');
 	if (typeParam.length) {
 		for (const t of typeParam) if (!served.includes(t)) throw new FhirError(400, 'not-supported', `Resource type ${t} is not available for export`);
 		types = [...new Set(typeParam)];
+		if (bulk.quirks.scopeFilteredExport) types = types.filter(covered);
 		for (const t of types) {
 			const missing = sb.auth.missingScope(token, t, 'r');
 			if (missing) throw new FhirError(403, 'forbidden', `Missing scope ${missing}`);
 		}
 	} else {
-		types = served.filter((t) => !sb.auth.missingScope(token, t, 'r'));
+		// every profile leaves out, without a word, the types the token may not read when no _type is given
+		types = served.filter(covered);
 	}
+	// scopeFilteredExport (SMART's reference server): types outside the scopes are dropped silently; none left is an error
+	if (bulk.quirks.scopeFilteredExport && types.length === 0) throw new FhirError(400, 'processing', 'Could not authorize access to any resources');
 	let since = null;
 	const sinceStr = get('_since')[0];
 	if (sinceStr !== undefined) {

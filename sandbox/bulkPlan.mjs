@@ -43,7 +43,11 @@ export function accept(job, ds, type, i) {
 	return r;
 }
 
-export function plan(bulk, job, ds, base) {
+/**
+ * The manifest of a finished job. `manyFiles` (the manifest-files fault): the first type's records
+ * one per file, in that many files. The smart quirk noFileCounts leaves `count` out of every entry.
+ */
+export function plan(bulk, job, ds, base, { manyFiles = 0 } = {}) {
 	const o = bulk.sb.o;
 	const R = o.bulkRepeat;
 	const max = o.maxResourcesPerFile;
@@ -80,11 +84,13 @@ export function plan(bulk, job, ds, base) {
 			output.push({ type, url: fileUrl(bulk, job, filesBase, name), count: lines });
 		}
 	}
+	if (manyFiles > 0) manifestFiles(bulk, job, ds, filesBase, output, manyFiles);
 	const error = [];
 	if (o.bulkErrors) {
 		job.files.set('errors-1.ndjson', { type: 'OperationOutcome', errors: true, lines: 2 });
 		error.push({ type: 'OperationOutcome', url: fileUrl(bulk, job, filesBase, 'errors-1.ndjson'), count: 2 });
 	}
+	if (bulk.quirks.noFileCounts) for (const entry of [...output, ...error]) delete entry.count;
 	return {
 		transactionTime: job.transactionTime,
 		request: job.request,
@@ -93,6 +99,24 @@ export function plan(bulk, job, ds, base) {
 		error,
 		...(job.since !== null ? { deleted: [] } : {}),
 	};
+}
+
+/** Replaces the output with `files` one-record files of the first type (cycling over its records). */
+function manifestFiles(bulk, job, ds, filesBase, output, files) {
+	const type = job.types[0];
+	const found = [];
+	for (const i of positions(job, ds, type, 0)) {
+		if (accept(job, ds, type, i)) found.push(i);
+		if (found.length >= files) break;
+	}
+	output.length = 0;
+	job.files.clear();
+	if (found.length === 0) return;
+	for (let k = 0; k < files; k++) {
+		const name = `${type}-${k + 1}.ndjson`;
+		job.files.set(name, { type, startPos: found[k % found.length], startCopy: 0, lines: 1 });
+		output.push({ type, url: fileUrl(bulk, job, filesBase, name), count: 1 });
+	}
 }
 
 /** Files on the second origin, pre-signed (fileOrigin 'other', or the otherOriginStatus quirk). */

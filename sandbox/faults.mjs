@@ -2,7 +2,24 @@
 // Request faults apply before a request is handled; file and status faults are taken by the bulk module.
 import { FhirError, sleep } from './util.mjs';
 
-export const FAULT_KINDS = new Set(['429', '500', '503', 'slow', 'reset', 'revoke-tokens', 'malformed-ndjson', 'expired-file-url', 'transient-status']);
+export const FAULT_KINDS = new Set([
+	'429',
+	'500',
+	'503',
+	'slow',
+	'reset',
+	'revoke-tokens',
+	'malformed-ndjson',
+	'expired-file-url',
+	'transient-status',
+	// bulk files: the body ends early (truncate), holds a line twice, a line with no end, or drips
+	'truncate',
+	'extra-line',
+	'long-line',
+	'drip',
+	// the next finished export's manifest lists `files` files
+	'manifest-files',
+]);
 const REQUEST_FAULTS = new Set(['429', '500', '503', 'slow', 'revoke-tokens']);
 
 export class Faults {
