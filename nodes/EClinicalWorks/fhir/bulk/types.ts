@@ -23,6 +23,11 @@ export interface BulkRuntime {
 	signal?: AbortSignal;
 	/** Told of every wait of a minute or more (LONG_WAIT_MS), before it starts: nothing silent for minutes. */
 	onLongWait?: (ms: number, reason: string) => void;
+	/**
+	 * A real-time timer for deadlines (a file's File Timeout), ended early through its signal. Apart
+	 * from `sleep`, which tests may run on a fake clock. Without it no deadline is kept.
+	 */
+	timer?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** A stream as returned by the transport (`stream: true`): a Node.js Readable. */
