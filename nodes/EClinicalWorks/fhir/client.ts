@@ -98,6 +98,8 @@ export class FhirClient {
 	readonly onLongWait?: (ms: number, reason: string) => void;
 	/** Scopes configured on the credential, used to name a missing scope after a 403. */
 	configuredScopes?: string;
+	/** Backend credentials: the scopes a token asks for (defaults fitted to the server) and what the server offers. */
+	scopesInUse?: () => Promise<{ scopes: string; supported?: string[]; defaults: boolean }>;
 
 	constructor(options: FhirClientOptions) {
 		this.baseUrl = normalizeBaseUrl(options.baseUrl);

@@ -185,7 +185,7 @@ export async function downloadManifest(
 }
 
 /** One item saying what happened when there is nothing else to output (never a silent empty result). */
-export function summaryItem(itemIndex: number, manifest: Manifest, outcome: DownloadOutcome, statusUrl?: string): INodeExecutionData {
+export function summaryItem(itemIndex: number, manifest: Manifest, outcome: DownloadOutcome, statusUrl?: string, typesLeftOut?: string[]): INodeExecutionData {
 	return {
 		json: {
 			state: 'complete',
@@ -195,6 +195,7 @@ export function summaryItem(itemIndex: number, manifest: Manifest, outcome: Down
 			errorFiles: manifest.error.length,
 			deletedFiles: manifest.deleted.length,
 			records: outcome.records,
+			...(typesLeftOut ? { typesLeftOut } : {}),
 			message: 'The export finished and holds no data for these parameters.',
 		},
 		pairedItem: { item: itemIndex },

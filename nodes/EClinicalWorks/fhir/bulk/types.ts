@@ -1,5 +1,6 @@
 import type { FhirRequest } from '../client';
 import type { HttpResponse } from '../http';
+import type { CapabilityStatement } from '../types';
 
 /** The request shape of `FhirClient.send`, which the bulk modules use. */
 export type BulkSendRequest = FhirRequest;
@@ -13,6 +14,10 @@ export interface BulkClient {
 	send(request: BulkSendRequest): Promise<HttpResponse>;
 	/** Scopes configured on the credential: a 403 names only those still to add. */
 	configuredScopes?: string;
+	/** The scopes the token asks for, as minted (default scopes fitted to the server), and what the server offers. */
+	scopesInUse?: () => Promise<{ scopes: string; supported?: string[]; defaults: boolean }>;
+	/** The server's CapabilityStatement (cached): the types it declares. */
+	capabilities?: () => Promise<CapabilityStatement>;
 }
 
 /** Timing and cancellation: n8n's `sleep` in the node, a timer in tests. */
