@@ -20,8 +20,8 @@ export async function kickoff(bulk, { req, res, url }, ds, base, level, groupId,
 		}
 		group = ds.get('Group', groupId);
 		if (!group) {
-			// eCW's bulk documents: "401 = invalid/expired token or unauthorized group", also for a Group it does not know
-			if (bulk.ecw) throw new FhirError(401, 'security', 'Invalid or expired token, or unauthorized group', { 'WWW-Authenticate': 'Bearer realm="sandbox", error="invalid_token"' });
+			// eCW's error-code guide, bulk export statuses: "401: Access token invalid or expired, OR the group id is invalid/unauthorized"
+			if (bulk.ecw) throw new FhirError(401, 'security', 'Access token invalid or expired, or the group id is invalid or unauthorized', { 'WWW-Authenticate': 'Bearer realm="sandbox", error="invalid_token"' });
 			throw new FhirError(404, 'not-found', `Resource Group/${groupId} is not known`);
 		}
 	}

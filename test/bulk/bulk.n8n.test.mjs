@@ -135,7 +135,7 @@ test('eCW: parameters other than _type/_since/_outputFormat and other levels are
 
 	// a Group eCW does not know: 401, as eCW's bulk documents say, explained with the Group ID among the causes
 	const unknown = await run(sb, 'start', { groupId: { __rl: true, mode: 'id', value: 'grp-999' } });
-	assert.match(nodeErrorText(unknown), /refused \(HTTP 401: Invalid or expired token, or unauthorized group\), also with a freshly issued token/);
+	assert.match(nodeErrorText(unknown), /refused \(HTTP 401: Access token invalid or expired, or the group id is invalid or unauthorized\), also with a freshly issued token/);
 	assert.match(nodeErrorText(unknown), /unknown or not authorised for the app \(eCW answers 401 for all three, not 404 for a wrong Group ID\)/);
 	assert.match(nodeErrorText(unknown), /check the Group ID is one the practice built/);
 	assert.doesNotMatch(nodeErrorText(unknown), /Group was not found/);

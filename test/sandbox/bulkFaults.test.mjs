@@ -176,13 +176,13 @@ test('quirk moreTypes: Medication is declared, registered, and exported with no 
 	});
 });
 
-test('eCW: a kick-off for a Group it does not know answers 401 (eCW: "invalid/expired token or unauthorized group"), not 404', () =>
+test('eCW: a kick-off for a Group it does not know answers 401 (eCW: "the group id is invalid/unauthorized"), not 404', () =>
 	withSandbox({ profile: 'ecw', patients: 5 }, async (s) => {
 		const t = await token(s);
 		const k = await kickoff(`${s.baseUrl}/Group/grp-999/$export`, t);
 		assert.equal(k.status, 401);
 		assert.equal(k.json.resourceType, 'OperationOutcome');
-		assert.match(k.json.issue[0].diagnostics, /unauthorized group/i);
+		assert.match(k.json.issue[0].diagnostics, /group id is invalid or unauthorized/i);
 		assert.equal((await kickoff(`${s.baseUrl}/Group/grp-1/$export`, t)).status, 202, 'the token itself is fine');
 	}));
 

@@ -54,7 +54,7 @@ const RESOURCE_TYPE = /^[A-Z][A-Za-z]{1,63}$/;
 const INSTANT =
 	/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** eCW's bulk documents: "401 = invalid/expired token or unauthorized group", also for a Group it does not know. */
+/** eCW's error-code guide, bulk export statuses: "401: Access token invalid or expired, OR the group id is invalid/unauthorized". */
 export const ECW_HINT_401 =
 	'The token was rejected, or this Group is unknown or not authorised for the app (eCW answers 401 for all three, not 404 for a wrong Group ID): ' +
 	'check the Group ID is one the practice built in the EMR registry, ' +
