@@ -5,6 +5,7 @@ import { withFileRetries } from '../../fhir/bulk/download';
 import type { DownloadOptions, DownloadTarget, OpenedFile } from '../../fhir/bulk/download';
 import { LineScanner } from '../../fhir/bulk/lines';
 import { NdjsonError, parseNdjson } from '../../fhir/bulk/ndjson';
+import { observeChunks } from '../../fhir/bulk/observe';
 import type { NdjsonResult } from '../../fhir/bulk/ndjson';
 import { partFileName, splitAtLines } from '../../fhir/bulk/parts';
 import type { BodyStream } from '../../fhir/bulk/types';
@@ -136,15 +137,14 @@ export async function storeWhole(reader: FileReader, target: DownloadTarget, isE
 	});
 }
 
-/** Scans the lines of a stream that someone else reads; a problem stops the stream and is kept. */
+/** Scans the lines of a stream that n8n's storage reads; a problem stops the stream and is kept. */
 function watchLines(body: BodyStream, target: DownloadTarget, expected: number | undefined, maxLineBytes: number): { lines: LineScanner; problem?: unknown } {
 	const watch: { lines: LineScanner; problem?: unknown } = { lines: new LineScanner(target.fileName, maxLineBytes) };
-	const onData = (chunk: string | Buffer) => {
+	observeChunks(body, (chunk) => {
 		if (watch.problem !== undefined) return;
-		const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
 		const pushed = (() => {
 			try {
-				watch.lines.push(bytes);
+				watch.lines.push(chunk);
 				if (watch.lines.damaged !== undefined) return damaged(watch.lines.damaged);
 				checkNotOver(expected, watch.lines.records);
 				return undefined;
@@ -156,10 +156,7 @@ function watchLines(body: BodyStream, target: DownloadTarget, expected: number |
 			watch.problem = pushed;
 			destroyStream(body, pushed instanceof Error ? pushed : undefined);
 		}
-	};
-	body.on('data', onData);
-	// nothing flows before n8n's storage reads the stream
-	body.pause();
+	});
 	return watch;
 }
 

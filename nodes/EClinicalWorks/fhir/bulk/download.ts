@@ -3,6 +3,7 @@ import type { HttpResponse } from '../http';
 import { comparableLength, IncompleteFileError, incompleteError } from './completeness';
 import { DEFAULT_LIMITS, FileDeadlineError } from './limits';
 import type { ManifestFile } from './manifest';
+import { observeChunks } from './observe';
 import { isAborted } from './types';
 import type { BodyStream, BulkClient, BulkRuntime } from './types';
 import {
@@ -165,13 +166,9 @@ export async function withFileRetries<T>(
 				// a cancelled execution stops the transfer at once, not at the end of the file
 				const onAbort = () => destroyStream(stream, cancelledError());
 				runtime.signal?.addEventListener('abort', onAbort, { once: true });
-				const onData = (chunk: string | Buffer) => {
+				const unobserve = observeChunks(stream, (chunk) => {
 					received += chunk.length;
-				};
-				// counts what arrives whoever reads the stream; paused again so that nothing flows
-				// before `consume` reads it (a 'data' listener alone would start the flow)
-				stream.on('data', onData);
-				stream.pause();
+				});
 				void runtime.timer?.(deadlineMs, timer.signal).then(
 					() => {
 						overdue = true;
@@ -182,7 +179,7 @@ export async function withFileRetries<T>(
 				try {
 					return await consume(stream, attempt, opened);
 				} finally {
-					stream.removeListener('data', onData);
+					unobserve();
 					runtime.signal?.removeEventListener('abort', onAbort);
 				}
 			})(),
