@@ -158,6 +158,9 @@ export async function withFileRetries<T>(
 		let received = 0;
 		let overdue = false;
 		const timer = new AbortController();
+		// what the deadline may stop; let go after the attempt (where n8n's sleep cannot be ended early,
+		// the timer runs on, holding nothing)
+		const watched: { stream?: BodyStream } = {};
 		const outcome = await settle(
 			(async () => {
 				const opened = await openFile(client, target, runtime);
@@ -169,10 +172,12 @@ export async function withFileRetries<T>(
 				const unobserve = observeChunks(stream, (chunk) => {
 					received += chunk.length;
 				});
+				watched.stream = stream;
 				void runtime.timer?.(deadlineMs, timer.signal).then(
 					() => {
+						if (!watched.stream) return;
 						overdue = true;
-						destroyStream(stream, new FileDeadlineError(target.fileName, deadlineMs, received));
+						destroyStream(watched.stream, new FileDeadlineError(target.fileName, deadlineMs, received));
 					},
 					() => undefined,
 				);
@@ -185,6 +190,7 @@ export async function withFileRetries<T>(
 			})(),
 		);
 		timer.abort();
+		watched.stream = undefined;
 		if (overdue) throw new FileDeadlineError(target.fileName, deadlineMs, received);
 		if (outcome.ok) return outcome.value;
 		const error = outcome.error;
