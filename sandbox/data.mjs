@@ -67,7 +67,8 @@ const REFERRER_EVERY = 20;
 const PARTICIPATION_TYPE = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
 const participationType = (code, display) => [{ coding: [{ system: PARTICIPATION_TYPE, code, display }] }];
 
-const PREFIX = { Patient: 'pt', Encounter: 'en', Appointment: 'ap', Coverage: 'cov', Practitioner: 'pr', Location: 'loc', Organization: 'org', Group: 'grp' };
+const PREFIX = { Patient: 'pt', Encounter: 'en', Appointment: 'ap', Coverage: 'cov', Practitioner: 'pr', Location: 'loc', Organization: 'org', Group: 'grp', Medication: 'med' };
+const MEDICATIONS = [['197361', 'Amlodipine 5 MG Oral Tablet'], ['860975', 'Metformin hydrochloride 500 MG Oral Tablet'], ['314076', 'Lisinopril 10 MG Oral Tablet'], ['617312', 'Atorvastatin 10 MG Oral Tablet'], ['745679', 'Albuterol 0.09 MG/ACTUAT Metered Dose Inhaler'], ['312961', 'Simvastatin 20 MG Oral Tablet']];
 
 /** A practice's dataset: counts, on-demand generation and the overlay of admin changes. */
 export class Dataset {
@@ -93,6 +94,8 @@ export class Dataset {
 			Location: Math.min(LOCATIONS.length, Math.max(3, Math.ceil(this.n / 2000))),
 			Organization: 1 + PAYERS.length,
 			Group: 2,
+			// served only where the smart profile's moreTypes quirk declares it (eCW's declared Medication stays empty)
+			Medication: profile === 'smart' ? MEDICATIONS.length : 0,
 		};
 		/** @type {Map<string, Map<string, any>>} type -> id -> resource (changed or created) */
 		this.overlay = new Map();
@@ -183,6 +186,7 @@ export class Dataset {
 			case 'Location': return this.location(i);
 			case 'Organization': return this.organization(i);
 			case 'Group': return this.group(i);
+			case 'Medication': return this.medication(i);
 			default: return undefined;
 		}
 	}
@@ -426,6 +430,17 @@ export class Dataset {
 			active: true,
 			type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/organization-type', code: 'pay', display: 'Payer' }] }],
 			name,
+		};
+	}
+
+	medication(i) {
+		const [code, display] = MEDICATIONS[i];
+		return {
+			resourceType: 'Medication',
+			id: this.idFor('Medication', i),
+			meta: this.meta('Medication', i),
+			code: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code, display }], text: display },
+			status: 'active',
 		};
 	}
 

@@ -4,7 +4,28 @@
 import { HOSTILE_KINDS } from './hostile.mjs';
 import { FhirError, sleep } from './util.mjs';
 
-export const FAULT_KINDS = new Set(['403', '429', '500', '503', 'slow', 'reset', 'disconnect', 'revoke-tokens', 'malformed-ndjson', 'expired-file-url', 'transient-status', ...HOSTILE_KINDS]);
+export const FAULT_KINDS = new Set([
+	'403',
+	'429',
+	'500',
+	'503',
+	'slow',
+	'reset',
+	'disconnect',
+	'revoke-tokens',
+	'malformed-ndjson',
+	'expired-file-url',
+	'transient-status',
+	// bulk files (bulkFiles.mjs): the body ends early (truncate), holds a line twice, a line with no end, or drips
+	'truncate',
+	'extra-line',
+	'long-line',
+	'drip',
+	// the next finished export's manifest lists `files` files
+	'manifest-files',
+	// hostile JSON answers (hostile.mjs): huge page, gzip bomb, drip, truncated page, echo
+	...HOSTILE_KINDS,
+]);
 const REQUEST_FAULTS = new Set(['403', '429', '500', '503', 'slow', 'disconnect', 'revoke-tokens']);
 
 export class Faults {

@@ -153,6 +153,8 @@ function echoText(req, url, body, sb) {
  * not), false otherwise (a truncation wraps the real answer, which the route then writes).
  */
 export async function hostileFhirAnswer(sb, { req, res, url, path }, practice, base) {
+	// a bulk file's faults (its own drip among them) are the file server's: bulkFiles.mjs
+	if (path.includes('/bulkfiles/')) return false;
 	const f = sb.faults.take(HOSTILE_KINDS, path, practice);
 	if (!f) return false;
 	if (f.kind === 'huge-page') await hugePage(res, base, f.bytes ?? 200 * MB);

@@ -2,7 +2,8 @@
 // Bulk Export benchmark: an export of N bytes of NDJSON from the sandbox (in a child process, so
 // its memory is not counted) downloaded by the node's Download operation in "Files" mode through
 // the in-process n8n harness (filesystem binary data mode), against curl downloading the same files
-// with the same parallelism in the same run; then the Records mode rate.
+// with the same parallelism in the same run, with the completeness checks (Verify Files) on and off,
+// in parts and one item per file; then the Records mode rate.
 //
 //   npm run bench:bulk                 # 100 MB, then 1 GB
 //   npm run bench:bulk -- 250m         # one size (k, m, g suffixes; bytes otherwise)
@@ -24,6 +25,13 @@ const roleAt = argv.indexOf('--role');
 const role = roleAt >= 0 ? argv[roleAt + 1] : 'main';
 
 const PER_FILE = 10000; // ~50 MB files
+
+/** Beside the default run (parts of 2 MB, Verify Files on): the checks off, and one item per file with and without them. */
+const CHECK_VARIANTS = [
+	{ label: 'Verify Files off', extra: { downloadOptions: { verifyFiles: false } } },
+	{ label: 'one item per file (Split 0), Verify Files on', extra: { filePartMb: 0 } },
+	{ label: 'one item per file (Split 0), Verify Files off', extra: { filePartMb: 0, downloadOptions: { verifyFiles: false } } },
+];
 
 function parseSize(text) {
 	const m = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(text);
@@ -252,11 +260,19 @@ async function benchSize(target, parallel, rounds) {
 		const nodeRuns = [];
 		const curlRuns = [];
 		const bareRuns = [];
+		// the completeness checks (Verify Files) on and off, in parts (the default) and one item per file
+		const variants = CHECK_VARIANTS.map((v) => ({ ...v, runs: [] }));
 		for (let round = 1; round <= rounds; round++) {
 			console.log(`  round ${round}: node, Output "Files"`);
 			const node = await runner.download('files', total);
 			console.log(`    ${mb(node.bytes)} in ${node.seconds.toFixed(2)} s (${mb(node.bytes / node.seconds)}/s), CPU ${node.cpuSeconds.toFixed(2)} s, ${node.items} items, peak RSS ${mb(node.peak)} = ${mb(node.peak - runner.idle)} above idle`);
 			nodeRuns.push(node);
+			for (const variant of variants) {
+				console.log(`  round ${round}: node, Output "Files", ${variant.label}`);
+				const run = await runner.download('files', total, variant.extra);
+				console.log(`    ${mb(run.bytes)} in ${run.seconds.toFixed(2)} s, CPU ${run.cpuSeconds.toFixed(2)} s, ${run.items} items, peak RSS ${mb(run.peak - runner.idle)} above idle`);
+				variant.runs.push(run);
+			}
 			console.log(`  round ${round}: curl, same files`);
 			const curl = await curlDownload(manifest, bearer, parallel, total);
 			console.log(`    ${mb(curl.bytes)} in ${curl.seconds.toFixed(2)} s (${mb(curl.bytes / curl.seconds)}/s), CPU ${curl.cpuSeconds.toFixed(2)} s`);
@@ -274,7 +290,8 @@ async function benchSize(target, parallel, rounds) {
 		const curlCpu = median(curlRuns.map((r) => r.cpuSeconds));
 		const bareSeconds = median(bareRuns.map((r) => r.seconds));
 		const bareCpu = median(bareRuns.map((r) => r.cpuSeconds));
-		return { bareSeconds, bareCpu, target, files: manifest.output.length, bytes: nodeRuns[0].bytes, nodeSeconds, curlSeconds, ratio: nodeSeconds / curlSeconds, best: Math.min(...nodeRuns.map((r) => r.seconds)) / Math.min(...curlRuns.map((r) => r.seconds)), nodeCpu, curlCpu, peakAbove, idle: runner.idle };
+		const checks = variants.map((v) => ({ label: v.label, seconds: median(v.runs.map((r) => r.seconds)), cpu: median(v.runs.map((r) => r.cpuSeconds)), peakAbove: Math.max(...v.runs.map((r) => r.peak)) - runner.idle }));
+		return { checks, bareSeconds, bareCpu, target, files: manifest.output.length, bytes: nodeRuns[0].bytes, nodeSeconds, curlSeconds, ratio: nodeSeconds / curlSeconds, best: Math.min(...nodeRuns.map((r) => r.seconds)) / Math.min(...curlRuns.map((r) => r.seconds)), nodeCpu, curlCpu, peakAbove, idle: runner.idle };
 	} finally {
 		runner?.stop();
 		if (child.connected) child.disconnect();
@@ -327,6 +344,14 @@ async function main() {
 				`best-of ratio ${r.best.toFixed(3)}; CPU node ${r.nodeCpu.toFixed(2)} s, curl ${r.curlCpu.toFixed(2)} s; ` +
 				`bare Node baseline ${r.bareSeconds.toFixed(2)} s (CPU ${r.bareCpu.toFixed(2)} s), node/bare ratio ${(r.nodeSeconds / r.bareSeconds).toFixed(3)}; ` +
 				`node peak RSS ${mb(r.peakAbove)} above idle ${mb(r.idle)} (target < 150 MB)`,
+		);
+		for (const c of r.checks) {
+			console.log(`  ${''.padStart(10)} ${c.label}: ${c.seconds.toFixed(2)} s, node/bare ${(c.seconds / r.bareSeconds).toFixed(3)}, CPU ${c.cpu.toFixed(2)} s, peak RSS ${mb(c.peakAbove)} above idle`);
+		}
+		const [partsOff, wholeOn, wholeOff] = r.checks;
+		console.log(
+			`  ${''.padStart(10)} Verify Files cost: in parts ${(r.nodeSeconds / partsOff.seconds).toFixed(3)}x time, ${(r.nodeCpu / partsOff.cpu).toFixed(3)}x CPU; ` +
+				`one item per file ${(wholeOn.seconds / wholeOff.seconds).toFixed(3)}x time, ${(wholeOn.cpu / wholeOff.cpu).toFixed(3)}x CPU`,
 		);
 	}
 	if (records) console.log(`  Records mode: ${Math.round(records.rate)} records/s (${records.records} records, ${mb(records.bytes)}, in ${records.seconds.toFixed(2)} s; curl fetched the same files in ${records.curlSeconds.toFixed(2)} s)`);

@@ -29,6 +29,17 @@ export const QUIRKS = {
 	epochRetryAfter: false,
 	/** A bulk kick-off needs system/AsyncJob.*, system/Binary.* and system/BulkDataExport.* besides the read scopes (403 naming them). */
 	exportExtraScopes: false,
+	/**
+	 * A bulk kick-off leaves out, without a word, the types the token's scopes do not cover, also those
+	 * named in `_type` (400 "Could not authorize access to any resources" when none is left), as SMART's
+	 * reference Bulk Data server does (ExportManager.setResourceTypes). Without it, a `_type` the scopes
+	 * do not cover is refused with 403.
+	 */
+	scopeFilteredExport: false,
+	/** Manifest entries carry no `count` (it is optional in Bulk Data). */
+	noFileCounts: false,
+	/** The server also serves Medication, a type outside the package's default scopes (SMART's reference server serves 19 types). */
+	moreTypes: false,
 	/** Resource types this server does not have (their scopes are refused with invalid_scope). */
 	omitTypes: [],
 	/** `Patient/{id}/$everything` needs a read scope for every type in the record; its 403 names none. */
@@ -49,6 +60,8 @@ export function parseQuirks(input) {
 
 const ALL_TYPES = ['Patient', 'Encounter', 'Appointment', 'Practitioner', 'Location', 'Organization', 'Coverage', 'Group'];
 const BULK_TYPES = ['Patient', 'Encounter', 'Appointment', 'Coverage', 'Practitioner', 'Location', 'Organization'];
+/** moreTypes: served (and exported) besides the types above. */
+const MORE_TYPES = ['Medication'];
 const INCLUDES = {
 	Appointment: ['Appointment:patient', 'Appointment:practitioner', 'Appointment:location', 'Appointment:actor'],
 	Encounter: ['Encounter:patient', 'Encounter:subject', 'Encounter:practitioner', 'Encounter:location'],
@@ -105,12 +118,12 @@ function capabilityStatement({ base, tokenUrl, authorizeUrl, now, timeZone }, ty
 
 export function smartContract(quirksInput) {
 	const quirks = parseQuirks(quirksInput);
-	const types = ALL_TYPES.filter((t) => !quirks.omitTypes.includes(t));
+	const types = [...ALL_TYPES, ...(quirks.moreTypes ? MORE_TYPES : [])].filter((t) => !quirks.omitTypes.includes(t));
 	const contract = {
 		name: 'smart',
 		quirks,
 		dataTypes: types,
-		bulkTypes: BULK_TYPES.filter((t) => types.includes(t)),
+		bulkTypes: [...BULK_TYPES, ...MORE_TYPES].filter((t) => types.includes(t)),
 		tokenLifetimeSeconds: 3600,
 		userTokenLifetimeSeconds: 3600,
 		rateLimitPerMinute: null,

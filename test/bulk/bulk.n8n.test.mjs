@@ -132,6 +132,13 @@ test('eCW: parameters other than _type/_since/_outputFormat and other levels are
 	assert.match(nodeErrorText(refused), /Bulk\/Backend Apps/);
 	assert.equal(kickoffs(expiring), 2, 'tried again with a fresh token');
 	assert.ok(expiring.stats.tokenRequests >= 2, 'a fresh token was minted');
+
+	// a Group eCW does not know: 401, as eCW's bulk documents say, explained with the Group ID among the causes
+	const unknown = await run(sb, 'start', { groupId: { __rl: true, mode: 'id', value: 'grp-999' } });
+	assert.match(nodeErrorText(unknown), /refused \(HTTP 401: Access token invalid or expired, or the group id is invalid or unauthorized\), also with a freshly issued token/);
+	assert.match(nodeErrorText(unknown), /unknown or not authorised for the app \(eCW answers 401 for all three, not 404 for a wrong Group ID\)/);
+	assert.match(nodeErrorText(unknown), /check the Group ID is one the practice built/);
+	assert.doesNotMatch(nodeErrorText(unknown), /Group was not found/);
 });
 
 test('eCW: max total wait returns the status URL; the next run resumes it instead of starting another', async () => {
@@ -214,7 +221,7 @@ test('smart: Check Status then Download from the manifest; paged manifest; error
 	assert.ok(hints.some((h) => /2 problem\(s\) in 1 error file/.test(h.message)), JSON.stringify(hints));
 });
 
-test('Records: a connection reset mid-file is retried without duplicate records; a malformed line names file and line', async () => {
+test('Records: a connection reset mid-file is retried without duplicate records; a malformed line is fetched again, and named with its file when it stays', async () => {
 	const sb = await sandbox({ profile: 'smart', maxResourcesPerFile: 25 });
 	sb.inject({ kind: 'reset', path: 'Patient-1\\.ndjson', afterBytes: 6000, count: 1 });
 	const result = await run(sb, 'export', { outputMode: 'records', recordLimit: 0, resourceTypes: ['Patient'], parallelDownloads: 2 });
@@ -224,9 +231,20 @@ test('Records: a connection reset mid-file is retried without duplicate records;
 	assert.equal(new Set(ids).size, 30, 'no duplicates after the retry');
 	assert.equal(sb.stats.log.filter((e) => /Patient-1\.ndjson/.test(e.path)).length, 2, 'the file was fetched twice');
 
+	// a damaged line is a failed attempt: the file is fetched again and its records come once
+	sb.stats.log.length = 0;
 	sb.inject({ kind: 'malformed-ndjson', path: 'Patient-2\\.ndjson', line: 3, count: 1 });
-	const bad = await run(sb, 'export', { outputMode: 'records', recordLimit: 0, resourceTypes: ['Patient'] });
-	assert.match(nodeErrorText(bad), /Line 3 of bulk file Patient-2\.ndjson is not valid JSON/);
+	const again = await run(sb, 'export', { outputMode: 'records', recordLimit: 0, resourceTypes: ['Patient'] });
+	assert.equal(again.error, undefined, nodeErrorText(again));
+	const againIds = again.outputOf('Node').map((r) => r.id);
+	assert.equal(againIds.length, 30);
+	assert.equal(new Set(againIds).size, 30);
+	assert.equal(sb.stats.log.filter((e) => /Patient-2\.ndjson/.test(e.path)).length, 2, 'the damaged file was fetched again');
+
+	sb.inject({ kind: 'malformed-ndjson', path: 'Patient-2\\.ndjson', line: 3, count: 2 });
+	const bad = await run(sb, 'export', { outputMode: 'records', recordLimit: 0, resourceTypes: ['Patient'], downloadOptions: { fileAttempts: 2 } });
+	assert.match(nodeErrorText(bad), /Bulk file Patient-2\.ndjson did not arrive whole in 2 attempts: line 3 is not valid JSON/);
+	assert.equal(bad.outputOf('Node').length, 0);
 });
 
 test('Files: reset mid-file retried; token expiring and revoked during downloads; Records limit', async () => {

@@ -100,6 +100,8 @@ export class FhirClient {
 	readonly onLongWait?: (ms: number, reason: string) => void;
 	/** Scopes the token holds (granted, else configured), used to explain a 403. */
 	configuredScopes?: string;
+	/** Backend credentials: the scopes a token asks for (defaults fitted to the server) and what the server offers. */
+	scopesInUse?: () => Promise<{ scopes: string; supported?: string[]; defaults: boolean }>;
 
 	constructor(options: FhirClientOptions) {
 		this.baseUrl = normalizeBaseUrl(options.baseUrl);

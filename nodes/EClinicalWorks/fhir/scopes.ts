@@ -131,3 +131,23 @@ export function readScopeFor(resourceType: string, configured?: string, supporte
 	const v2 = resourceScopes.length > 0 && resourceScopes.every((s) => /\.[cruds]+$/.test(s));
 	return v2 ? `${prefix}/${resourceType}.rs` : `${prefix}/${resourceType}.read`;
 }
+
+/** Whether a scope lets its holder read `type`: v1 `.read` or `.*`, v2 any permission set with `r`; `*` covers every type. */
+export function coversRead(scope: string, type: string): boolean {
+	const m = RESOURCE_SCOPE.exec(scope);
+	if (!m || (m[2] !== type && m[2] !== '*')) return false;
+	const permission = m[3];
+	return permission === 'read' || permission === '*' || (/^[cruds]+$/.test(permission) && permission.includes('r'));
+}
+
+/** The types none of the scopes lets its holder read, in the order given. */
+export function typesNotCovered(scopes: string | string[] | undefined, types: string[]): string[] {
+	const list = parseScopes(scopes);
+	return types.filter((type) => !list.some((scope) => coversRead(scope, type)));
+}
+
+/** The system-wide read scope a server offers (`system/*.read`, `.rs` or `.r`), if it lists one. */
+export function offeredSystemWildcard(supported: string[] | undefined): string | undefined {
+	return offeredReadScopes('system', '*', supported ?? [])[0];
+}
+

@@ -5,7 +5,7 @@ import type {
 	IPollFunctions,
 } from 'n8n-workflow';
 
-import { backendSettings, encodeTokenContext, environmentOf, mintBackendToken, pacedHttp, resolveBaseUrl, sharingProcesses, CONTEXT_HEADER_NAME, ECW_RATE_LIMIT_PER_MINUTE } from '../fhir/auth/backend';
+import { backendSettings, encodeTokenContext, environmentOf, mintBackendToken, pacedHttp, resolveBaseUrl, scopesInUse, sharingProcesses, CONTEXT_HEADER_NAME, ECW_RATE_LIMIT_PER_MINUTE } from '../fhir/auth/backend';
 import type { BackendSettings } from '../fhir/auth/backend';
 import { isEcwHost } from '../fhir/auth/discovery';
 import { tokenCache } from '../fhir/auth/tokenCache';
@@ -177,6 +177,7 @@ export function backendClient(
 	});
 	client.configuredScopes = settings.scopes;
 	built.client = client;
+	client.scopesInUse = async () => await scopesInUse(tokenHttp, settings, clock.now);
 	return client;
 }
 

@@ -21,7 +21,7 @@ import {
 	sinceFields,
 } from './fields';
 import { downloadManifest, readDownloadSettings, summaryItem } from './output';
-import { applySince, ecwTypeNotes, readExportRequest } from './request';
+import { applySince, ecwTypeNotes, readExportRequest, scopeCoverageNotes } from './request';
 import { addHint, bulkSetup, cancelOnAbort, logLongWait, reportLongWaits } from './setup';
 
 const properties: INodeProperties[] = [
@@ -53,6 +53,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const request = readExportRequest(this, itemIndex, setup);
 	ecwTypeNotes(this, setup, request);
 	const settings = readDownloadSettings(this, itemIndex);
+	const typesLeftOut = await scopeCoverageNotes(this, setup, request);
 	const floorMs = Math.max(0, Number(this.getNodeParameter('pollFloorSeconds', itemIndex, 30))) * 1000;
 	const maxTotalWaitMs = Math.max(0, Number(this.getNodeParameter('maxWaitMinutes', itemIndex, 60))) * 60000;
 	const explicitResume = (this.getNodeParameter('resumeStatusUrl', itemIndex, '') as string).trim();
@@ -149,6 +150,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 						waitedSeconds: Math.round(result.waitedMs / 1000),
 						nextCheckInSeconds: next === undefined ? undefined : Math.ceil(next / 1000),
 						polls: result.polls,
+						...(typesLeftOut ? { typesLeftOut } : {}),
 						message:
 							'The export is still running. Run this node again to resume it (it remembers the status URL), or use Check Status / Download with this status URL. Do not start another export: eClinicalWorks rejects a duplicate while one runs.',
 					},
@@ -162,7 +164,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		recordStarted(staticData, request.key, statusUrl, new Date(), request.options.since);
 		const outcome = await downloadManifest(this, itemIndex, setup, manifest, settings, statusUrl);
 		reportLongWaits(this, setup);
-		if (outcome.items.length === 0) return [summaryItem(itemIndex, manifest, outcome, statusUrl)];
+		if (outcome.items.length === 0) return [summaryItem(itemIndex, manifest, outcome, statusUrl, typesLeftOut)];
 		return outcome.items;
 	} finally {
 		// done waiting and downloading: stopping the workflow later must not delete the export

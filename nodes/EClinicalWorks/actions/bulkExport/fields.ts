@@ -1,5 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { DEFAULT_FILE_DEADLINE_MINUTES, DEFAULT_MAX_FILES, DEFAULT_MAX_LINE_MB } from '../../fhir/bulk/limits';
+
 /** Field descriptions of the Bulk Export operations. Each operation picks the ones it shows. */
 
 /**
@@ -280,5 +282,59 @@ export const downloadFields: INodeProperties[] = [
 		],
 		default: 'items',
 		description: 'What to do with the error files (error[]) the server reports: they are never dropped',
+	},
+	{
+		displayName: 'Download Options',
+		name: 'downloadOptions',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		description: 'Limits on what a server may make the node hold or wait for, and the completeness checks',
+		options: [
+			{
+				displayName: 'Attempts per File',
+				name: 'fileAttempts',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 20 },
+				default: 5,
+				description:
+					'How many times a file is fetched before the download fails: after a network error, a 429 or 5xx, or a file that did not arrive whole (with backoff between attempts)',
+			},
+			{
+				displayName: 'File Timeout (Minutes)',
+				name: 'fileTimeoutMinutes',
+				type: 'number',
+				typeOptions: { minValue: 0.1 },
+				default: DEFAULT_FILE_DEADLINE_MINUTES,
+				description:
+					'The longest one download of one file may take, first byte to last, however slowly the server keeps sending. Past it the download stops with an error.',
+			},
+			{
+				displayName: 'Max Files',
+				name: 'maxFiles',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: DEFAULT_MAX_FILES,
+				description:
+					'The most files one export may list (output, deleted and error files). A larger export stops before any download, with an error: each file is a request and at least one item.',
+			},
+			{
+				displayName: 'Max Line Size (MB)',
+				name: 'maxLineMb',
+				type: 'number',
+				typeOptions: { minValue: 0.001 },
+				default: DEFAULT_MAX_LINE_MB,
+				description:
+					'The longest NDJSON line (one resource) the node reads. A line is held in memory while it is read; a longer one stops the download with an error.',
+			},
+			{
+				displayName: 'Verify Files',
+				name: 'verifyFiles',
+				type: 'boolean',
+				default: true,
+				description:
+					"Whether to compare each file with the export's record count and check every line, fetching a file again when it did not arrive whole. Turn off only for a server whose counts are known to be wrong: a file cut short then goes unnoticed.",
+			},
+		],
 	},
 ];

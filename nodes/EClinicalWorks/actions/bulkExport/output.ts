@@ -1,16 +1,16 @@
-import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { planTargets, runPool, withFileRetries } from '../../fhir/bulk/download';
+import { planTargets, runPool } from '../../fhir/bulk/download';
 import type { DownloadTarget } from '../../fhir/bulk/download';
+import { checkFileCount, DEFAULT_LIMITS } from '../../fhir/bulk/limits';
+import type { FileLimits } from '../../fhir/bulk/limits';
 import type { Manifest } from '../../fhir/bulk/manifest';
-import { parseNdjson } from '../../fhir/bulk/ndjson';
-import { partFileName, splitAtLines } from '../../fhir/bulk/parts';
 import { keyForStatusUrl, recordCompleted } from '../../fhir/bulk/state';
-import type { BodyStream } from '../../fhir/bulk/types';
-import { isAborted } from '../../fhir/bulk/types';
-import { cancelledError, hasQuery, publicUrl } from '../../fhir/bulk/util';
+import { hasQuery, publicUrl } from '../../fhir/bulk/util';
 import { InputError } from '../../fhir/errors';
 import { DEFAULT_FILE_PART_MB, DEFAULT_PARALLEL_DOWNLOADS } from './fields';
+import { readRecords, storeInParts, storeWhole } from './readFiles';
+import type { FileReader } from './readFiles';
 import { addHint } from './setup';
 import type { BulkSetup } from './setup';
 
@@ -25,6 +25,12 @@ export interface DownloadSettings {
 	errorFiles: 'items' | 'warning';
 	/** Files mode: files larger than this are output in parts ending at a line break; 0 = never. */
 	partBytes: number;
+	/** Max Line Size, File Timeout, Max Files (Download Options). */
+	limits: FileLimits;
+	/** Verify Files: compare each file with the manifest's count and check its lines. */
+	verify: boolean;
+	/** Attempts per File (first one included). */
+	attempts: number;
 }
 
 export function readDownloadSettings(ctx: IExecuteFunctions, itemIndex: number): DownloadSettings {
@@ -36,6 +42,32 @@ export function readDownloadSettings(ctx: IExecuteFunctions, itemIndex: number):
 		parallel: Math.max(1, Math.min(16, Number(ctx.getNodeParameter('parallelDownloads', itemIndex, DEFAULT_PARALLEL_DOWNLOADS)) || DEFAULT_PARALLEL_DOWNLOADS)),
 		errorFiles: ctx.getNodeParameter('errorFiles', itemIndex, 'items') as 'items' | 'warning',
 		partBytes: mode === 'files' ? readPartBytes(ctx, itemIndex) : 0,
+		...readDownloadOptions(ctx, itemIndex),
+	};
+}
+
+/** A number of 1 or more from the Download Options, else the default; a bad value names its field. */
+function positiveOption(options: IDataObject, name: string, field: string, fallback: number): number {
+	const raw = options[name];
+	if (raw === undefined || raw === null || raw === '') return fallback;
+	const value = Number(raw);
+	if (!Number.isFinite(value) || value <= 0) {
+		throw new InputError(field, `"${String(raw).slice(0, 20)}" is not a number above 0`, `Enter a number above 0, or remove the option for the default (${fallback}).`);
+	}
+	return value;
+}
+
+function readDownloadOptions(ctx: IExecuteFunctions, itemIndex: number): { limits: FileLimits; verify: boolean; attempts: number } {
+	const options = (ctx.getNodeParameter('downloadOptions', itemIndex, {}) ?? {}) as IDataObject;
+	const mb = 1024 * 1024;
+	return {
+		limits: {
+			maxLineBytes: Math.round(positiveOption(options, 'maxLineMb', 'Max Line Size (MB)', DEFAULT_LIMITS.maxLineBytes / mb) * mb),
+			deadlineMs: Math.round(positiveOption(options, 'fileTimeoutMinutes', 'File Timeout (Minutes)', DEFAULT_LIMITS.deadlineMs / 60_000) * 60_000),
+			maxFiles: Math.floor(positiveOption(options, 'maxFiles', 'Max Files', DEFAULT_LIMITS.maxFiles)),
+		},
+		verify: options.verifyFiles !== false,
+		attempts: Math.min(20, Math.floor(positiveOption(options, 'fileAttempts', 'Attempts per File', 5))),
 	};
 }
 
@@ -61,18 +93,11 @@ function addWarning(ctx: IExecuteFunctions, message: string): void {
 	addHint(ctx, message, 'warning');
 }
 
-function issueCodes(outcome: Record<string, unknown>): string[] {
-	const issues = Array.isArray(outcome.issue) ? (outcome.issue as Array<Record<string, unknown>>) : [];
-	return issues.map((i) => (typeof i?.code === 'string' ? i.code : 'unknown'));
-}
-
-type PrepareInput = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
-
 /**
- * Downloads every file of a manifest (output, then deleted, then error files), `parallel` at a time.
- * Files mode streams each file into n8n's binary data storage. Records mode parses line by line;
- * after a retry (connection reset mid-file) the records the failed attempt already produced are
- * skipped, so no record is output twice.
+ * Downloads every file of a manifest (output, then deleted, then error files), `parallel` at a time,
+ * after checking the manifest lists no more than Max Files. Each file is read by readFiles.ts: Files
+ * mode streams it into n8n's binary data storage, Records mode parses it line by line, and either way
+ * a file that does not arrive whole is fetched again, with nothing output twice.
  */
 export async function downloadManifest(
 	ctx: IExecuteFunctions,
@@ -82,131 +107,58 @@ export async function downloadManifest(
 	settings: DownloadSettings,
 	statusUrl?: string,
 ): Promise<DownloadOutcome> {
-	const { client, runtime } = setup;
 	const targets: DownloadTarget[] = [
 		...planTargets(manifest.output, 'output'),
 		...planTargets(manifest.deleted, 'deleted'),
 		...planTargets(manifest.error, 'error'),
 	];
+	checkFileCount(targets.length, settings.limits);
 	let emitted = 0;
 	let limitHit = false;
 	let errorIssues = 0;
 	const codeCounts = new Map<string, number>();
 	const limit = settings.limit;
 
-	const describe = (target: DownloadTarget): IDataObject => ({
-		kind: target.kind,
-		type: target.file.type,
-		fileName: target.fileName,
-		count: target.file.count,
-		url: publicUrl(target.file.url),
-		transactionTime: manifest.transactionTime,
-	});
-
-	const countErrors = async (target: DownloadTarget, body: BodyStream) => {
-		let issues = 0;
-		const codes: string[] = [];
-		await parseNdjson(body, {
-			fileLabel: target.fileName,
-			onRecord: (record) => {
-				const found = issueCodes(record);
-				issues += Math.max(1, found.length);
-				codes.push(...found);
-			},
-		});
-		return { issues, codes };
+	const reader: FileReader = {
+		ctx,
+		itemIndex,
+		setup,
+		settings,
+		describe: (target) => ({
+			kind: target.kind,
+			type: target.file.type,
+			fileName: target.fileName,
+			count: target.file.count,
+			url: publicUrl(target.file.url),
+			transactionTime: manifest.transactionTime,
+		}),
 	};
-
-	/**
-	 * Files mode in parts: each part is stored as it is read, so memory holds one part per download.
-	 * A download retried after a failure mid-file reads the parts already stored again (bulk files do
-	 * not change) without storing them twice.
-	 */
-	const storeInParts = async (target: DownloadTarget, isError: boolean): Promise<INodeExecutionData[]> => {
-		const stored: INodeExecutionData[] = [];
-		await withFileRetries(client, target, runtime, {}, async (body) => {
-			await splitAtLines(body, settings.partBytes, async (part) => {
-				if (part.index < stored.length) return;
-				const binary = await ctx.helpers.prepareBinaryData(part.data, partFileName(target.fileName, part.index, part.index + 1), 'application/fhir+ndjson');
-				if (isAborted(runtime)) throw cancelledError();
-				stored.push({
-					json: { ...describe(target), count: part.records, bytes: part.data.length, ...(isError ? { errorFile: true } : {}) },
-					binary: { [settings.binaryProperty]: binary },
-					pairedItem: { item: itemIndex },
-				});
-			});
-		});
-		if (stored.length === 1) {
-			// one part: the file as it is, as without splitting
-			stored[0].json.count = target.file.count ?? stored[0].json.count;
-			stored[0].binary![settings.binaryProperty].fileName = target.fileName;
-			return stored;
+	/** Room under the Records Limit for one more record. */
+	const take = () => {
+		if (limit > 0 && emitted >= limit) {
+			limitHit = true;
+			return false;
 		}
-		stored.forEach((item, index) => {
-			const fileName = partFileName(target.fileName, index, stored.length);
-			item.binary![settings.binaryProperty].fileName = fileName;
-			item.json = { ...item.json, fileName, file: target.fileName, part: index + 1, parts: stored.length };
-		});
-		return stored;
+		emitted += 1;
+		return true;
+	};
+	const give = (n: number) => {
+		emitted -= n;
 	};
 
 	const worker = async (target: DownloadTarget): Promise<INodeExecutionData[]> => {
 		const isError = target.kind === 'error';
-		if (isError && settings.errorFiles === 'warning') {
-			const counted = await withFileRetries(client, target, runtime, {}, async (body) => await countErrors(target, body));
-			errorIssues += counted.issues;
-			for (const code of counted.codes) codeCounts.set(code, (codeCounts.get(code) ?? 0) + 1);
-			return [];
+		const warnOnly = isError && settings.errorFiles === 'warning';
+		if (settings.mode === 'files' && !warnOnly) {
+			return settings.partBytes > 0 ? await storeInParts(reader, target, isError) : await storeWhole(reader, target, isError);
 		}
-		if (settings.mode === 'files' && settings.partBytes > 0) return await storeInParts(target, isError);
-		if (settings.mode === 'files') {
-			return await withFileRetries(client, target, runtime, {}, async (body) => {
-				const binary: IBinaryData = await ctx.helpers.prepareBinaryData(
-					body as unknown as PrepareInput,
-					target.fileName,
-					'application/fhir+ndjson',
-				);
-				if (isAborted(runtime)) throw cancelledError();
-				const bytes = (binary as IBinaryData & { bytes?: number }).bytes;
-				return [
-					{
-						json: { ...describe(target), bytes, ...(isError ? { errorFile: true } : {}) },
-						binary: { [settings.binaryProperty]: binary },
-						pairedItem: { item: itemIndex },
-					},
-				];
-			});
-		}
-		// records
-		const records: INodeExecutionData[] = [];
-		await withFileRetries(client, target, runtime, {}, async (body) => {
-			const result = await parseNdjson(body, {
-				fileLabel: target.fileName,
-				skip: records.length,
-				onRecord: (record) => {
-					if (isAborted(runtime)) return false;
-					if (isError) {
-						errorIssues += Math.max(1, issueCodes(record).length);
-						records.push({ json: { errorFile: true, fileName: target.fileName, ...record } as IDataObject, pairedItem: { item: itemIndex } });
-						return true;
-					}
-					if (limit > 0 && emitted >= limit) {
-						limitHit = true;
-						return false;
-					}
-					emitted += 1;
-					const json = (target.kind === 'deleted' ? { deletedFile: true, ...record } : record) as IDataObject;
-					records.push({ json, pairedItem: { item: itemIndex } });
-					return true;
-				},
-			});
-			if (isAborted(runtime)) throw cancelledError();
-			if (result.stopped && limit > 0 && emitted >= limit) limitHit = true;
-		});
-		return records;
+		const read = await readRecords(reader, target, { asItems: !warnOnly, take, give });
+		errorIssues += read.issues;
+		if (warnOnly) for (const code of read.codes) codeCounts.set(code, (codeCounts.get(code) ?? 0) + 1);
+		return read.items;
 	};
 
-	const perFile = await runPool(targets, settings.parallel, worker, runtime);
+	const perFile = await runPool(targets, settings.parallel, worker, setup.runtime);
 	const items = perFile.flat();
 
 	if (settings.errorFiles === 'warning' && manifest.error.length > 0) {
@@ -233,7 +185,7 @@ export async function downloadManifest(
 }
 
 /** One item saying what happened when there is nothing else to output (never a silent empty result). */
-export function summaryItem(itemIndex: number, manifest: Manifest, outcome: DownloadOutcome, statusUrl?: string): INodeExecutionData {
+export function summaryItem(itemIndex: number, manifest: Manifest, outcome: DownloadOutcome, statusUrl?: string, typesLeftOut?: string[]): INodeExecutionData {
 	return {
 		json: {
 			state: 'complete',
@@ -243,6 +195,7 @@ export function summaryItem(itemIndex: number, manifest: Manifest, outcome: Down
 			errorFiles: manifest.error.length,
 			deletedFiles: manifest.deleted.length,
 			records: outcome.records,
+			...(typesLeftOut ? { typesLeftOut } : {}),
 			message: 'The export finished and holds no data for these parameters.',
 		},
 		pairedItem: { item: itemIndex },

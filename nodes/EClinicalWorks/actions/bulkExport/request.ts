@@ -1,9 +1,11 @@
 import { DateTime } from 'luxon';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
+import { coverageHint, exportCoverage } from '../../fhir/bulk/coverage';
 import type { BulkLevel, KickoffOptions } from '../../fhir/bulk/kickoff';
 import { exportKey, readState } from '../../fhir/bulk/state';
 import { InputError } from '../../fhir/errors';
+import { logInfo } from '../../transport/report';
 import { addHint } from './setup';
 import type { BulkSetup } from './setup';
 
@@ -88,3 +90,18 @@ export function applySince(ctx: IExecuteFunctions, request: ExportRequest): void
 	const state = readState(ctx.getWorkflowStaticData('node'), request.key);
 	request.options.since = state.lastTransactionTime;
 }
+
+/**
+ * Before kick-off: the types the scopes do not cover (those asked for, or with no Resource Types every
+ * type the server declares), which the export will not hold. Said as a hint on the node and in n8n's
+ * log at once; returned for the output. Never blocks the export (servers may grant more than asked).
+ */
+export async function scopeCoverageNotes(ctx: IExecuteFunctions, setup: BulkSetup, request: ExportRequest): Promise<string[] | undefined> {
+	const coverage = await exportCoverage(setup.client, request.options.types ?? []);
+	if (!coverage) return undefined;
+	const hint = coverageHint(coverage, setup.ecw);
+	addHint(ctx, hint, coverage.explicit ? 'warning' : 'info');
+	logInfo(ctx, `Bulk Export: the scopes leave out of this export: ${coverage.leftOut.join(', ')}`);
+	return coverage.leftOut;
+}
+

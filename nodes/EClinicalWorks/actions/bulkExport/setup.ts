@@ -38,6 +38,7 @@ export async function bulkSetup(ctx: IExecuteFunctions, itemIndex: number): Prom
 	const longWaits: LongWait[] = [];
 	const runtime: BulkRuntime = {
 		sleep: async (ms, abortSignal) => await sleep(ms, abortSignal),
+		timer: async (ms, abortSignal) => await sleep(ms, abortSignal),
 		now: () => Date.now(),
 		signal,
 		onLongWait: (ms, reason) => {

@@ -5,7 +5,7 @@ import { kickoff } from '../../fhir/bulk/kickoff';
 import { isElsewhere } from '../../fhir/bulk/origin';
 import { recordStarted } from '../../fhir/bulk/state';
 import { advancedParametersField, groupField, levelField, resourceTypesField, serverRulesField, sinceFields } from './fields';
-import { applySince, ecwTypeNotes, readExportRequest } from './request';
+import { applySince, ecwTypeNotes, readExportRequest, scopeCoverageNotes } from './request';
 import { addHint, bulkSetup } from './setup';
 
 const properties: INodeProperties[] = [
@@ -25,6 +25,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const setup = await bulkSetup(this, itemIndex);
 	const request = readExportRequest(this, itemIndex, setup);
 	ecwTypeNotes(this, setup, request);
+	const typesLeftOut = await scopeCoverageNotes(this, setup, request);
 	applySince(this, request);
 	const started = await kickoff(setup.client, request.options);
 	const now = new Date();
@@ -45,6 +46,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 				since: request.options.since ?? null,
 				retryAfterSeconds: started.retryAfterMs === undefined ? undefined : Math.round(started.retryAfterMs / 1000),
 				kickOff: started.requestPath,
+				...(typesLeftOut ? { typesLeftOut } : {}),
 			},
 			pairedItem: { item: itemIndex },
 		},

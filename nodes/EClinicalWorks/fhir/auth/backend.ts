@@ -269,6 +269,17 @@ async function scopesFor(http: HttpFunction, settings: BackendSettings, discover
 	return scopes;
 }
 
+/**
+ * The scopes a token for these settings asks for and the server's scopes_supported, without minting
+ * one (discovery and the CapabilityStatement are cached, so after the first token this costs nothing).
+ */
+export async function scopesInUse(http: HttpFunction, settings: BackendSettings, now: () => number = Date.now): Promise<{ scopes: string; supported?: string[]; defaults: boolean }> {
+	const discovered = await discoverSmartConfiguration(http, settings.baseUrl, { now, ecw: settings.isEcw }).catch(() => undefined);
+	const scopes = await scopesFor(http, settings, discovered, now);
+	const defaults = settings.fitScopes || withoutBulkScope(settings.scopes) === DEFAULT_ECW_SCOPES;
+	return { scopes, supported: discovered?.scopesSupported, defaults };
+}
+
 /** Discovers the token URL when needed and mints one token. */
 export async function mintBackendToken(http: HttpFunction, settings: BackendSettings, now: () => number = Date.now): Promise<CachedToken> {
 	let tokenUrl = settings.tokenUrl;

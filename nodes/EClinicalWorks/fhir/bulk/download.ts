@@ -1,6 +1,9 @@
 import { FhirError } from '../errors';
 import type { HttpResponse } from '../http';
+import { comparableLength, IncompleteFileError, incompleteError } from './completeness';
+import { DEFAULT_LIMITS, FileDeadlineError } from './limits';
 import type { ManifestFile } from './manifest';
+import { observeChunks } from './observe';
 import { isAborted } from './types';
 import type { BodyStream, BulkClient, BulkRuntime } from './types';
 import {
@@ -36,6 +39,14 @@ export interface DownloadOptions {
 	backoffCapMs?: number;
 	/** Longest wait honoured from a Retry-After on a file (default 10 min; waits over a minute are reported). */
 	maxRetryAfterMs?: number;
+	/** Longest one download of the file may take (File Timeout; default 60 minutes). */
+	deadlineMs?: number;
+}
+
+/** An opened file: its body, and its Content-Length where the bytes read can be compared with it. */
+export interface OpenedFile {
+	body: BodyStream;
+	declaredBytes?: number;
 }
 
 const FILE_ACCEPT = [200, 404, 410, 429, 500, 502, 503, 504];
@@ -82,7 +93,7 @@ class RetryableFileError extends Error {
 }
 
 /** Opens one file as a stream. Retryable answers (429, 5xx) throw RetryableFileError. */
-export async function openFile(client: BulkClient, target: DownloadTarget, runtime: BulkRuntime): Promise<BodyStream> {
+export async function openFile(client: BulkClient, target: DownloadTarget, runtime: BulkRuntime): Promise<OpenedFile> {
 	const { withToken } = tokenRule(client.baseUrl, target.file);
 	const url = target.file.url;
 	const elsewhere = !sameOrigin(url, client.baseUrl);
@@ -100,7 +111,7 @@ export async function openFile(client: BulkClient, target: DownloadTarget, runti
 		if (typeof response.body === 'string') {
 			throw new FhirError('The transport returned text where a stream was asked for', { kind: 'protocol' });
 		}
-		return response.body as BodyStream;
+		return { body: response.body as BodyStream, declaredBytes: comparableLength(response.headers, response.body) };
 	}
 	if (status === 429 || status >= 500) {
 		destroyStream(response.body);
@@ -121,48 +132,81 @@ export async function openFile(client: BulkClient, target: DownloadTarget, runti
 
 /**
  * Downloads one file with retries: the whole file is fetched again after a network error
- * (connection reset mid-file) or a 429/5xx. `consume` reads the stream to its end; it gets the
- * attempt number so it can drop what an earlier attempt already produced.
+ * (connection reset mid-file), a 429/5xx, or a body that did not arrive whole (IncompleteFileError
+ * from `consume`: short or long of the manifest's count, cut off, a damaged line). `consume` reads
+ * the stream to its end; it gets the attempt number so it can drop what an earlier attempt produced.
+ * Each attempt must end within the deadline, whatever pace the server keeps (a body that drips one
+ * byte at a time never trips the idle timeout): past it the download stops with FileDeadlineError.
  */
 export async function withFileRetries<T>(
 	client: BulkClient,
 	target: DownloadTarget,
 	runtime: BulkRuntime,
 	options: DownloadOptions,
-	consume: (body: BodyStream, attempt: number) => Promise<T>,
+	consume: (body: BodyStream, attempt: number, opened: OpenedFile) => Promise<T>,
 ): Promise<T> {
 	const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
 	const base = options.backoffBaseMs ?? 1000;
 	const cap = options.backoffCapMs ?? 30000;
 	const maxRetryAfter = options.maxRetryAfterMs ?? 600000;
+	const deadlineMs = options.deadlineMs ?? DEFAULT_LIMITS.deadlineMs;
 	let lastProblem = '';
+	let incomplete = false;
 	for (let attempt = 0; attempt < maxAttempts; attempt++) {
 		if (isAborted(runtime)) throw cancelledError();
 		let body: BodyStream | undefined;
+		let received = 0;
+		let overdue = false;
+		const timer = new AbortController();
+		// what the deadline may stop; let go after the attempt (where n8n's sleep cannot be ended early,
+		// the timer runs on, holding nothing)
+		const watched: { stream?: BodyStream } = {};
 		const outcome = await settle(
 			(async () => {
-				body = await openFile(client, target, runtime);
+				const opened = await openFile(client, target, runtime);
+				body = opened.body;
 				const stream = body;
 				// a cancelled execution stops the transfer at once, not at the end of the file
 				const onAbort = () => destroyStream(stream, cancelledError());
 				runtime.signal?.addEventListener('abort', onAbort, { once: true });
+				const unobserve = observeChunks(stream, (chunk) => {
+					received += chunk.length;
+				});
+				watched.stream = stream;
+				void runtime.timer?.(deadlineMs, timer.signal).then(
+					() => {
+						if (!watched.stream) return;
+						overdue = true;
+						destroyStream(watched.stream, new FileDeadlineError(target.fileName, deadlineMs, received));
+					},
+					() => undefined,
+				);
 				try {
-					return await consume(stream, attempt);
+					return await consume(stream, attempt, opened);
 				} finally {
+					unobserve();
 					runtime.signal?.removeEventListener('abort', onAbort);
 				}
 			})(),
 		);
+		timer.abort();
+		watched.stream = undefined;
+		if (overdue) throw new FileDeadlineError(target.fileName, deadlineMs, received);
 		if (outcome.ok) return outcome.value;
 		const error = outcome.error;
 		if (body) destroyStream(body);
 		if (isAborted(runtime)) throw cancelledError();
 		let wait: number;
 		let reason = `a pause before downloading bulk file ${target.fileName} again`;
+		incomplete = false;
 		if (error instanceof RetryableFileError) {
 			lastProblem = error.message;
 			wait = error.retryAfterMs !== undefined ? Math.min(error.retryAfterMs, maxRetryAfter) : backoff(attempt, base, cap);
 			if (error.retryAfterMs !== undefined) reason = `the server's Retry-After on bulk file ${target.fileName} (${error.message})`;
+		} else if (error instanceof IncompleteFileError) {
+			lastProblem = error.problem;
+			incomplete = true;
+			wait = backoff(attempt, base, cap);
 		} else if (isNetworkError(error)) {
 			lastProblem = 'the connection failed';
 			wait = backoff(attempt, base, cap);
@@ -175,6 +219,7 @@ export async function withFileRetries<T>(
 		if (attempt + 1 >= maxAttempts) break;
 		await pause(runtime, wait, reason);
 	}
+	if (incomplete) throw incompleteError(target.fileName, target.file.url, maxAttempts, lastProblem);
 	throw new FhirError(`Bulk file ${target.fileName} could not be downloaded after ${maxAttempts} attempts (${lastProblem})`, {
 		kind: 'network',
 		hint: 'The server or the network kept failing. Run Download again later with the same status URL.',

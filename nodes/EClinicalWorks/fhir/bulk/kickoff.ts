@@ -54,9 +54,11 @@ const RESOURCE_TYPE = /^[A-Z][A-Za-z]{1,63}$/;
 const INSTANT =
 	/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
+/** eCW's error-code guide, bulk export statuses: "401: Access token invalid or expired, OR the group id is invalid/unauthorized". */
 export const ECW_HINT_401 =
-	'The token was rejected, or this Group is not authorised for the app (eCW answers 401 for both): ' +
-	`check the Group is enabled for the app in ${ECW_ADMIN_MENU}, ` +
+	'The token was rejected, or this Group is unknown or not authorised for the app (eCW answers 401 for all three, not 404 for a wrong Group ID): ' +
+	'check the Group ID is one the practice built in the EMR registry, ' +
+	`that the Group is enabled for the app in ${ECW_ADMIN_MENU}, ` +
 	'and that the app is allowed system/Group.read.';
 
 function cleanList(values: string[] | undefined): string[] {

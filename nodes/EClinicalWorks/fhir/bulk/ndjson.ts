@@ -1,4 +1,5 @@
 import { FhirError } from '../errors';
+import { DEFAULT_LIMITS, LineTooLongError } from './limits';
 import type { BodyStream } from './types';
 
 export interface NdjsonOptions {
@@ -10,6 +11,8 @@ export interface NdjsonOptions {
 	onRecord: (record: Record<string, unknown>, lineNumber: number) => boolean | void;
 	/** Called with every chunk's byte length (progress). */
 	onBytes?: (bytes: number) => void;
+	/** Longest line held while it is read (Max Line Size); longer stops with LineTooLongError. */
+	maxLineBytes?: number;
 }
 
 export interface NdjsonResult {
@@ -20,6 +23,8 @@ export interface NdjsonResult {
 	bytes: number;
 	/** Stopped early because `onRecord` returned false. */
 	stopped: boolean;
+	/** The body ended with a line break (NDJSON ends every line with one). */
+	terminated: boolean;
 }
 
 const NEWLINE = 0x0a;
@@ -28,6 +33,8 @@ const CR = 0x0d;
 export class NdjsonError extends FhirError {
 	readonly lineNumber: number;
 	readonly fileLabel: string;
+	/** e.g. "is not valid JSON". */
+	readonly problem: string;
 
 	constructor(fileLabel: string, lineNumber: number, problem: string) {
 		super(`Line ${lineNumber} of bulk file ${fileLabel} ${problem}`, {
@@ -37,24 +44,27 @@ export class NdjsonError extends FhirError {
 		this.name = 'NdjsonError';
 		this.lineNumber = lineNumber;
 		this.fileLabel = fileLabel;
+		this.problem = problem;
 	}
 }
 
 /**
- * Reads NDJSON from a stream line by line, without holding more than one line in memory.
- * Handles lines split across chunks (also inside a multi-byte character), CRLF, blank lines
- * and a last line without a newline.
+ * Reads NDJSON from a stream line by line, without holding more than one line in memory (and never
+ * more than `maxLineBytes` of it). Handles lines split across chunks (also inside a multi-byte
+ * character), CRLF, blank lines and a last line without a newline (reported: `terminated` false).
  */
 export async function parseNdjson(stream: BodyStream, options: NdjsonOptions): Promise<NdjsonResult> {
 	const skip = options.skip ?? 0;
+	const maxLineBytes = options.maxLineBytes ?? DEFAULT_LIMITS.maxLineBytes;
 	let pending: Buffer[] = [];
 	let pendingLength = 0;
 	let lines = 0;
 	let records = 0;
 	let bytes = 0;
 	let stopped = false;
+	let terminated = true;
 
-	const handleLine = (line: Buffer): boolean => {
+	const handleLine = (line: Buffer, cutOff = false): boolean => {
 		lines += 1;
 		let end = line.length;
 		if (end > 0 && line[end - 1] === CR) end -= 1;
@@ -71,7 +81,7 @@ export async function parseNdjson(stream: BodyStream, options: NdjsonOptions): P
 		} catch {
 			valid = false;
 		}
-		if (!valid) throw new NdjsonError(options.fileLabel, lines, 'is not valid JSON');
+		if (!valid) throw new NdjsonError(options.fileLabel, lines, cutOff ? 'is not valid JSON and has no line break: the body was cut off' : 'is not valid JSON');
 		if (typeof record !== 'object' || record === null || Array.isArray(record)) {
 			throw new NdjsonError(options.fileLabel, lines, 'is not a JSON object');
 		}
@@ -87,6 +97,7 @@ export async function parseNdjson(stream: BodyStream, options: NdjsonOptions): P
 			let at = chunk.indexOf(NEWLINE, from);
 			while (at !== -1) {
 				let line: Buffer;
+				if (pendingLength + at - from > maxLineBytes) throw new LineTooLongError(options.fileLabel, lines + 1, maxLineBytes);
 				if (pendingLength > 0) {
 					pending.push(chunk.subarray(from, at));
 					line = Buffer.concat(pending, pendingLength + at - from);
@@ -106,10 +117,15 @@ export async function parseNdjson(stream: BodyStream, options: NdjsonOptions): P
 			if (from < chunk.length) {
 				pending.push(chunk.subarray(from));
 				pendingLength += chunk.length - from;
+				if (pendingLength > maxLineBytes) throw new LineTooLongError(options.fileLabel, lines + 1, maxLineBytes);
 			}
 		}
 		if (!stopped && pendingLength > 0) {
-			if (!handleLine(Buffer.concat(pending, pendingLength))) stopped = true;
+			const last = Buffer.concat(pending, pendingLength);
+			pending = [];
+			// blank bytes after the last line break are not a line
+			terminated = last.every((byte) => byte === 0x20 || byte === 0x09 || byte === CR);
+			if (!handleLine(last, !terminated)) stopped = true;
 		}
 	} finally {
 		if (stopped) {
@@ -120,5 +136,5 @@ export async function parseNdjson(stream: BodyStream, options: NdjsonOptions): P
 			}
 		}
 	}
-	return { records, lines, bytes, stopped };
+	return { records, lines, bytes, stopped, terminated };
 }

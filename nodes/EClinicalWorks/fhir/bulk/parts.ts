@@ -1,3 +1,6 @@
+import { DEFAULT_LIMITS, LineTooLongError } from './limits';
+import { LineScanner } from './lines';
+import type { ScanResult } from './lines';
 import type { BodyStream } from './types';
 
 /**
@@ -14,40 +17,39 @@ export interface FilePart {
 	data: Buffer;
 	/** Non-blank lines (records) in the part. */
 	records: number;
+	/** Records in this part and the ones before it. */
+	recordsSoFar: number;
+	/** The first line so far that is not shaped like a JSON object (lines.ts), 1-based in the file. */
+	damagedLine?: number;
+}
+
+export interface SplitOptions {
+	/** File name for errors. */
+	fileLabel?: string;
+	/** Longest line held (Max Line Size): a longer one stops with LineTooLongError, before it is held whole. */
+	maxLineBytes?: number;
 }
 
 const NEWLINE = 0x0a;
 
-function countRecords(data: Buffer): number {
-	let records = 0;
-	let start = 0;
-	while (start < data.length) {
-		let end = data.indexOf(NEWLINE, start);
-		if (end === -1) end = data.length;
-		for (let i = start; i < end; i++) {
-			const byte = data[i];
-			if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) {
-				records += 1;
-				break;
-			}
-		}
-		start = end + 1;
-	}
-	return records;
-}
-
 /**
  * Reads `stream` and calls `onPart` with parts of at most `maxBytes` that end at a line break (a
- * part is longer only when a single line is). Reading waits for `onPart`, so no more than one part
- * and one chunk of the stream are held at a time, and every part is built in the same buffer
- * (a gigabyte file would otherwise leave a gigabyte of garbage for the collector).
+ * part is longer only when a single line is, up to `maxLineBytes`). Reading waits for `onPart`, so no
+ * more than one part and one chunk of the stream are held at a time, and every part is built in the
+ * same buffer (a gigabyte file would otherwise leave a gigabyte of garbage for the collector). Each
+ * part's lines are counted and checked once, as it is handed on (lines.ts); `scan` says what the
+ * whole body held.
  */
 export async function splitAtLines(
 	stream: BodyStream,
 	maxBytes: number,
 	onPart: (part: FilePart) => Promise<void>,
-): Promise<{ parts: number; bytes: number }> {
+	options: SplitOptions = {},
+): Promise<{ parts: number; bytes: number; scan: ScanResult }> {
 	const size = Math.max(1, Math.floor(maxBytes));
+	const fileLabel = options.fileLabel ?? 'file';
+	const maxLineBytes = options.maxLineBytes ?? DEFAULT_LIMITS.maxLineBytes;
+	const scanner = new LineScanner(fileLabel, maxLineBytes);
 	const chunks: Buffer[] = [];
 	let length = 0;
 	let bytes = 0;
@@ -114,8 +116,12 @@ export async function splitAtLines(
 		return out;
 	};
 
-	const emit = async (data: Buffer) => {
-		await onPart({ index, data, records: countRecords(data) });
+	let scan: ScanResult | undefined;
+	const emit = async (data: Buffer, last: boolean) => {
+		const before = scanner.records;
+		scanner.push(data);
+		if (last) scan = scanner.finish();
+		await onPart({ index, data, records: scanner.records - before, recordsSoFar: scanner.records, damagedLine: scanner.damaged });
 		index += 1;
 	};
 
@@ -127,12 +133,16 @@ export async function splitAtLines(
 		length += chunk.length;
 		while (length >= size) {
 			const cut = findCut();
-			if (cut === -1) break;
-			await emit(take(cut));
+			if (cut === -1) {
+				// everything pending is one line with no end yet: stop before holding more than the bound
+				if (length > maxLineBytes) throw new LineTooLongError(fileLabel, scanner.lineNumber, maxLineBytes);
+				break;
+			}
+			await emit(take(cut), false);
 		}
 	}
-	if (length > 0) await emit(take(length));
-	return { parts: index, bytes };
+	if (length > 0) await emit(take(length), true);
+	return { parts: index, bytes, scan: scan ?? scanner.finish() };
 }
 
 /** `Patient-1.ndjson`, part 3 of 12 -> `Patient-1.part-003.ndjson`. */

@@ -1,5 +1,6 @@
 import type { FhirRequest } from '../client';
 import type { HttpResponse } from '../http';
+import type { CapabilityStatement } from '../types';
 
 /** The request shape of `FhirClient.send`, which the bulk modules use. */
 export type BulkSendRequest = FhirRequest;
@@ -13,6 +14,10 @@ export interface BulkClient {
 	send(request: BulkSendRequest): Promise<HttpResponse>;
 	/** Scopes configured on the credential: a 403 names only those still to add. */
 	configuredScopes?: string;
+	/** The scopes the token asks for, as minted (default scopes fitted to the server), and what the server offers. */
+	scopesInUse?: () => Promise<{ scopes: string; supported?: string[]; defaults: boolean }>;
+	/** The server's CapabilityStatement (cached): the types it declares. */
+	capabilities?: () => Promise<CapabilityStatement>;
 }
 
 /** Timing and cancellation: n8n's `sleep` in the node, a timer in tests. */
@@ -23,6 +28,11 @@ export interface BulkRuntime {
 	signal?: AbortSignal;
 	/** Told of every wait of a minute or more (LONG_WAIT_MS), before it starts: nothing silent for minutes. */
 	onLongWait?: (ms: number, reason: string) => void;
+	/**
+	 * A real-time timer for deadlines (a file's File Timeout), ended early through its signal. Apart
+	 * from `sleep`, which tests may run on a fake clock. Without it no deadline is kept.
+	 */
+	timer?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** A stream as returned by the transport (`stream: true`): a Node.js Readable. */

@@ -1,0 +1,34 @@
+// Files mode, one item per file, with n8n's binary data held in memory (N8N_DEFAULT_BINARY_DATA_MODE
+// "default"; the database mode of queue mode reads streams the same way): n8n reads the stream only
+// through 'data' events, so the line checks must see the bytes without pausing or starting the stream.
+// An earlier draft paused it, and every such download hung.
+process.env.N8N_DEFAULT_BINARY_DATA_MODE = 'default';
+
+const { test, after } = await import('node:test');
+const assert = (await import('node:assert/strict')).default;
+const { runNode, shutdown, engine } = await import('../helpers/n8n.mjs');
+const { startSandbox } = await import('../../sandbox/index.mjs');
+
+const sandboxes = [];
+after(async () => {
+	for (const sb of sandboxes) await sb.stop();
+	await shutdown();
+});
+
+test('in-memory binary data: a whole file is stored and checked; a short one is fetched again', { timeout: 60_000 }, async () => {
+	assert.equal(engine.binaryDataMode, 'default');
+	const sb = await startSandbox({ port: 0, profile: 'smart', patients: 40, seed: 3, bulkDelayMs: 100, pollRetryAfterSeconds: 0 });
+	sandboxes.push(sb);
+	sb.inject({ kind: 'truncate', path: 'Patient-1\\.ndjson', afterLines: 25 });
+	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
+	const result = await runNode({
+		parameters: { resource: 'bulkExport', operation: 'export', serverRules: 'generic', level: 'system', resourceTypes: ['Patient'], pollFloorSeconds: 0, maxWaitMinutes: 1, outputMode: 'files', filePartMb: 0 },
+		credentials: { eClinicalWorksApi: { environment: 'custom', baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`, practiceCode: sb.practices[0], tokenUrl: sb.tokenUrl, authMethod: 'privateKeyJwt', clientId: c.clientId, privateKey: c.privateKeyPem, keyId: c.kid, algorithm: c.alg, customScopes: c.scopes } },
+	});
+	assert.equal(result.error, undefined, result.error?.message);
+	const [item] = result.itemsOf('Node');
+	const lines = (await result.binary(item)).toString('utf8').split('\n').filter(Boolean);
+	assert.equal(lines.length, 40);
+	assert.equal(item.json.count, 40);
+	assert.equal(sb.stats.log.filter((e) => e.path.endsWith('/Patient-1.ndjson')).length, 2);
+});
