@@ -1,7 +1,7 @@
 // Admin API: create, change and cancel records so the trigger and incremental exports see real changes
 // (in-process as `sb.admin`; over HTTP under /admin only with `admin: true` / `--admin`).
 import crypto from 'node:crypto';
-import { TRANSPORT_EXTENSION_URL } from './data.mjs';
+import { TRANSPORT_EXTENSION_URL } from './vocabulary.mjs';
 import { FhirError, formatZoned, readBody, sendJson } from './util.mjs';
 
 export class Admin {
