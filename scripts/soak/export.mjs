@@ -10,8 +10,9 @@ import { compareRecords, multiset } from './truth.mjs';
 const TYPES = { ecw: ['Patient', 'Encounter', 'Coverage'], smart: ['Patient', 'Encounter', 'Appointment'] };
 
 export async function exportLane(ctx, profile, lane) {
-	const r = ctx.rng(lane);
-	for (let episode = 1; !ctx.stopped(); episode++) {
+	for (let episode = ctx.firstEpisode; ctx.moreEpisodes(episode); episode++) {
+		// each episode its own PRNG stream: `--episode N` replays one alone
+		const r = ctx.rng(lane, episode);
 		await guarded(ctx, `${lane} episode ${episode}`, () => episodeOf(ctx, r, { profile, lane, episode }));
 	}
 }

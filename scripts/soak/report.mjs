@@ -82,11 +82,12 @@ export function finalReport(tally, { seed, elapsedMs, unavailable, held = [] }) 
 	if (s.examples.length) {
 		out.push('', 'Lost, duplicated or unexpected (first ones):');
 		for (const e of s.examples) out.push(`  ${e.what} [${e.work}] ${typeof e.item === 'string' ? e.item : JSON.stringify(e.item)} at ${e.where}`);
+		out.push(`Replay one episode of one lane: npm run soak -- --seed ${seed} --lanes LANE --episode N --trace`);
 	}
 	for (const note of s.notes) out.push('', note);
 	for (const c of s.crashes) out.push('', `The soak itself crashed at ${c.where}:`, c.error);
 
-	const targets = Object.entries(TARGETS).map(([k, want]) => `${k} ${n(tally.family(k))} of ${n(want)}${tally.family(k) >= want ? ' (reached)' : ''}`);
+	const targets = Object.entries(TARGETS).map(([k, want]) => `${k} ${n(tally.family(k))} of ${n(want)}${tally.reached[k] !== undefined ? ` (reached at ${clock(tally.reached[k])})` : ''}`);
 	out.push('', `Targets: ${targets.join(', ')}`);
 	const problems = tally.problems();
 	out.push(problems.length ? `Result: FAIL: ${problems.join(', ')} (seed ${seed})` : 'Result: PASS: 0 lost, 0 duplicated, every failure a clear error', '');

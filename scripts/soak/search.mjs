@@ -9,8 +9,9 @@ import { compareRecords, multiset } from './truth.mjs';
 const PATIENT_CRITERIA = [{ bornOnOrAfter: '1900-01-01' }, { gender: 'female' }, { bornOnOrAfter: '1960-01-01' }, { bornOnOrBefore: '1975-12-31' }];
 
 export async function searchLane(ctx, profile, lane) {
-	const r = ctx.rng(lane);
-	for (let episode = 1; !ctx.stopped(); episode++) {
+	for (let episode = ctx.firstEpisode; ctx.moreEpisodes(episode); episode++) {
+		// each episode its own PRNG stream: `--episode N` replays one alone
+		const r = ctx.rng(lane, episode);
 		await guarded(ctx, `${lane} episode ${episode}`, () => episodeOf(ctx, r, { profile, lane, episode }));
 	}
 }

@@ -18,7 +18,10 @@ export const FAMILY = { trigger: 'polls', export: 'exports', search: 'searches' 
 const EXAMPLES = 8;
 
 export class Tally {
-	constructor() {
+	constructor(started = Date.now()) {
+		this.started = started;
+		/** family -> ms after the start when its target was reached */
+		this.reached = {};
 		this.works = new Map(Object.keys(WORKS).map((w) => [w, { runs: 0, ok: 0, failedClear: 0, failedUnclear: 0, checked: 0, lost: 0, duplicated: 0, unexpected: 0, faults: new Map(), counters: new Map() }]));
 		this.failures = new Map();
 		this.examples = [];
@@ -35,6 +38,8 @@ export class Tally {
 	run(work, { failure, faults, where }) {
 		const w = this.works.get(work);
 		w.runs += 1;
+		const family = FAMILY[work.split(':')[0]];
+		if (this.reached[family] === undefined && this.family(family) >= TARGETS[family]) this.reached[family] = Date.now() - this.started;
 		for (const [name, n] of faults ?? []) w.faults.set(name, (w.faults.get(name) ?? 0) + n);
 		if (!failure) {
 			w.ok += 1;
@@ -99,7 +104,7 @@ export class Tally {
 		return {
 			works: Object.fromEntries([...this.works].map(([k, w]) => [k, { ...w, faults: Object.fromEntries(w.faults), counters: Object.fromEntries(w.counters) }])),
 			totals: this.totals(),
-			targets: Object.fromEntries(Object.entries(TARGETS).map(([k, want]) => [k, { want, done: this.family(k) }])),
+			targets: Object.fromEntries(Object.entries(TARGETS).map(([k, want]) => [k, { want, done: this.family(k), reachedAfterMs: this.reached[k] }])),
 			failures: [...this.failures.values()].map((g) => ({ ...g, works: [...g.works] })),
 			examples: this.examples,
 			notes: this.notes,

@@ -14,8 +14,9 @@ const PRACTICE = 'demo';
 /** profile 'smart': the _lastUpdated strategy; 'ecw': the date-window snapshot strategy. */
 export async function triggerLane(ctx, profile, lane) {
 	const work = profile === 'smart' ? 'trigger:lastUpdated' : 'trigger:window';
-	const r = ctx.rng(lane);
-	for (let episode = 1; !ctx.stopped(); episode++) {
+	for (let episode = ctx.firstEpisode; ctx.moreEpisodes(episode); episode++) {
+		// each episode its own PRNG stream: `--episode N` replays one alone
+		const r = ctx.rng(lane, episode);
 		await guarded(ctx, `${lane} episode ${episode}`, () => episodeOf(ctx, r, { profile, work, lane, episode }));
 	}
 }
@@ -26,7 +27,7 @@ async function episodeOf(ctx, r, { profile, work, lane, episode }) {
 	const { sb, armer, credentials } = await laneSandbox(ctx, lane, episode, { profile, quirks, patients: r.int(8, 16) }, (request) => midPoll?.(request));
 	try {
 		const ledger = new VersionLedger();
-		const visits = new Visits(sb, profile, r, ledger);
+		const visits = new Visits(sb, profile, r, ledger, (text) => ctx.trace(lane, `episode ${episode} ${text}`));
 		await visits.loadWindow();
 		const parameters = { event: 'appointmentChanged', output: 'raw', options: { pageSize: r.int(2, 6) } };
 		const where = (poll) => `${lane} episode ${episode} poll ${poll} (seed ${ctx.seed}, quirks ${quirks?.join('+') || 'none'})`;
@@ -34,10 +35,11 @@ async function episodeOf(ctx, r, { profile, work, lane, episode }) {
 		let saved;
 		let polls = 0;
 
-		const poll = async ({ faults, restart }) => {
+		const poll = async ({ faults, restart = false }) => {
 			polls += 1;
 			if (faults) armer.arm(pickFaults(r, ctx.plan, 'poll', profile), r);
 			const result = await ctx.harness.runPoll({ parameters, credentials, staticData: restart ? saved : staticData, throwOnError: false });
+			const landed = armer.armed.map((a) => a.name);
 			const served = armer.served();
 			midPoll = null;
 			staticData = result.staticData;
@@ -48,6 +50,7 @@ async function episodeOf(ctx, r, { profile, work, lane, episode }) {
 			}
 			const failure = result.error ? classifyFailure(result.error, ctx.classes) : null;
 			ctx.tally.run(work, { failure, faults: served, where: where(polls) });
+			ctx.trace(lane, `episode ${episode} poll ${polls}${restart ? ' (restart from saved)' : ''}${landed.length ? ` faults [${landed.join(', ')}]` : ''}: ${result.error ? `failed: ${result.error.message}` : `emitted [${result.json.map((j) => `${j.resource?.id ?? j.id} v${j.resource?.meta?.versionId} ${j.event}`).join(', ')}]`}${result.staticDataSaved ? ', saved' : ''}`);
 			return result;
 		};
 
@@ -70,6 +73,7 @@ async function episodeOf(ctx, r, { profile, work, lane, episode }) {
 				midPoll = (request) => {
 					if (request.path.startsWith('/fhir/') && ++seen === nth) {
 						midPoll = null;
+						ctx.trace(lane, `episode ${episode} during poll ${polls + 1}, at request ${nth} (${request.path}${request.query}):`);
 						visits.mutate();
 						ctx.tally.count(work, 'changes made in the middle of a poll');
 					}
@@ -102,8 +106,9 @@ async function episodeOf(ctx, r, { profile, work, lane, episode }) {
 
 /** The visits the soak changes: those it created, and those of the window the server already had. */
 class Visits {
-	constructor(sb, profile, r, ledger) {
+	constructor(sb, profile, r, ledger, trace) {
 		this.sb = sb;
+		this.trace = trace;
 		this.profile = profile;
 		this.r = r;
 		this.ledger = ledger;
@@ -129,8 +134,9 @@ class Visits {
 		return new Date(Math.floor(ms / 900_000) * 900_000);
 	}
 
-	record(resource) {
+	record(resource, what) {
 		this.ledger.change(resource.id, resource.meta.versionId);
+		this.trace(`${what} ${resource.id} v${resource.meta.versionId} (${resource.status}, ${resource.start ?? resource.period?.start}, lastUpdated ${resource.meta.lastUpdated})`);
 	}
 
 	mutate() {
@@ -140,7 +146,7 @@ class Visits {
 		if (roll < 0.35 || this.live.length === 0) {
 			const start = this.start();
 			const visit = this.profile === 'smart' ? a.createAppointment(PRACTICE, { start, comment: r.chance(0.3) ? 'Needs wheelchair transport' : undefined }) : a.createEncounter(PRACTICE, { start, transport: r.chance(0.3) ? 'Needs wheelchair transport' : undefined });
-			this.record(visit);
+			this.record(visit, 'created');
 			this.live.push(visit.id);
 			return;
 		}
@@ -161,10 +167,10 @@ class Visits {
 			} else {
 				changes = this.profile === 'smart' ? { comment: `Note ${++this.notes}` } : { reasonCode: [{ text: `Reason ${++this.notes}` }] };
 			}
-			this.record(this.profile === 'smart' ? a.updateAppointment(PRACTICE, id, changes) : a.updateEncounter(PRACTICE, id, changes));
+			this.record(this.profile === 'smart' ? a.updateAppointment(PRACTICE, id, changes) : a.updateEncounter(PRACTICE, id, changes), `changed ${Object.keys(changes).join('+')}`);
 			return;
 		}
-		this.record(this.profile === 'smart' ? a.cancelAppointment(PRACTICE, id) : a.updateEncounter(PRACTICE, id, { status: 'cancelled' }));
+		this.record(this.profile === 'smart' ? a.cancelAppointment(PRACTICE, id) : a.updateEncounter(PRACTICE, id, { status: 'cancelled' }), 'cancelled');
 		this.live = this.live.filter((x) => x !== id);
 	}
 }
