@@ -114,6 +114,7 @@ class Visits {
 		this.ledger = ledger;
 		this.live = [];
 		this.notes = 0;
+		this.history = new Map();
 	}
 
 	get type() {
@@ -126,6 +127,16 @@ class Visits {
 		const now = Date.now();
 		const { matches } = await searchAll(`${this.sb.baseUrl}/${this.type}?date=ge${day(now + DAY)}&date=le${day(now + 10 * DAY)}&_count=100`, await truthToken(this.sb));
 		this.live = matches.filter((v) => v.status !== 'cancelled').map((v) => v.id);
+	}
+
+	/** The statuses and starts a visit has had (from its state when the soak first changes it). */
+	had(id, current) {
+		let h = this.history.get(id);
+		if (!h) {
+			h = { statuses: new Set([current.status]), starts: new Set([Date.parse(current.start ?? current.period?.start)]) };
+			this.history.set(id, h);
+		}
+		return h;
 	}
 
 	/** A start 1 to 10 days ahead, on the quarter hour. */
@@ -152,18 +163,24 @@ class Visits {
 		}
 		const id = r.pick(this.live);
 		if (roll < 0.8) {
-			// every change touches what a dispatcher sees (the date window compares exactly that)
+			// Every change touches what a dispatcher sees, and no visit ever goes back to a status or a
+			// start it had: the date window reports how a visit differs from what it saw last, so a
+			// change undone before the next poll is rightly never reported.
 			const current = a.get(PRACTICE, this.type, id);
-			const what = r.int(0, 2);
+			const had = this.had(id, current);
+			const statuses = (this.profile === 'smart' ? ['booked', 'pending', 'arrived', 'checked-in'] : ['planned', 'arrived', 'in-progress']).filter((x) => !had.statuses.has(x));
+			let what = r.int(0, 2);
+			if (what === 1 && statuses.length === 0) what = 2;
 			let changes;
 			if (what === 0) {
 				let start = this.start();
-				if (start.getTime() === Date.parse(current.start ?? current.period?.start)) start = new Date(start.getTime() + 15 * 60_000);
+				while (had.starts.has(start.getTime())) start = new Date(start.getTime() + 15 * 60_000);
+				had.starts.add(start.getTime());
 				const end = new Date(start.getTime() + 30 * 60_000);
 				changes = this.profile === 'smart' ? { start, end } : { period: { start: start.toISOString(), end: end.toISOString() } };
 			} else if (what === 1) {
-				const statuses = (this.profile === 'smart' ? ['booked', 'pending', 'arrived', 'checked-in'] : ['planned', 'arrived', 'in-progress']).filter((x) => x !== current.status);
 				changes = { status: r.pick(statuses) };
+				had.statuses.add(changes.status);
 			} else {
 				changes = this.profile === 'smart' ? { comment: `Note ${++this.notes}` } : { reasonCode: [{ text: `Reason ${++this.notes}` }] };
 			}
