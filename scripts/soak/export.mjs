@@ -53,9 +53,11 @@ async function episodeOf(ctx, r, { profile, lane, episode }) {
 			};
 			armer.arm(pickFaults(r, ctx.plan, 'export', profile, { variant: work, includeKnown: ctx.includeKnown }), r);
 			const result = await ctx.harness.runNode({ parameters, credentials });
+			const landed = armer.armed.map((a) => a.name);
 			const served = armer.served();
 			const failure = runFailure(ctx, result);
 			ctx.tally.run(work, { failure, faults: served, where });
+			ctx.trace(lane, `${where}${landed.length ? ` faults [${landed.join(', ')}]` : ''}: ${failure ? `failed: ${failure.message}` : `${(result.itemsOf('Node') ?? []).length} items`}`);
 			if (failure) continue;
 			const delivered = await deliveredRecords(result, mode);
 			ctx.tally.check(work, { checked: expected.size, ...compareRecords(expected, delivered.keys), where });

@@ -39,9 +39,11 @@ async function episodeOf(ctx, r, { profile, lane, episode }) {
 			const where = `${lane} episode ${episode} search ${run} (seed ${ctx.seed}; ${described}; ${JSON.stringify(parameters.criteria ?? parameters.dateRange)}, ${output})`;
 			armer.arm(pickFaults(r, ctx.plan, 'search', profile), r);
 			const result = await ctx.harness.runNode({ parameters, credentials, timezone: sb.timeZone });
+			const landed = armer.armed.map((a) => a.name);
 			const served = armer.served();
 			const failure = runFailure(ctx, result);
 			ctx.tally.run(work, { failure, faults: served, where });
+			ctx.trace(lane, `${where}${landed.length ? ` faults [${landed.join(', ')}]` : ''}: ${failure ? `failed: ${failure.message}` : `${(result.itemsOf('Node') ?? []).length} items`}`);
 			if (failure) continue;
 			if (!firstPage) {
 				ctx.tally.note(`${where}: succeeded without searching ${searched}; not checked`);
