@@ -7,14 +7,19 @@ import { credentialFor } from '../../test/transport/_support.mjs';
 import { classifyFailure } from './failures.mjs';
 import { Armer } from './plan.mjs';
 
+export const RESPONSE_TIME_LIMIT_SECONDS = 10;
+
 /**
  * A sandbox for one episode of a lane, its per-minute rate limit off (429s come from the fault
- * plan), with an Armer on its request hook. `onRequest` (optional) sees every request after the armer.
+ * plan), with an Armer on its request hook; its one practice is `sb.practices[0]`. `onRequest` (optional) sees every request after the armer.
  */
 export async function laneSandbox(ctx, lane, episode, options, onRequest) {
 	let armer;
 	const sb = await startSandbox({
 		seed: hash32(ctx.seed, lane, episode) % 100_000,
+		// a base URL of its own per episode: the node's caches (CapabilityStatement, discovery, token) are
+		// per base URL, and a later sandbox may get the same port with another profile
+		practices: [`${lane.replace(/[^A-Za-z0-9]/g, '')}-e${episode}`],
 		rateLimitPerMinute: null,
 		admin: true,
 		...options,
@@ -24,7 +29,9 @@ export async function laneSandbox(ctx, lane, episode, options, onRequest) {
 		},
 	});
 	armer = new Armer(sb);
-	return { sb, armer, credentials: { eClinicalWorksApi: credentialFor(sb, sb.client('sandbox-rs384')) } };
+	// a dripping answer stops at the Response Time Limit: 10 s here instead of the default 120 s
+	const credential = credentialFor(sb, sb.client('sandbox-rs384'), { responseOptions: true, responseTimeLimitSeconds: RESPONSE_TIME_LIMIT_SECONDS });
+	return { sb, armer, credentials: { eClinicalWorksApi: credential } };
 }
 
 /** A token of the soak's own, to read what the server holds. */

@@ -5,8 +5,9 @@
 //
 // Wiring a new sandbox fault in is one line: set the entry's `kind` (and its options in `spec`).
 import { FAULT_KINDS } from '../../sandbox/faults.mjs';
+import { TOKEN_PATH } from '../../sandbox/paths.mjs';
 
-export const TOKEN_PATH = '/oauth/oauth2/token';
+export { TOKEN_PATH };
 
 /** What kind of request arrived, from the sandbox's request log entry. */
 export function requestClass({ method, path, query = '' }) {
@@ -29,17 +30,12 @@ export const WORK_REQUESTS = {
 	export: { kickoff: 1, status: 3, file: 8 },
 };
 
-/**
- * Known losses on today's code, held back unless `--all` (printed at start and in the report, never
- * silent): the work they lose data in and the issue. Delete the `knownLoss` of an entry once fixed.
- */
-const KNOWN_FILES_LOSS = { work: 'export:files', why: 'Files mode stores a line that is not JSON and reports success (issue 19 item 1, fixed on helper "bulk"\'s branch)' };
-
 const ANY = ['page', 'next-page', 'read', 'kickoff', 'status', 'file'];
 const JSON_BODIES = ['page', 'next-page', 'read', 'status'];
 const ALL_WORK = ['poll', 'search', 'export'];
 const burst = (r) => r.int(1, 4);
 const fiveHundred = (r) => (r.chance(0.5) ? '500' : '503');
+const FRAMINGS = ['close', 'chunked', 'length'];
 
 /**
  * name: the soak's name for the fault (its column in the report); kind: the sandbox fault kind;
@@ -55,28 +51,28 @@ export const FAULT_PLAN = [
 	{ name: '429 to the minute', kind: '429', work: ALL_WORK, on: ['page', 'next-page', 'status'], profiles: ['ecw'], weight: 0.05, spec: () => ({}) },
 	{ name: '5xx burst', kind: '500', work: ALL_WORK, on: ANY, spec: (r) => ({ kind: fiveHundred(r), count: burst(r) }) },
 	{ name: 'token 5xx', kind: '500', work: ALL_WORK, on: ANY, revoke: true, path: 'token', spec: (r) => ({ kind: fiveHundred(r), count: r.int(1, 2) }) },
-	{ name: 'token reset', kind: 'reset-body', work: ALL_WORK, on: ANY, revoke: true, path: 'token', spec: () => ({}) },
+	{ name: 'token reset', kind: 'disconnect', work: ALL_WORK, on: ANY, revoke: true, path: 'token', spec: (r) => ({ count: r.int(1, 2) }) },
 	{ name: 'token revoked', kind: 'revoke-tokens', work: ALL_WORK, on: ANY, spec: () => ({}) },
-	{ name: 'reset mid-body', kind: 'reset-body', work: ALL_WORK, on: JSON_BODIES, spec: () => ({}) },
-	{ name: 'reset mid-file', kind: 'reset', work: ['export'], on: ['file'], spec: (r) => ({ afterBytes: r.int(1, 6000) }) },
+	{ name: 'reset before the answer', kind: 'disconnect', work: ALL_WORK, on: ANY, weight: 0.5, spec: () => ({}) },
+	{ name: 'reset mid-body', kind: 'truncated-page', work: ALL_WORK, on: JSON_BODIES, spec: (r) => ({ mode: 'reset', fraction: 0.05 + r.next() * 0.9 }) },
+	{ name: 'page cut short', kind: 'truncated-page', work: ALL_WORK, on: JSON_BODIES, spec: (r) => ({ mode: 'clean', fraction: 0.05 + r.next() * 0.9 }) },
+	{ name: 'body drip', kind: 'drip', work: ['poll', 'search'], on: ['page', 'next-page'], weight: 0.15, spec: () => ({ intervalMs: 200 }) },
 	{ name: 'slow answer', kind: 'slow', work: ALL_WORK, on: ANY, weight: 0.5, spec: (r) => ({ delayMs: r.int(100, 1500) }) },
-	{ name: 'malformed NDJSON', kind: 'malformed-ndjson', work: ['export'], on: ['file'], spec: (r) => ({ line: r.int(1, 5) }), knownLoss: KNOWN_FILES_LOSS },
+	{ name: 'reset mid-file', kind: 'reset', work: ['export'], on: ['file'], spec: (r) => ({ afterBytes: r.int(1, 6000) }) },
+	{ name: 'file cut at a line break', kind: 'truncate', work: ['export'], on: ['file'], spec: (r) => ({ afterLines: r.int(0, 6), framing: r.pick(FRAMINGS) }) },
+	{ name: 'file cut mid-line', kind: 'truncate', work: ['export'], on: ['file'], spec: (r) => ({ afterLines: r.int(0, 6), midLine: true, framing: r.pick(FRAMINGS) }) },
+	{ name: 'file extra line', kind: 'extra-line', work: ['export'], on: ['file'], spec: (r) => ({ line: r.int(1, 5) }) },
+	{ name: 'file drip', kind: 'drip', work: ['export'], on: ['file'], weight: 0.3, spec: (r) => ({ bytes: r.int(512, 4096), intervalMs: r.int(5, 25) }) },
+	{ name: 'malformed NDJSON', kind: 'malformed-ndjson', work: ['export'], on: ['file'], spec: (r) => ({ line: r.int(1, 5) }) },
 	{ name: 'expired file URL', kind: 'expired-file-url', work: ['export'], on: ['file'], weight: 0.3, spec: () => ({}) },
 	{ name: 'status 5xx', kind: 'transient-status', work: ['export'], on: ['status'], spec: () => ({}) },
-	// Added by other helpers on their branches; set `kind` (and `spec`) once merged.
-	{ name: 'file cut at a line break', kind: null, by: 'bulk', work: ['export'], on: ['file'], spec: () => ({}) },
-	{ name: 'file cut mid-line', kind: null, by: 'bulk', work: ['export'], on: ['file'], spec: () => ({}) },
-	{ name: 'file extra lines', kind: null, by: 'bulk', work: ['export'], on: ['file'], spec: () => ({}) },
-	{ name: 'file drip', kind: null, by: 'bulk', work: ['export'], on: ['file'], weight: 0.3, spec: () => ({}) },
-	{ name: 'page cut short', kind: null, by: 'bounds', work: ['poll', 'search'], on: ['page', 'next-page'], spec: () => ({}) },
-	{ name: 'body drip', kind: null, by: 'bounds', work: ['poll', 'search'], on: JSON_BODIES, weight: 0.3, spec: () => ({}) },
 ];
 
 /** The plan split by what this sandbox serves: `{ available, unavailable: [{ name, why }] }`. */
-export function availablePlan(kinds = FAULT_KINDS) {
+export function availablePlan(kinds = FAULT_KINDS, plan = FAULT_PLAN) {
 	const available = [];
 	const unavailable = [];
-	for (const entry of FAULT_PLAN) {
+	for (const entry of plan) {
 		if (entry.kind && kinds.has(entry.kind)) available.push(entry);
 		else unavailable.push({ name: entry.name, why: entry.kind ? `the sandbox has no "${entry.kind}" fault` : `not wired in yet, helper "${entry.by}" is adding it` });
 	}

@@ -43,7 +43,7 @@ async function episodeOf(ctx, r, { profile, lane, episode }) {
 			const served = armer.served();
 			const failure = runFailure(ctx, result);
 			ctx.tally.run(work, { failure, faults: served, where });
-			ctx.trace(lane, `${where}${landed.length ? ` faults [${landed.join(', ')}]` : ''}: ${failure ? `failed: ${failure.message}` : `${(result.itemsOf('Node') ?? []).length} items`}`);
+			ctx.trace(lane, `${where.slice(lane.length + 1)}${landed.length ? ` faults [${landed.join(', ')}]` : ''}: ${failure ? `failed: ${failure.message}` : `${(result.itemsOf('Node') ?? []).length} items`}`);
 			if (failure) continue;
 			if (!firstPage) {
 				ctx.tally.note(`${where}: succeeded without searching ${searched}; not checked`);

@@ -9,7 +9,6 @@ import { pickFaults } from './plan.mjs';
 import { VersionLedger } from './truth.mjs';
 
 const DAY = 86_400_000;
-const PRACTICE = 'demo';
 
 /** profile 'smart': the _lastUpdated strategy; 'ecw': the date-window snapshot strategy. */
 export async function triggerLane(ctx, profile, lane) {
@@ -29,7 +28,7 @@ async function episodeOf(ctx, r, { profile, work, lane, episode }) {
 		const ledger = new VersionLedger();
 		const visits = new Visits(sb, profile, r, ledger, (text) => ctx.trace(lane, `episode ${episode} ${text}`));
 		await visits.loadWindow();
-		const parameters = { event: 'appointmentChanged', output: 'raw', options: { pageSize: r.int(2, 6) } };
+		const parameters = { event: 'appointmentChanged', output: 'raw', options: { pageSize: r.int(2, 5) } };
 		const where = (poll) => `${lane} episode ${episode} poll ${poll} (seed ${ctx.seed}, quirks ${quirks?.join('+') || 'none'})`;
 		let staticData = {};
 		let saved;
@@ -66,15 +65,18 @@ async function episodeOf(ctx, r, { profile, work, lane, episode }) {
 
 		const length = r.int(20, 45);
 		for (let i = 0; i < length && !ctx.stopped(); i++) {
-			for (let k = r.int(0, 3); k > 0; k--) visits.mutate();
+			visits.sincePoll.clear();
+			// now and then a burst: more changes than a page holds, so polls read several pages
+			for (let k = r.chance(0.2) ? r.int(4, 9) : r.int(0, 3); k > 0; k--) visits.mutate();
 			if (r.chance(0.15)) {
-				const nth = r.int(1, 3);
+				const nth = r.int(2, 4);
 				let seen = 0;
 				midPoll = (request) => {
 					if (request.path.startsWith('/fhir/') && ++seen === nth) {
 						midPoll = null;
 						ctx.trace(lane, `episode ${episode} during poll ${polls + 1}, at request ${nth} (${request.path}${request.query}):`);
-						visits.mutate();
+						// mostly a visit the poll is reading (changed since the last poll): it moves within the result
+						visits.mutate({ reading: r.chance(0.7) });
 						ctx.tally.count(work, 'changes made in the middle of a poll');
 					}
 				};
@@ -108,6 +110,7 @@ async function episodeOf(ctx, r, { profile, work, lane, episode }) {
 class Visits {
 	constructor(sb, profile, r, ledger, trace) {
 		this.sb = sb;
+		this.practice = sb.practices[0];
 		this.trace = trace;
 		this.profile = profile;
 		this.r = r;
@@ -115,6 +118,8 @@ class Visits {
 		this.live = [];
 		this.notes = 0;
 		this.history = new Map();
+		/** Visits changed since the last poll began. */
+		this.sincePoll = new Set();
 	}
 
 	get type() {
@@ -147,26 +152,29 @@ class Visits {
 
 	record(resource, what) {
 		this.ledger.change(resource.id, resource.meta.versionId);
+		this.sincePoll.add(resource.id);
 		this.trace(`${what} ${resource.id} v${resource.meta.versionId} (${resource.status}, ${resource.start ?? resource.period?.start}, lastUpdated ${resource.meta.lastUpdated})`);
 	}
 
-	mutate() {
+	/** `reading`: change a visit changed since the last poll (one the poll is reading), when there is one. */
+	mutate({ reading = false } = {}) {
 		const { r, sb } = this;
 		const a = sb.admin;
-		const roll = r.next();
+		const inRead = [...this.sincePoll].filter((id) => this.live.includes(id));
+		const roll = reading && inRead.length ? 0.35 + r.next() * 0.65 : r.next();
 		if (roll < 0.35 || this.live.length === 0) {
 			const start = this.start();
-			const visit = this.profile === 'smart' ? a.createAppointment(PRACTICE, { start, comment: r.chance(0.3) ? 'Needs wheelchair transport' : undefined }) : a.createEncounter(PRACTICE, { start, transport: r.chance(0.3) ? 'Needs wheelchair transport' : undefined });
+			const visit = this.profile === 'smart' ? a.createAppointment(this.practice, { start, comment: r.chance(0.3) ? 'Needs wheelchair transport' : undefined }) : a.createEncounter(this.practice, { start, transport: r.chance(0.3) ? 'Needs wheelchair transport' : undefined });
 			this.record(visit, 'created');
 			this.live.push(visit.id);
 			return;
 		}
-		const id = r.pick(this.live);
+		const id = reading && inRead.length ? r.pick(inRead) : r.pick(this.live);
 		if (roll < 0.8) {
 			// Every change touches what a dispatcher sees, and no visit ever goes back to a status or a
 			// start it had: the date window reports how a visit differs from what it saw last, so a
 			// change undone before the next poll is rightly never reported.
-			const current = a.get(PRACTICE, this.type, id);
+			const current = a.get(this.practice, this.type, id);
 			const had = this.had(id, current);
 			const statuses = (this.profile === 'smart' ? ['booked', 'pending', 'arrived', 'checked-in'] : ['planned', 'arrived', 'in-progress']).filter((x) => !had.statuses.has(x));
 			let what = r.int(0, 2);
@@ -184,10 +192,10 @@ class Visits {
 			} else {
 				changes = this.profile === 'smart' ? { comment: `Note ${++this.notes}` } : { reasonCode: [{ text: `Reason ${++this.notes}` }] };
 			}
-			this.record(this.profile === 'smart' ? a.updateAppointment(PRACTICE, id, changes) : a.updateEncounter(PRACTICE, id, changes), `changed ${Object.keys(changes).join('+')}`);
+			this.record(this.profile === 'smart' ? a.updateAppointment(this.practice, id, changes) : a.updateEncounter(this.practice, id, changes), `changed ${Object.keys(changes).join('+')}`);
 			return;
 		}
-		this.record(this.profile === 'smart' ? a.cancelAppointment(PRACTICE, id) : a.updateEncounter(PRACTICE, id, { status: 'cancelled' }), 'cancelled');
+		this.record(this.profile === 'smart' ? a.cancelAppointment(this.practice, id) : a.updateEncounter(this.practice, id, { status: 'cancelled' }), 'cancelled');
 		this.live = this.live.filter((x) => x !== id);
 	}
 }
