@@ -35,6 +35,7 @@ export { QUIRKS } from './contracts/smart.mjs';
  * @property {'same'|'other'} [fileOrigin='same']
  * @property {'same'|'other'} [nextLinkOrigin='same']
  * @property {number} [maxResourcesPerFile=10000]
+ * @property {number} [maxPageSize] search pages hold at most this many matches whatever `_count` asks (servers may cap it); default the contract's 1,000
  * @property {boolean} [bulkErrors=false]
  * @property {number} [bulkRepeat=1]
  * @property {number} [bulkPaddingBytes=0]

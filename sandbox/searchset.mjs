@@ -124,13 +124,14 @@ export class Searchset {
 		return { p: ds.code, t: type, q: compiled.used, inc: includes, c: count, pos: 0, off: 0, n: 0, cs: countStr !== undefined, sort };
 	}
 
-	/** `_count` asked for (capped at the contract's maximum), else the contract's default. */
+	/** `_count` asked for (capped at the contract's maximum and the `maxPageSize` option), else the contract's default. */
 	pageSize(pairs) {
 		const contract = this.sb.contract;
+		const cap = Math.min(contract.maxCount, this.sb.o.maxPageSize ?? Infinity);
 		const countStr = pairs.find(([k]) => k === '_count')?.[1];
-		if (countStr === undefined) return { count: contract.defaultCount, countStr };
+		if (countStr === undefined) return { count: Math.min(contract.defaultCount, cap), countStr };
 		if (!/^\d+$/.test(countStr)) throw new FhirError(400, 'invalid', `Invalid _count: ${countStr}`);
-		return { count: Math.min(Number(countStr), contract.maxCount), countStr };
+		return { count: Math.min(Number(countStr), cap), countStr };
 	}
 
 	/** A paging cursor from `pairs` (the contract's page parameter), checked: signed by this server, for this search, and (opaque links) alone. */

@@ -53,6 +53,7 @@ export class Sandbox {
 			fileOrigin: options.fileOrigin ?? 'same',
 			nextLinkOrigin: options.nextLinkOrigin ?? 'same',
 			maxResourcesPerFile: options.maxResourcesPerFile ?? 10_000,
+			maxPageSize: options.maxPageSize ?? null,
 			bulkErrors: !!options.bulkErrors,
 			bulkRepeat: Math.max(1, options.bulkRepeat ?? 1),
 			bulkPaddingBytes: options.bulkPaddingBytes ?? 0,

@@ -296,3 +296,18 @@ test('demo data a dispatcher believes: visits in working hours, patients near th
 		await Promise.all([plain.stop(), edges.stop()]);
 	}
 });
+
+test('maxPageSize caps every page whatever _count asks; paging still reaches every match', async () => {
+	const capped = await startSandbox({ profile: 'ecw', patients: 23, maxPageSize: 5 });
+	try {
+		const t = await token(capped);
+		const first = await get(`${capped.baseUrl}/Patient?birthdate=ge1900-01-01&_count=100`, t);
+		assert.equal(first.json.entry.length, 5);
+		assert.equal(first.json.total, 23);
+		const { bundles, matches } = await searchAll(`${capped.baseUrl}/Patient?birthdate=ge1900-01-01&_count=100`, t);
+		assert.equal(bundles.length, 5);
+		assert.equal(new Set(matches.map((r) => r.id)).size, 23);
+	} finally {
+		await capped.stop();
+	}
+});

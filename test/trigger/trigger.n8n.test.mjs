@@ -192,3 +192,29 @@ test('a poll cut by the per-minute rate limit emits what it read; the next poll 
 	const all = [...cut.json, ...rest.json].map((j) => j.resource.id);
 	assert.deepEqual([...all].sort(), [...created].sort(), 'nothing lost, nothing twice');
 });
+
+test('a visit changed while a poll pages through a sorted result: the visit after the page shift is not skipped (found by the fault soak)', async () => {
+	// The sandbox pages a sorted search by offset over the live result, as servers with LIMIT/OFFSET
+	// paging do: a record changed between two page requests moves to the end, the later pages shift
+	// by one, and the record at the shift was skipped while the cursor moved past it.
+	let onRequest = null;
+	const sb = await sandbox({ profile: 'smart', onRequest: (request) => onRequest?.(request) });
+	const t = trigger(sb, { event: 'appointmentChanged', output: 'raw', options: { pageSize: 2 } });
+	assert.equal((await t.poll()).items, null);
+	const made = [];
+	for (let i = 0; i < 5; i++) {
+		await new Promise((resolve) => setTimeout(resolve, 3)); // five distinct timestamps
+		made.push(sb.admin.createAppointment('demo', {}).id);
+	}
+	await new Promise((resolve) => setTimeout(resolve, 3));
+	let searches = 0;
+	onRequest = (request) => {
+		if (request.path.endsWith('/Appointment') && ++searches === 2) {
+			onRequest = null;
+			sb.admin.updateAppointment('demo', made[0], { comment: 'Changed while the trigger was reading' });
+		}
+	};
+	const emitted = [];
+	for (let i = 0; i < 3; i++) emitted.push(...(await t.poll()).json.map((j) => `${j.resource.id} v${j.resource.meta.versionId}`));
+	assert.deepEqual([...emitted].sort(), [...made.map((id) => `${id} v1`), `${made[0]} v2`].sort(), 'each version once, none skipped');
+});

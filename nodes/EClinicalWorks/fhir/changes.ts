@@ -207,6 +207,9 @@ export class ChangeBatch<R extends TrackedResource = TrackedResource> {
 	private ceilingMs?: number;
 	private ceilingValue?: string;
 	private ceilingKeys: string[] = [];
+	/** Where the first page ended (the last timestamp read on it, with its keys), and pages read. */
+	private firstPageEnd?: { ms?: number; value?: string; keys: string[] };
+	private pagesRead = 0;
 
 	constructor(state: ChangeState, options: { sorted: boolean; limits?: Partial<ChangeLimits> }) {
 		this.state = state;
@@ -239,6 +242,12 @@ export class ChangeBatch<R extends TrackedResource = TrackedResource> {
 	/** The server did not apply `_sort` after all: the cursor will only move after a complete read. */
 	markUnsorted(): void {
 		this.sorted = false;
+	}
+
+	/** Call after each page's records were offered (see `commit` for why the first page matters). */
+	pageDone(): void {
+		this.pagesRead += 1;
+		if (this.pagesRead === 1) this.firstPageEnd = { ms: this.lastMs, value: this.lastValue, keys: [...this.lastKeys] };
 	}
 
 	get emittedCount(): number {
@@ -320,6 +329,15 @@ export class ChangeBatch<R extends TrackedResource = TrackedResource> {
 		if (options.complete) target = { ms: this.maxMs, value: this.maxValue, keys: this.maxKeys };
 		else if (this.sorted) target = { ms: this.lastMs, value: this.lastValue, keys: this.lastKeys };
 
+		// A record newer than the read's start changed while the pages were read. A server that pages
+		// by offset over a live sorted result then shifts the later pages by one, and the record at the
+		// shift is skipped: only the first page is sure to have been read whole. What later pages held
+		// is read again next time, and not emitted twice (the recent list).
+		const changedDuringRead = this.maxMs !== undefined && this.ceilingMs !== undefined && this.maxMs > this.ceilingMs;
+		const firstPage = this.firstPageEnd;
+		if (target?.ms !== undefined && this.sorted && this.pagesRead > 1 && changedDuringRead && firstPage?.ms !== undefined && target.ms > firstPage.ms) {
+			target = firstPage;
+		}
 		if (target?.ms !== undefined && this.ceilingMs !== undefined && target.ms > this.ceilingMs) {
 			target = { ms: this.ceilingMs, value: this.ceilingValue, keys: this.ceilingKeys };
 		}

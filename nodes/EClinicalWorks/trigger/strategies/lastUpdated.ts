@@ -194,6 +194,7 @@ export async function pollLastUpdated(poll: PracticePoll): Promise<PracticePollR
 				fresh = true;
 				if (wanted(source, change)) changes.push(change);
 			}
+			batch.pageDone();
 			if (!hasNext(bundle)) {
 				complete = true;
 				break;
