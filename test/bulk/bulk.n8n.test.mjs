@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 
 import { runNode, shutdown } from '../helpers/n8n.mjs';
 import { startSandbox } from '../../sandbox/index.mjs';
+import { credentials } from './_credentials.mjs';
 
 const sandboxes = [];
 after(async () => {
@@ -19,23 +20,6 @@ async function sandbox(options) {
 	return sb;
 }
 
-function credentials(sb, clientId = 'sandbox-rs384') {
-	const c = sb.clients.find((x) => x.clientId === clientId);
-	return {
-		eClinicalWorksApi: {
-			environment: 'custom',
-			baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`,
-			practiceCode: sb.practices[0],
-			tokenUrl: sb.tokenUrl,
-			authMethod: 'privateKeyJwt',
-			clientId: c.clientId,
-			privateKey: c.privateKeyPem,
-			keyId: c.kid,
-			algorithm: c.alg,
-			scopes: c.scopes,
-		},
-	};
-}
 
 const GROUP = { __rl: true, mode: 'id', value: 'grp-1' };
 

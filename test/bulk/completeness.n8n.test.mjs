@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 
 import { runNode, shutdown } from '../helpers/n8n.mjs';
 import { startSandbox } from '../../sandbox/index.mjs';
+import { credentials } from './_credentials.mjs';
 
 const sandboxes = [];
 after(async () => {
@@ -21,23 +22,6 @@ async function sandbox(options) {
 	return sb;
 }
 
-function credentials(sb) {
-	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
-	return {
-		eClinicalWorksApi: {
-			environment: 'custom',
-			baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`,
-			practiceCode: sb.practices[0],
-			tokenUrl: sb.tokenUrl,
-			authMethod: 'privateKeyJwt',
-			clientId: c.clientId,
-			privateKey: c.privateKeyPem,
-			keyId: c.kid,
-			algorithm: c.alg,
-			scopes: c.scopes,
-		},
-	};
-}
 
 /** One Export run (system level, Patient only: one file of 40 records unless said otherwise). */
 async function exportRun(sb, extra = {}) {
