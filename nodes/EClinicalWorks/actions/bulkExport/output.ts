@@ -8,6 +8,8 @@ import type { Manifest } from '../../fhir/bulk/manifest';
 import { keyForStatusUrl, recordCompleted } from '../../fhir/bulk/state';
 import { hasQuery, publicUrl } from '../../fhir/bulk/util';
 import { InputError } from '../../fhir/errors';
+import { splitsFiles } from './binaryStorage';
+import type { SplitFiles } from './binaryStorage';
 import { DEFAULT_FILE_PART_MB, DEFAULT_PARALLEL_DOWNLOADS } from './fields';
 import { readRecords, storeInParts, storeWhole } from './readFiles';
 import type { FileReader } from './readFiles';
@@ -25,6 +27,8 @@ export interface DownloadSettings {
 	errorFiles: 'items' | 'warning';
 	/** Files mode: files larger than this are output in parts ending at a line break; 0 = never. */
 	partBytes: number;
+	/** Files mode: split always, never, or where n8n's binary storage holds items in memory (binaryStorage.ts). */
+	split: SplitFiles;
 	/** Max Line Size, File Timeout, Max Files (Download Options). */
 	limits: FileLimits;
 	/** Verify Files: compare each file with the manifest's count and check its lines. */
@@ -42,6 +46,7 @@ export function readDownloadSettings(ctx: IExecuteFunctions, itemIndex: number):
 		parallel: Math.max(1, Math.min(16, Number(ctx.getNodeParameter('parallelDownloads', itemIndex, DEFAULT_PARALLEL_DOWNLOADS)) || DEFAULT_PARALLEL_DOWNLOADS)),
 		errorFiles: ctx.getNodeParameter('errorFiles', itemIndex, 'items') as 'items' | 'warning',
 		partBytes: mode === 'files' ? readPartBytes(ctx, itemIndex) : 0,
+		split: mode === 'files' ? (ctx.getNodeParameter('splitFiles', itemIndex, 'auto') as SplitFiles) : 'never',
 		...readDownloadOptions(ctx, itemIndex),
 	};
 }
@@ -146,11 +151,12 @@ export async function downloadManifest(
 		emitted -= n;
 	};
 
+	const inParts = settings.mode === 'files' && targets.length > 0 ? (await splitsFiles(ctx, settings.split, settings.partBytes)).split : false;
 	const worker = async (target: DownloadTarget): Promise<INodeExecutionData[]> => {
 		const isError = target.kind === 'error';
 		const warnOnly = isError && settings.errorFiles === 'warning';
 		if (settings.mode === 'files' && !warnOnly) {
-			return settings.partBytes > 0 ? await storeInParts(reader, target, isError) : await storeWhole(reader, target, isError);
+			return inParts ? await storeInParts(reader, target, isError) : await storeWhole(reader, target, isError);
 		}
 		const read = await readRecords(reader, target, { asItems: !warnOnly, take, give });
 		errorIssues += read.issues;
