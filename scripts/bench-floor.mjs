@@ -1,0 +1,78 @@
+// The floor the benchmarks measure the node against: the least any n8n node does for the same work,
+// through n8n's own helpers, run by the same in-process n8n (test/helpers/n8n.mjs) in the same run.
+// Two minimal node types, registered with runNode({ nodeTypes }):
+//
+//   bench.floorDownload  each URL through n8n's `httpRequest` helper as a stream, into n8n's binary
+//                        data storage with `prepareBinaryData`, N at a time: what n8n's HTTP Request
+//                        node does for a file, with no checks, parts or retries.
+//   bench.floorSearch    a search's pages through n8n's `httpRequestWithAuthentication` with the
+//                        package's credential (its token, as any node using the credential gets it),
+//                        n8n parsing the JSON, following `next` links, one item per resource.
+
+export const FLOOR_DOWNLOAD = 'bench.floorDownload';
+export const FLOOR_SEARCH = 'bench.floorSearch';
+
+const base = (name, displayName, properties, credentials) => ({
+	displayName,
+	name,
+	group: ['transform'],
+	version: 1,
+	description: displayName,
+	defaults: { name: displayName },
+	inputs: ['main'],
+	outputs: ['main'],
+	...(credentials ? { credentials } : {}),
+	properties,
+});
+
+export class FloorDownload {
+	description = base('floorDownload', 'Floor: download', [
+		{ displayName: 'URLs', name: 'urls', type: 'json', default: '[]' },
+		{ displayName: 'Bearer', name: 'bearer', type: 'string', default: '' },
+		{ displayName: 'Parallel', name: 'parallel', type: 'number', default: 3 },
+	]);
+
+	async execute() {
+		const urls = JSON.parse(this.getNodeParameter('urls', 0));
+		const bearer = this.getNodeParameter('bearer', 0);
+		const parallel = this.getNodeParameter('parallel', 0);
+		const items = new Array(urls.length);
+		let next = 0;
+		await Promise.all(
+			Array.from({ length: parallel }, async () => {
+				while (next < urls.length) {
+					const i = next++;
+					const response = await this.helpers.httpRequest({
+						method: 'GET',
+						url: urls[i],
+						headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+ndjson' },
+						encoding: 'stream',
+						returnFullResponse: true,
+						json: false,
+						disableFollowRedirect: true,
+					});
+					const binary = await this.helpers.prepareBinaryData(response.body, `file-${i + 1}.ndjson`, 'application/fhir+ndjson');
+					items[i] = { json: { bytes: binary.bytes }, binary: { data: binary }, pairedItem: { item: 0 } };
+				}
+			}),
+		);
+		return [items];
+	}
+}
+
+export class FloorSearch {
+	description = base('floorSearch', 'Floor: search', [{ displayName: 'URL', name: 'url', type: 'string', default: '' }], [{ name: 'eClinicalWorksApi', required: true }]);
+
+	async execute() {
+		let url = this.getNodeParameter('url', 0);
+		const out = [];
+		while (url) {
+			const bundle = await this.helpers.httpRequestWithAuthentication.call(this, 'eClinicalWorksApi', { method: 'GET', url, headers: { accept: 'application/fhir+json' }, json: true });
+			for (const e of bundle.entry ?? []) if (e.search?.mode !== 'include') out.push({ json: e.resource, pairedItem: { item: 0 } });
+			url = bundle.link?.find((l) => l.relation === 'next')?.url;
+		}
+		return [out];
+	}
+}
+
+export const floorNodeTypes = { [FLOOR_DOWNLOAD]: FloorDownload, [FLOOR_SEARCH]: FloorSearch };
