@@ -161,11 +161,21 @@ if (role === 'sandbox') {
 			global.gc?.();
 			await sleep(200);
 			const held = { heap: process.memoryUsage().heapUsed, rss: process.memoryUsage.rss() };
+			// what saving the execution adds: n8n's execution repository stores the run data as flatted
+			// text (@n8n/db ExecutionRepository: stringify from 'flatted'); RSS right after, the text alive
+			let save;
+			try {
+				const { stringify } = (await import('node:module')).createRequire(path.join(ROOT, 'package.json'))('flatted');
+				const text = stringify(result.data);
+				save = { chars: text.length, rss: process.memoryUsage.rss() - held.rss };
+			} catch (error) {
+				save = { error: error.message };
+			}
 			items = undefined;
 			result = undefined;
 			global.gc?.();
 			await sleep(200);
-			retained = { heap: held.heap - process.memoryUsage().heapUsed, rss: held.rss - idle };
+			retained = { heap: held.heap - process.memoryUsage().heapUsed, rss: held.rss - idle, save };
 		}
 		// free the stored files before the next round (the harness removes its folder on exit)
 		if (engine.binaryDataPath) rmSync(engine.binaryDataPath, { recursive: true, force: true });
@@ -380,9 +390,11 @@ async function benchRecords(parallel, wanted) {
 		console.log(`    curl: ${mb(curl.bytes)} (${count} records) in ${curl.seconds.toFixed(2)} s`);
 		const node = await runner.run({ key: 'records', mode: 'records', extra: { downloadOptions: { maxRecords: count } } }, count * 960);
 		const rate = node.items / node.seconds;
-		const per100k = { heap: (node.retained.heap / node.items) * 1e5, rss: (node.retained.rss / node.items) * 1e5 };
+		const save = node.retained.save;
+		const per100k = { heap: (node.retained.heap / node.items) * 1e5, rss: (node.retained.rss / node.items) * 1e5, saveRss: save.error ? NaN : (save.rss / node.items) * 1e5, saveChars: save.error ? NaN : (save.chars / node.items) * 1e5 };
 		console.log(`    node: ${node.items} records in ${node.seconds.toFixed(2)} s = ${Math.round(rate)} records/s, CPU ${node.cpuSeconds.toFixed(2)} s; peak RSS ${mb(node.peak - runner.idle)} above idle`);
 		console.log(`    held by the output items: heap ${mb(node.retained.heap)} (${mb(per100k.heap)} per 100,000 records), RSS above idle ${mb(node.retained.rss)} (${mb(per100k.rss)} per 100,000); the NDJSON was ${mb((curl.bytes / count) * 1e5)} per 100,000`);
+		console.log(save.error ? `    saving the execution (flatted): failed: ${save.error}` : `    saving the execution (flatted text, as n8n stores it): ${(save.chars / 1e6).toFixed(0)} M characters, RSS +${mb(save.rss)} (${mb(per100k.saveRss)} per 100,000 records)`);
 		return { records: node.items, seconds: node.seconds, cpu: node.cpuSeconds, rate, curlSeconds: curl.seconds, bytes: curl.bytes, peakAbove: node.peak - runner.idle, per100k, ndjsonPer100k: (curl.bytes / count) * 1e5 };
 	} finally {
 		runner?.stop();
@@ -425,7 +437,7 @@ async function main() {
 	}
 	if (records) {
 		console.log(`  Records mode: ${Math.round(records.rate)} records/s (${records.records} records, ${mb(records.bytes)}, in ${records.seconds.toFixed(2)} s; curl fetched the same files in ${records.curlSeconds.toFixed(2)} s)`);
-		console.log(`    memory the output items hold per 100,000 records: heap ${mb(records.per100k.heap)}, RSS ${mb(records.per100k.rss)} (NDJSON ${mb(records.ndjsonPer100k)})`);
+		console.log(`    memory the output items hold per 100,000 records: heap ${mb(records.per100k.heap)}, RSS ${mb(records.per100k.rss)}, and saving the execution adds ${mb(records.per100k.saveRss)} (NDJSON ${mb(records.ndjsonPer100k)})`);
 	}
 	console.log(`BENCH-RESULT ${JSON.stringify({ machine, sizes: results, records })}`);
 	process.exit(0);

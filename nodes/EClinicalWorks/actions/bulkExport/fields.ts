@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { DEFAULT_FILE_DEADLINE_MINUTES, DEFAULT_MAX_FILES, DEFAULT_MAX_LINE_MB } from '../../fhir/bulk/limits';
+import { DEFAULT_FILE_DEADLINE_MINUTES, DEFAULT_MAX_FILES, DEFAULT_MAX_LINE_MB, DEFAULT_MAX_RECORDS } from '../../fhir/bulk/limits';
 
 /** Field descriptions of the Bulk Export operations. Each operation picks the ones it shows. */
 
@@ -225,7 +225,7 @@ export const downloadFields: INodeProperties[] = [
 			{
 				name: 'Records',
 				value: 'records',
-				description: 'One item per FHIR resource, read line by line (use a Limit for large exports)',
+				description: 'One item per FHIR resource, read line by line (use a Limit for large exports; at most Max Records in Memory)',
 			},
 		],
 		default: 'files',
@@ -345,6 +345,15 @@ export const downloadFields: INodeProperties[] = [
 				default: DEFAULT_MAX_LINE_MB,
 				description:
 					'The longest NDJSON line (one resource) the node reads. A line is held in memory while it is read; a longer one stops the download with an error.',
+			},
+			{
+				displayName: 'Max Records in Memory',
+				name: 'maxRecords',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: DEFAULT_MAX_RECORDS,
+				description:
+					'Output "Records" only: the most records the node outputs as items. n8n keeps every item in memory and again while it saves the execution (about 1 GB per 100,000 records), so a larger export stops with an error that says to use Output "Files". Sized for a 2 GB n8n process.',
 			},
 			{
 				displayName: 'Verify Files',
