@@ -61,15 +61,24 @@ export class FloorDownload {
 }
 
 export class FloorSearch {
-	description = base('floorSearch', 'Floor: search', [{ displayName: 'URL', name: 'url', type: 'string', default: '' }], [{ name: 'eClinicalWorksApi', required: true }]);
+	description = base(
+		'floorSearch',
+		'Floor: search',
+		[
+			{ displayName: 'URL', name: 'url', type: 'string', default: '' },
+			{ displayName: 'First Page Only', name: 'firstPageOnly', type: 'boolean', default: false },
+		],
+		[{ name: 'eClinicalWorksApi', required: true }],
+	);
 
 	async execute() {
 		let url = this.getNodeParameter('url', 0);
+		const firstPageOnly = this.getNodeParameter('firstPageOnly', 0);
 		const out = [];
 		while (url) {
 			const bundle = await this.helpers.httpRequestWithAuthentication.call(this, 'eClinicalWorksApi', { method: 'GET', url, headers: { accept: 'application/fhir+json' }, json: true });
 			for (const e of bundle.entry ?? []) if (e.search?.mode !== 'include') out.push({ json: e.resource, pairedItem: { item: 0 } });
-			url = bundle.link?.find((l) => l.relation === 'next')?.url;
+			url = firstPageOnly ? undefined : bundle.link?.find((l) => l.relation === 'next')?.url;
 		}
 		return [out];
 	}
