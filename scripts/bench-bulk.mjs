@@ -67,7 +67,7 @@ if (role === 'sandbox') {
 	for (let i = 0; process.memoryUsage().heapUsed < (job.ballastBytes ?? 0); i++) ballast.push({ i, text: `record ${i}`, list: [i, i + 1, i + 2] });
 	const cpu0 = process.cpuUsage();
 	const t0 = performance.now();
-	const bytes = await bareLoop(job.urls, job.bearer, job.parallel);
+	const bytes = job.records ? await bareRecordsLoop(job.urls, job.bearer, job.parallel) : await bareLoop(job.urls, job.bearer, job.parallel);
 	if (ballast.length === -1) console.log(ballast);
 	const seconds = (performance.now() - t0) / 1000;
 	const cpu = process.cpuUsage(cpu0);
@@ -213,6 +213,30 @@ async function bareLoop(urls, bearer, parallel) {
 	return bytes;
 }
 
+/** Records' baseline: the same files read line by line, each line parsed and kept as an item would be. */
+async function bareRecordsLoop(urls, bearer, parallel) {
+	const { createRequire } = await import('node:module');
+	const axios = createRequire(path.join(ROOT, 'node_modules/@n8n/backend-network/package.json'))('axios');
+	const items = [];
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: parallel }, async () => {
+			while (next < urls.length) {
+				const i = next++;
+				const res = await axios.request({ url: urls[i], responseType: 'stream', headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+ndjson' }, maxRedirects: 0 });
+				let rest = '';
+				for await (const chunk of res.data) {
+					const lines = (rest + chunk.toString('utf8')).split('\n');
+					rest = lines.pop();
+					for (const line of lines) if (line.trim() !== '') items.push({ json: JSON.parse(line) });
+				}
+				if (rest.trim() !== '') items.push({ json: JSON.parse(rest) });
+			}
+		}),
+	);
+	return items.length;
+}
+
 async function startSandboxChild(options) {
 	const child = forkRole(SELF, ['--role', 'sandbox', JSON.stringify(options)]);
 	return { child, info: await firstMessage(child, 'sandbox') };
@@ -297,8 +321,8 @@ async function startRunner(info, statusUrl, parallel) {
 	};
 }
 
-async function bareDownload(manifest, bearer, parallel, ballastBytes = 0) {
-	const child = forkRole(SELF, ['--role', 'bare', JSON.stringify({ urls: manifest.output.map((f) => f.url), bearer, parallel, ballastBytes })]);
+async function bareDownload(manifest, bearer, parallel, ballastBytes = 0, records = false) {
+	const child = forkRole(SELF, ['--role', 'bare', JSON.stringify({ urls: manifest.output.map((f) => f.url), bearer, parallel, ballastBytes, records })]);
 	return await new Promise((resolve, reject) => {
 		child.once('message', resolve);
 		child.once('exit', (code) => code && reject(new Error(`bare runner exited ${code}`)));
@@ -388,14 +412,17 @@ async function benchRecords(parallel, wanted) {
 		runner = await startRunner(info, statusUrl, parallel);
 		const curl = await curlDownload(manifest, bearer, parallel, count * 960);
 		console.log(`    curl: ${mb(curl.bytes)} (${count} records) in ${curl.seconds.toFixed(2)} s`);
+		console.log('    bare Node process: the same files read line by line, each line parsed and kept (what Records output does, without n8n)');
+		const bare = await bareDownload(manifest, bearer, parallel, 0, true);
+		console.log(`    ${bare.bytes} records in ${bare.seconds.toFixed(2)} s, CPU ${bare.cpuSeconds.toFixed(2)} s`);
 		const node = await runner.run({ key: 'records', mode: 'records', extra: { downloadOptions: { maxRecords: count } } }, count * 960);
 		const rate = node.items / node.seconds;
 		const save = node.retained.save;
 		const per100k = { heap: (node.retained.heap / node.items) * 1e5, rss: (node.retained.rss / node.items) * 1e5, saveRss: save.error ? NaN : (save.rss / node.items) * 1e5, saveChars: save.error ? NaN : (save.chars / node.items) * 1e5 };
-		console.log(`    node: ${node.items} records in ${node.seconds.toFixed(2)} s = ${Math.round(rate)} records/s, CPU ${node.cpuSeconds.toFixed(2)} s; peak RSS ${mb(node.peak - runner.idle)} above idle`);
+		console.log(`    node: ${node.items} records in ${node.seconds.toFixed(2)} s = ${Math.round(rate)} records/s, CPU ${node.cpuSeconds.toFixed(2)} s; peak RSS ${mb(node.peak - runner.idle)} above idle; node / bare ${ratio(node.seconds, bare.seconds)}x time, ${ratio(node.cpuSeconds, bare.cpuSeconds)}x CPU`);
 		console.log(`    held by the output items: heap ${mb(node.retained.heap)} (${mb(per100k.heap)} per 100,000 records), RSS above idle ${mb(node.retained.rss)} (${mb(per100k.rss)} per 100,000); the NDJSON was ${mb((curl.bytes / count) * 1e5)} per 100,000`);
 		console.log(save.error ? `    saving the execution (flatted): failed: ${save.error}` : `    saving the execution (flatted text, as n8n stores it): ${(save.chars / 1e6).toFixed(0)} M characters, RSS +${mb(save.rss)} (${mb(per100k.saveRss)} per 100,000 records)`);
-		return { records: node.items, seconds: node.seconds, cpu: node.cpuSeconds, rate, curlSeconds: curl.seconds, bytes: curl.bytes, peakAbove: node.peak - runner.idle, per100k, ndjsonPer100k: (curl.bytes / count) * 1e5 };
+		return { records: node.items, seconds: node.seconds, cpu: node.cpuSeconds, rate, curlSeconds: curl.seconds, bareSeconds: bare.seconds, bareCpu: bare.cpuSeconds, bytes: curl.bytes, peakAbove: node.peak - runner.idle, per100k, ndjsonPer100k: (curl.bytes / count) * 1e5 };
 	} finally {
 		runner?.stop();
 		if (child.connected) child.disconnect();
@@ -436,7 +463,8 @@ async function main() {
 		console.log(`    node peak RSS above idle: ${mb(r.node.peakAbove)} (target 150 MB); in parts ${mb(r.parts.peakAbove)}`);
 	}
 	if (records) {
-		console.log(`  Records mode: ${Math.round(records.rate)} records/s (${records.records} records, ${mb(records.bytes)}, in ${records.seconds.toFixed(2)} s; curl fetched the same files in ${records.curlSeconds.toFixed(2)} s)`);
+		console.log(`  Records mode: ${Math.round(records.rate)} records/s (${records.records} records, ${mb(records.bytes)}, in ${records.seconds.toFixed(2)} s, CPU ${records.cpu.toFixed(2)} s; curl fetched the same files in ${records.curlSeconds.toFixed(2)} s)`);
+		console.log(`    node / bare Node process (read, parse and keep each line): ${ratio(records.seconds, records.bareSeconds)}x time, ${ratio(records.cpu, records.bareCpu)}x CPU`);
 		console.log(`    memory the output items hold per 100,000 records: heap ${mb(records.per100k.heap)}, RSS ${mb(records.per100k.rss)}, and saving the execution adds ${mb(records.per100k.saveRss)} (NDJSON ${mb(records.ndjsonPer100k)})`);
 	}
 	console.log(`BENCH-RESULT ${JSON.stringify({ machine, sizes: results, records })}`);
