@@ -13,6 +13,7 @@
 //   npm run bench:bulk                 # 100 MB, then 1 GB
 //   npm run bench:bulk -- 250m         # one size (k, m, g suffixes; bytes otherwise)
 //   npm run bench:bulk -- 100m 1g --parallel 3 --rounds 3 [--no-records] [--records 200000]
+//   npm run bench:bulk -- 1g --variants node,floor --no-baselines   # only these, for a quick A/B
 //   BENCH_CPU_PROF=dir                 # a .cpuprofile of every node and floor run in dir
 //
 // The last line, `BENCH-RESULT {json}`, is what `npm run bench` reads.
@@ -25,7 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { exportOnce, firstMessage, forkRole, median, PAD, RECORD_BYTES, secretToken, sleep } from './bulk-bench.mjs';
-import { FLOOR_DOWNLOAD, floorNodeTypes } from './bench-floor.mjs';
+import { FLOOR_DOWNLOAD, FLOOR_RECORDS, floorNodeTypes } from './bench-floor.mjs';
 import { ROOT } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -34,6 +35,7 @@ const roleAt = argv.indexOf('--role');
 const role = roleAt >= 0 ? argv[roleAt + 1] : 'main';
 
 const PER_FILE = 10000; // ~50 MB files
+const variantKeys = argv.includes('--variants') ? argv[argv.indexOf('--variants') + 1].split(',') : undefined;
 
 /** What runs in the n8n process each round, in this order (the defaults first). */
 const VARIANTS = [
@@ -131,8 +133,8 @@ if (role === 'sandbox') {
 			// the bare process's code, run in this n8n process: what n8n's heap and code alone cost
 			const bytes = await bareLoop(msg.urls, msg.bearer, job.parallel);
 			result = { itemsOf: () => [{ json: { bytes } }] };
-		} else if (msg.mode === 'floor') {
-			result = await runNode({ type: FLOOR_DOWNLOAD, nodeTypes: floorNodeTypes, parameters: { urls: JSON.stringify(msg.urls), bearer: msg.bearer, parallel: job.parallel } });
+		} else if (msg.mode === 'floor' || msg.mode === 'floorRecords') {
+			result = await runNode({ type: msg.mode === 'floor' ? FLOOR_DOWNLOAD : FLOOR_RECORDS, nodeTypes: floorNodeTypes, parameters: { urls: JSON.stringify(msg.urls), bearer: msg.bearer, parallel: job.parallel } });
 		} else {
 			result = await runNode({ parameters: { ...base, outputMode: msg.mode, recordLimit: 0, ...(msg.extra ?? {}) }, credentials });
 		}
@@ -154,7 +156,7 @@ if (role === 'sandbox') {
 		}
 		let items = result.itemsOf('Node');
 		const count = items.length;
-		const bytes = msg.mode === 'records' ? 0 : items.reduce((n, i) => n + (i.json.bytes ?? 0), 0);
+		const bytes = msg.mode === 'records' || msg.mode === 'floorRecords' ? 0 : items.reduce((n, i) => n + (i.json.bytes ?? 0), 0);
 		let retained;
 		if (msg.mode === 'records') {
 			// what the output items hold while n8n keeps them (after the run, before and after letting go of them)
@@ -367,19 +369,21 @@ async function benchSize(target, parallel, rounds) {
 		await runner.run({ key: 'warm-up node', mode: 'files' }, total);
 		await runner.run({ key: 'warm-up floor', mode: 'floor', urls, bearer }, total);
 		const runs = Object.fromEntries([...VARIANTS.map((v) => [v.key, []]), ['curl', []], ['bare', []], ['bareBallast', []]]);
+		const chosen = variantKeys ? VARIANTS.filter((v) => variantKeys.includes(v.key)) : VARIANTS;
 		for (let round = 1; round <= rounds; round++) {
 			// alternate the order, so neither side always runs on a warmer (or busier) machine
-			const order = round % 2 === 1 ? VARIANTS : [...VARIANTS].reverse();
+			const order = round % 2 === 1 ? chosen : [...chosen].reverse();
 			for (const variant of order) {
 				console.log(`  round ${round}: ${variant.label}`);
 				const run = await runner.run({ key: variant.key, mode: variant.mode, extra: variant.extra, urls, bearer }, total);
 				console.log(`    ${mb(run.bytes)} in ${run.seconds.toFixed(2)} s (${mb(run.bytes / run.seconds)}/s), CPU ${run.cpuSeconds.toFixed(2)} s (GC ${run.gcSeconds.toFixed(2)} s), ${run.items} items, peak RSS ${mb(run.peak - runner.idle)} above idle`);
 				runs[variant.key].push(run);
 			}
+			if (argv.includes('--no-baselines')) continue;
 			console.log(`  round ${round}: curl, same files`);
 			const curl = await curlDownload(manifest, bearer, parallel, total);
 			console.log(`    ${mb(curl.bytes)} in ${curl.seconds.toFixed(2)} s (${mb(curl.bytes / curl.seconds)}/s), CPU ${curl.cpuSeconds.toFixed(2)} s`);
-			if (curl.bytes !== runs.node.at(-1).bytes) console.log(`    WARNING: byte counts differ (node ${runs.node.at(-1).bytes}, curl ${curl.bytes})`);
+			if (runs.node.length && curl.bytes !== runs.node.at(-1).bytes) console.log(`    WARNING: byte counts differ (node ${runs.node.at(-1).bytes}, curl ${curl.bytes})`);
 			runs.curl.push(curl);
 			console.log(`  round ${round}: bare Node process (axios stream -> fs.promises.writeFile, what n8n's filesystem mode does), same files`);
 			const bare = await bareDownload(manifest, bearer, parallel);
@@ -390,15 +394,15 @@ async function benchSize(target, parallel, rounds) {
 			console.log(`    ${mb(ballast.bytes)} in ${ballast.seconds.toFixed(2)} s, CPU ${ballast.cpuSeconds.toFixed(2)} s`);
 			runs.bareBallast.push(ballast);
 		}
-		const s = Object.fromEntries(Object.entries(runs).map(([key, list]) => [key, summarize(list, VARIANTS.some((v) => v.key === key) ? runner.idle : undefined)]));
-		return { target, files: manifest.output.length, bytes: runs.node[0].bytes, idle: runner.idle, idleHeap: runner.idleHeap, rounds, parallel, ...s };
+		const s = Object.fromEntries(Object.entries(runs).filter(([, list]) => list.length > 0).map(([key, list]) => [key, summarize(list, VARIANTS.some((v) => v.key === key) ? runner.idle : undefined)]));
+		return { target, files: manifest.output.length, bytes: runs[chosen[0].key][0].bytes, idle: runner.idle, idleHeap: runner.idleHeap, rounds, parallel, ...s };
 	} finally {
 		runner?.stop();
 		if (child.connected) child.disconnect();
 	}
 }
 
-async function benchRecords(parallel, wanted) {
+async function benchRecords(parallel, wanted, recordRounds) {
 	// realistic record sizes (no padding): Patient records as the sandbox writes them
 	const patients = 1000;
 	const repeat = Math.max(1, Math.round(wanted / patients));
@@ -415,14 +419,32 @@ async function benchRecords(parallel, wanted) {
 		console.log('    bare Node process: the same files read line by line, each line parsed and kept (what Records output does, without n8n)');
 		const bare = await bareDownload(manifest, bearer, parallel, 0, true);
 		console.log(`    ${bare.bytes} records in ${bare.seconds.toFixed(2)} s, CPU ${bare.cpuSeconds.toFixed(2)} s`);
-		const node = await runner.run({ key: 'records', mode: 'records', extra: { downloadOptions: { maxRecords: count } } }, count * 960);
-		const rate = node.items / node.seconds;
+		const urls = manifest.output.map((f) => f.url);
+		// the node and n8n's floor alternate, the median of each is compared
+		const nodeRuns = [];
+		const floorRuns = [];
+		for (let round = 1; round <= recordRounds; round++) {
+			const pair = [
+				['node', async () => nodeRuns.push(await runner.run({ key: 'records', mode: 'records', extra: { downloadOptions: { maxRecords: count } } }, count * 960))],
+				['floor', async () => floorRuns.push(await runner.run({ key: 'floor records', mode: 'floorRecords', urls, bearer }, count * 960))],
+			];
+			for (const [name, step] of round % 2 ? pair : pair.reverse()) {
+				await step();
+				const r = (name === 'node' ? nodeRuns : floorRuns).at(-1);
+				console.log(`    round ${round}, ${name === 'node' ? 'node' : "n8n's floor (httpRequest stream, lines parsed into items, same process)"}: ${r.items} records in ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s`);
+			}
+		}
+		// memory from the first run, in a process that had not held records before (RSS does not shrink back)
+		const node = nodeRuns[0];
+		const floor = summarize(floorRuns);
+		const nodeMedian = summarize(nodeRuns);
+		const rate = node.items / nodeMedian.seconds;
 		const save = node.retained.save;
 		const per100k = { heap: (node.retained.heap / node.items) * 1e5, rss: (node.retained.rss / node.items) * 1e5, saveRss: save.error ? NaN : (save.rss / node.items) * 1e5, saveChars: save.error ? NaN : (save.chars / node.items) * 1e5 };
-		console.log(`    node: ${node.items} records in ${node.seconds.toFixed(2)} s = ${Math.round(rate)} records/s, CPU ${node.cpuSeconds.toFixed(2)} s; peak RSS ${mb(node.peak - runner.idle)} above idle; node / bare ${ratio(node.seconds, bare.seconds)}x time, ${ratio(node.cpuSeconds, bare.cpuSeconds)}x CPU`);
+		console.log(`    node: ${node.items} records, median ${nodeMedian.seconds.toFixed(2)} s = ${Math.round(rate)} records/s, CPU ${nodeMedian.cpu.toFixed(2)} s; peak RSS ${mb(node.peak - runner.idle)} above idle; node / n8n's floor ${ratio(nodeMedian.seconds, floor.seconds)}x time, ${ratio(nodeMedian.cpu, floor.cpu)}x CPU; node / bare ${ratio(nodeMedian.seconds, bare.seconds)}x time, ${ratio(nodeMedian.cpu, bare.cpuSeconds)}x CPU`);
 		console.log(`    held by the output items: heap ${mb(node.retained.heap)} (${mb(per100k.heap)} per 100,000 records), RSS above idle ${mb(node.retained.rss)} (${mb(per100k.rss)} per 100,000); the NDJSON was ${mb((curl.bytes / count) * 1e5)} per 100,000`);
 		console.log(save.error ? `    saving the execution (flatted): failed: ${save.error}` : `    saving the execution (flatted text, as n8n stores it): ${(save.chars / 1e6).toFixed(0)} M characters, RSS +${mb(save.rss)} (${mb(per100k.saveRss)} per 100,000 records)`);
-		return { records: node.items, seconds: node.seconds, cpu: node.cpuSeconds, rate, curlSeconds: curl.seconds, bareSeconds: bare.seconds, bareCpu: bare.cpuSeconds, bytes: curl.bytes, peakAbove: node.peak - runner.idle, per100k, ndjsonPer100k: (curl.bytes / count) * 1e5 };
+		return { records: node.items, seconds: nodeMedian.seconds, cpu: nodeMedian.cpu, rate, floorSeconds: floor.seconds, floorCpu: floor.cpu, rounds: recordRounds, curlSeconds: curl.seconds, bareSeconds: bare.seconds, bareCpu: bare.cpuSeconds, bytes: curl.bytes, peakAbove: node.peak - runner.idle, per100k, ndjsonPer100k: (curl.bytes / count) * 1e5 };
 	} finally {
 		runner?.stop();
 		if (child.connected) child.disconnect();
@@ -438,11 +460,11 @@ async function main() {
 	const parallel = value('parallel', 3);
 	const rounds = value('rounds', 3);
 	const recordCount = value('records', 200_000);
-	const sizes = argv.filter((a, i) => !a.startsWith('--') && !['--parallel', '--rounds', '--records'].includes(argv[i - 1])).map(parseSize);
+	const sizes = argv.filter((a, i) => !a.startsWith('--') && !['--parallel', '--rounds', '--records', '--variants'].includes(argv[i - 1])).map(parseSize);
 	const targets = sizes.length ? sizes : [100e6, 1e9];
 	const results = [];
 	if (!argv.includes('--records-only')) for (const target of targets) results.push(await benchSize(target, parallel, rounds));
-	const records = argv.includes('--no-records') ? undefined : await benchRecords(parallel, recordCount);
+	const records = argv.includes('--no-records') ? undefined : await benchRecords(parallel, recordCount, rounds);
 
 	const machine = { cpus: os.cpus().length, load: os.loadavg() };
 	console.log('\n=== Summary (medians of the rounds, spread min-max)');
@@ -450,11 +472,12 @@ async function main() {
 	for (const r of results) {
 		const line = (label, x) => `    ${label.padEnd(46)} ${x.seconds.toFixed(2)} s (${x.secondsSpread}), CPU ${x.cpu.toFixed(2)} s (${x.cpuSpread})${Number.isFinite(x.gc) ? `, GC ${x.gc.toFixed(2)} s` : ''}${x.peakAbove !== undefined ? `, peak RSS ${mb(x.peakAbove)} above idle` : ''}`;
 		console.log(`  ${mb(r.bytes)} in ${r.files} files, ${r.parallel} at a time, ${r.rounds} rounds; n8n idle RSS ${mb(r.idle)}`);
-		for (const v of VARIANTS) console.log(line(v.label.split(' (')[0].split(':')[0], r[v.key]));
+		for (const v of VARIANTS) if (r[v.key]) console.log(line(v.label.split(' (')[0].split(':')[0], r[v.key]));
+		if (r.node && r.floor) console.log(`    node / n8n's floor: ${ratio(r.node.seconds, r.floor.seconds)}x time, ${ratio(r.node.cpu, r.floor.cpu)}x CPU (target 1.2x)`);
+		if (!r.bare || !r.verifyOff || !r.parts || !r.bareInProcess) continue;
 		console.log(line('bare Node process (axios -> fs.writeFile)', r.bare));
 		console.log(line(`bare Node process + ${mb(r.idleHeap)} live heap`, r.bareBallast));
 		console.log(line('curl', r.curl));
-		console.log(`    node / n8n's floor: ${ratio(r.node.seconds, r.floor.seconds)}x time, ${ratio(r.node.cpu, r.floor.cpu)}x CPU (target 1.2x)`);
 		console.log(`    node / bare Node process: ${ratio(r.node.seconds, r.bare.seconds)}x time, ${ratio(r.node.cpu, r.bare.cpu)}x CPU; n8n's floor / bare Node process: ${ratio(r.floor.seconds, r.bare.seconds)}x time, ${ratio(r.floor.cpu, r.bare.cpu)}x CPU`);
 		console.log(`    the bare code inside the n8n process / in its own process: ${ratio(r.bareInProcess.seconds, r.bare.seconds)}x time, ${ratio(r.bareInProcess.cpu, r.bare.cpu)}x CPU (what running inside n8n costs the same code)`);
 		console.log(`    the bare process holding n8n's idle heap / without: ${ratio(r.bareBallast.seconds, r.bare.seconds)}x time, ${ratio(r.bareBallast.cpu, r.bare.cpu)}x CPU (the garbage collector marks the live heap again for every ~20 MB of socket buffers)`);
@@ -464,6 +487,7 @@ async function main() {
 	}
 	if (records) {
 		console.log(`  Records mode: ${Math.round(records.rate)} records/s (${records.records} records, ${mb(records.bytes)}, in ${records.seconds.toFixed(2)} s, CPU ${records.cpu.toFixed(2)} s; curl fetched the same files in ${records.curlSeconds.toFixed(2)} s)`);
+		console.log(`    node / n8n's floor (same process, lines parsed into items): ${ratio(records.seconds, records.floorSeconds)}x time, ${ratio(records.cpu, records.floorCpu)}x CPU`);
 		console.log(`    node / bare Node process (read, parse and keep each line): ${ratio(records.seconds, records.bareSeconds)}x time, ${ratio(records.cpu, records.bareCpu)}x CPU`);
 		console.log(`    memory the output items hold per 100,000 records: heap ${mb(records.per100k.heap)}, RSS ${mb(records.per100k.rss)}, and saving the execution adds ${mb(records.per100k.saveRss)} (NDJSON ${mb(records.ndjsonPer100k)})`);
 	}

@@ -5,11 +5,14 @@
 //   bench.floorDownload  each URL through n8n's `httpRequest` helper as a stream, into n8n's binary
 //                        data storage with `prepareBinaryData`, N at a time: what n8n's HTTP Request
 //                        node does for a file, with no checks, parts or retries.
+//   bench.floorRecords   the same streams read line by line, each line JSON.parse'd into an item: what
+//                        reading records costs any node, with no checks, bounds or retries.
 //   bench.floorSearch    a search's pages through n8n's `httpRequestWithAuthentication` with the
 //                        package's credential (its token, as any node using the credential gets it),
 //                        n8n parsing the JSON, following `next` links, one item per resource.
 
 export const FLOOR_DOWNLOAD = 'bench.floorDownload';
+export const FLOOR_RECORDS = 'bench.floorRecords';
 export const FLOOR_SEARCH = 'bench.floorSearch';
 
 const base = (name, displayName, properties, credentials) => ({
@@ -60,6 +63,48 @@ export class FloorDownload {
 	}
 }
 
+export class FloorRecords {
+	description = base('floorRecords', 'Floor: records', [
+		{ displayName: 'URLs', name: 'urls', type: 'json', default: '[]' },
+		{ displayName: 'Bearer', name: 'bearer', type: 'string', default: '' },
+		{ displayName: 'Parallel', name: 'parallel', type: 'number', default: 3 },
+	]);
+
+	async execute() {
+		const urls = JSON.parse(this.getNodeParameter('urls', 0));
+		const bearer = this.getNodeParameter('bearer', 0);
+		const parallel = this.getNodeParameter('parallel', 0);
+		const perFile = new Array(urls.length);
+		let next = 0;
+		await Promise.all(
+			Array.from({ length: parallel }, async () => {
+				while (next < urls.length) {
+					const i = next++;
+					const response = await this.helpers.httpRequest({
+						method: 'GET',
+						url: urls[i],
+						headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+ndjson' },
+						encoding: 'stream',
+						returnFullResponse: true,
+						json: false,
+						disableFollowRedirect: true,
+					});
+					const items = [];
+					let rest = '';
+					for await (const chunk of response.body) {
+						const lines = (rest + chunk.toString('utf8')).split('\n');
+						rest = lines.pop();
+						for (const line of lines) if (line.trim() !== '') items.push({ json: JSON.parse(line), pairedItem: { item: 0 } });
+					}
+					if (rest.trim() !== '') items.push({ json: JSON.parse(rest), pairedItem: { item: 0 } });
+					perFile[i] = items;
+				}
+			}),
+		);
+		return [perFile.flat()];
+	}
+}
+
 export class FloorSearch {
 	description = base(
 		'floorSearch',
@@ -84,4 +129,4 @@ export class FloorSearch {
 	}
 }
 
-export const floorNodeTypes = { [FLOOR_DOWNLOAD]: FloorDownload, [FLOOR_SEARCH]: FloorSearch };
+export const floorNodeTypes = { [FLOOR_DOWNLOAD]: FloorDownload, [FLOOR_RECORDS]: FloorRecords, [FLOOR_SEARCH]: FloorSearch };
