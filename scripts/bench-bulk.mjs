@@ -1,14 +1,23 @@
 #!/usr/bin/env node
 // Bulk Export benchmark: an export of N bytes of NDJSON from the sandbox (in a child process, so
 // its memory is not counted) downloaded by the node's Download operation in "Files" mode through
-// the in-process n8n harness (filesystem binary data mode), against curl downloading the same files
-// with the same parallelism in the same run, with the completeness checks (Verify Files) on and off,
-// in parts and one item per file; then the Records mode rate.
+// the in-process n8n harness (filesystem binary data mode), in the same run against its baselines:
+//   - n8n's floor: the same files through n8n's own `httpRequest` helper as streams into
+//     `prepareBinaryData`, in the same n8n process (scripts/bench-floor.mjs): what any node pays;
+//   - a bare Node process doing what n8n's filesystem mode does (axios stream to fs.writeFile);
+//   - curl.
+// Besides the defaults: Verify Files off (what the completeness checks cost) and Split Large Files
+// "Always" (2 MB parts, what database mode needs). Then the Records mode rate and its memory per
+// 100,000 records. CPU seconds (process.cpuUsage, all threads) beside wall time, and V8's GC time.
 //
 //   npm run bench:bulk                 # 100 MB, then 1 GB
 //   npm run bench:bulk -- 250m         # one size (k, m, g suffixes; bytes otherwise)
-//   npm run bench:bulk -- 100m 1g --parallel 3 --rounds 3 [--no-records]
+//   npm run bench:bulk -- 100m 1g --parallel 3 --rounds 3 [--no-records] [--records 200000]
+//   npm run bench:bulk -- 1g --variants node,floor --no-baselines   # only these, for a quick A/B
+//   BENCH_CPU_PROF=dir                 # a .cpuprofile of every node and floor run in dir
 //
+// The last line, `BENCH-RESULT {json}`, is what `npm run bench` reads.
+
 // Roles (internal): --role sandbox | --role node <json>.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -17,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { exportOnce, firstMessage, forkRole, median, PAD, RECORD_BYTES, secretToken, sleep } from './bulk-bench.mjs';
+import { FLOOR_DOWNLOAD, FLOOR_RECORDS, floorNodeTypes } from './bench-floor.mjs';
 import { ROOT } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -25,12 +35,15 @@ const roleAt = argv.indexOf('--role');
 const role = roleAt >= 0 ? argv[roleAt + 1] : 'main';
 
 const PER_FILE = 10000; // ~50 MB files
+const variantKeys = argv.includes('--variants') ? argv[argv.indexOf('--variants') + 1].split(',') : undefined;
 
-/** Beside the default run (parts of 2 MB, Verify Files on): the checks off, and one item per file with and without them. */
-const CHECK_VARIANTS = [
-	{ label: 'Verify Files off', extra: { downloadOptions: { verifyFiles: false } } },
-	{ label: 'one item per file (Split 0), Verify Files on', extra: { filePartMb: 0 } },
-	{ label: 'one item per file (Split 0), Verify Files off', extra: { filePartMb: 0, downloadOptions: { verifyFiles: false } } },
+/** What runs in the n8n process each round, in this order (the defaults first). */
+const VARIANTS = [
+	{ key: 'node', label: 'node, Files, defaults (Verify Files on, Split Large Files Automatic)', mode: 'files' },
+	{ key: 'floor', label: "n8n's floor: httpRequest stream -> prepareBinaryData, same process", mode: 'floor' },
+	{ key: 'verifyOff', label: 'node, Files, Verify Files off', mode: 'files', extra: { downloadOptions: { verifyFiles: false } } },
+	{ key: 'parts', label: 'node, Files, Split Large Files Always (2 MB parts, as database mode gets)', mode: 'files', extra: { splitFiles: 'always' } },
+	{ key: 'bareInProcess', label: 'the bare process\'s code (axios -> fs.writeFile) run inside the n8n process', mode: 'bareInProcess' },
 ];
 
 function parseSize(text) {
@@ -51,29 +64,15 @@ if (role === 'sandbox') {
 } else if (role === 'bare') {
 	// baseline: what n8n does under the hood (axios stream -> fs.promises.writeFile), in a bare Node process
 	const job = JSON.parse(argv[roleAt + 2]);
-	const { createRequire } = await import('node:module');
-	const requireFrom = createRequire(path.join(ROOT, 'node_modules/@n8n/backend-network/package.json'));
-	const axios = requireFrom('axios');
-	const fs = await import('node:fs');
-	const dir = mkdtempSync(path.join(tmpdir(), 'bench-bare-'));
+	// ballast: as much live heap as the n8n process holds at idle, kept alive to the end
+	const ballast = [];
+	for (let i = 0; process.memoryUsage().heapUsed < (job.ballastBytes ?? 0); i++) ballast.push({ i, text: `record ${i}`, list: [i, i + 1, i + 2] });
 	const cpu0 = process.cpuUsage();
 	const t0 = performance.now();
-	let next = 0;
-	let bytes = 0;
-	await Promise.all(
-		Array.from({ length: job.parallel }, async () => {
-			while (next < job.urls.length) {
-				const i = next++;
-				const res = await axios.request({ url: job.urls[i], responseType: 'stream', headers: { authorization: `Bearer ${job.bearer}`, accept: 'application/fhir+ndjson' }, maxRedirects: 0 });
-				const file = path.join(dir, `${i}.ndjson`);
-				await fs.promises.writeFile(file, res.data);
-				bytes += statSync(file).size;
-			}
-		}),
-	);
+	const bytes = job.records ? await bareRecordsLoop(job.urls, job.bearer, job.parallel) : await bareLoop(job.urls, job.bearer, job.parallel);
+	if (ballast.length === -1) console.log(ballast);
 	const seconds = (performance.now() - t0) / 1000;
 	const cpu = process.cpuUsage(cpu0);
-	rmSync(dir, { recursive: true, force: true });
 	process.send({ seconds, bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
 	process.disconnect();
 } else if (role === 'node') {
@@ -94,12 +93,17 @@ if (role === 'sandbox') {
 		},
 	};
 	const base = { resource: 'bulkExport', operation: 'download', source: 'statusUrl', statusUrl: job.statusUrl, serverRules: 'generic', parallelDownloads: job.parallel };
+	const { PerformanceObserver } = await import('node:perf_hooks');
+	let gcMs = 0;
+	new PerformanceObserver((list) => {
+		for (const entry of list.getEntries()) gcMs += entry.duration;
+	}).observe({ entryTypes: ['gc'] });
 	// warm-up: loads n8n, the node, the credential and mints a token
 	await runNode({ parameters: { resource: 'bulkExport', operation: 'checkStatus', statusUrl: job.statusUrl, serverRules: 'generic' }, credentials });
 	global.gc?.();
 	await sleep(300);
 	const idle = process.memoryUsage.rss();
-	process.send({ ready: true, idle, binaryMode: engine.binaryDataMode });
+	process.send({ ready: true, idle, idleHeap: process.memoryUsage().heapUsed, binaryMode: engine.binaryDataMode });
 	process.on('message', async (msg) => {
 		if (msg.cmd === 'exit') {
 			await shutdown();
@@ -121,35 +125,120 @@ if (role === 'sandbox') {
 			await session.post('Profiler.enable');
 			await session.post('Profiler.start');
 		}
+		const gc0 = gcMs;
 		const cpu0 = process.cpuUsage();
 		const t0 = performance.now();
-		const result = await runNode({ parameters: { ...base, outputMode: msg.mode, recordLimit: 0, ...(msg.extra ?? {}) }, credentials });
+		let result;
+		if (msg.mode === 'bareInProcess') {
+			// the bare process's code, run in this n8n process: what n8n's heap and code alone cost
+			const bytes = await bareLoop(msg.urls, msg.bearer, job.parallel);
+			result = { itemsOf: () => [{ json: { bytes } }] };
+		} else if (msg.mode === 'floor' || msg.mode === 'floorRecords') {
+			result = await runNode({ type: msg.mode === 'floor' ? FLOOR_DOWNLOAD : FLOOR_RECORDS, nodeTypes: floorNodeTypes, parameters: { urls: JSON.stringify(msg.urls), bearer: msg.bearer, parallel: job.parallel } });
+		} else {
+			result = await runNode({ parameters: { ...base, outputMode: msg.mode, recordLimit: 0, ...(msg.extra ?? {}) }, credentials });
+		}
 		const seconds = (performance.now() - t0) / 1000;
 		const cpuUsed = process.cpuUsage(cpu0);
 		const cpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
+		const gcSeconds = (gcMs - gc0) / 1000;
 		clearInterval(sampler);
 		clearInterval(progress);
 		peak = Math.max(peak, process.memoryUsage.rss());
 		if (session) {
 			const { profile } = await session.post('Profiler.stop');
 			const { writeFileSync } = await import('node:fs');
-			writeFileSync(path.join(process.env.BENCH_CPU_PROF, `download-${msg.mode}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+			writeFileSync(path.join(process.env.BENCH_CPU_PROF, `download-${msg.key ?? msg.mode}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
 		}
 		if (result.error) {
 			process.send({ error: `${result.error.message} ${result.error.description ?? ''}` });
 			return;
 		}
-		const items = result.itemsOf('Node');
-		const bytes = msg.mode === 'files' ? items.reduce((n, i) => n + (i.json.bytes ?? 0), 0) : 0;
+		let items = result.itemsOf('Node');
+		const count = items.length;
+		const bytes = msg.mode === 'records' || msg.mode === 'floorRecords' ? 0 : items.reduce((n, i) => n + (i.json.bytes ?? 0), 0);
+		let retained;
+		if (msg.mode === 'records') {
+			// what the output items hold while n8n keeps them (after the run, before and after letting go of them)
+			global.gc?.();
+			await sleep(200);
+			const held = { heap: process.memoryUsage().heapUsed, rss: process.memoryUsage.rss() };
+			// what saving the execution adds: n8n's execution repository stores the run data as flatted
+			// text (@n8n/db ExecutionRepository: stringify from 'flatted'); RSS right after, the text alive
+			let save;
+			try {
+				const { stringify } = (await import('node:module')).createRequire(path.join(ROOT, 'package.json'))('flatted');
+				const text = stringify(result.data);
+				save = { chars: text.length, rss: process.memoryUsage.rss() - held.rss };
+			} catch (error) {
+				save = { error: error.message };
+			}
+			items = undefined;
+			result = undefined;
+			global.gc?.();
+			await sleep(200);
+			retained = { heap: held.heap - process.memoryUsage().heapUsed, rss: held.rss - idle, save };
+		}
 		// free the stored files before the next round (the harness removes its folder on exit)
 		if (engine.binaryDataPath) rmSync(engine.binaryDataPath, { recursive: true, force: true });
-		process.send({ done: true, seconds, cpuSeconds, idle, peak, items: items.length, bytes, binaryMode: engine.binaryDataMode });
+		process.send({ done: true, seconds, cpuSeconds, gcSeconds, idle, peak, items: count, bytes, retained, binaryMode: engine.binaryDataMode });
 	});
 } else {
 	await main();
 }
 
 // ------------------------------------------------------------------------------------------------
+/** axios (n8n's copy) streams into fs.promises.writeFile, `parallel` at a time: the bytes written. */
+async function bareLoop(urls, bearer, parallel) {
+	const { createRequire } = await import('node:module');
+	const requireFrom = createRequire(path.join(ROOT, 'node_modules/@n8n/backend-network/package.json'));
+	const axios = requireFrom('axios');
+	const fs = await import('node:fs');
+	const dir = mkdtempSync(path.join(tmpdir(), 'bench-bare-'));
+	let next = 0;
+	let bytes = 0;
+	try {
+		await Promise.all(
+			Array.from({ length: parallel }, async () => {
+				while (next < urls.length) {
+					const i = next++;
+					const res = await axios.request({ url: urls[i], responseType: 'stream', headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+ndjson' }, maxRedirects: 0 });
+					const file = path.join(dir, `${i}.ndjson`);
+					await fs.promises.writeFile(file, res.data);
+					bytes += statSync(file).size;
+				}
+			}),
+		);
+	} finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
+	return bytes;
+}
+
+/** Records' baseline: the same files read line by line, each line parsed and kept as an item would be. */
+async function bareRecordsLoop(urls, bearer, parallel) {
+	const { createRequire } = await import('node:module');
+	const axios = createRequire(path.join(ROOT, 'node_modules/@n8n/backend-network/package.json'))('axios');
+	const items = [];
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: parallel }, async () => {
+			while (next < urls.length) {
+				const i = next++;
+				const res = await axios.request({ url: urls[i], responseType: 'stream', headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+ndjson' }, maxRedirects: 0 });
+				let rest = '';
+				for await (const chunk of res.data) {
+					const lines = (rest + chunk.toString('utf8')).split('\n');
+					rest = lines.pop();
+					for (const line of lines) if (line.trim() !== '') items.push({ json: JSON.parse(line) });
+				}
+				if (rest.trim() !== '') items.push({ json: JSON.parse(rest) });
+			}
+		}),
+	);
+	return items.length;
+}
+
 async function startSandboxChild(options) {
 	const child = forkRole(SELF, ['--role', 'sandbox', JSON.stringify(options)]);
 	return { child, info: await firstMessage(child, 'sandbox') };
@@ -205,8 +294,8 @@ async function startRunner(info, statusUrl, parallel) {
 	child.on('message', (m) => {
 		if (!current) return;
 		if (m.progress) {
-			const written = label === 'files' && m.binaryDir ? dirBytes(m.binaryDir) : undefined;
-			console.log(`    node (${label}): ${written !== undefined ? `${mb(written)} / ${mb(total)}  ` : ''}rss ${mb(m.rss)}  ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+			const written = label !== 'records' && m.binaryDir ? dirBytes(m.binaryDir) : undefined;
+			console.log(`    ${label}: ${written !== undefined ? `${mb(written)} / ${mb(total)}  ` : ''}rss ${mb(m.rss)}  ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 		} else if (m.error) {
 			current.reject(new Error(m.error));
 			current = undefined;
@@ -217,14 +306,16 @@ async function startRunner(info, statusUrl, parallel) {
 	});
 	return {
 		idle: ready.idle,
+		idleHeap: ready.idleHeap,
 		binaryMode: ready.binaryMode,
-		download: (mode, expected, extra) =>
+		/** msg: { key, mode: 'files' | 'records' | 'floor', extra?, urls?, bearer? } */
+		run: (msg, expected) =>
 			new Promise((resolve, reject) => {
 				current = { resolve, reject };
 				t0 = performance.now();
-				label = mode;
+				label = msg.key ?? msg.mode;
 				total = expected;
-				child.send({ mode, extra });
+				child.send(msg);
 			}),
 		stop: () => {
 			child.send({ cmd: 'exit' });
@@ -232,12 +323,29 @@ async function startRunner(info, statusUrl, parallel) {
 	};
 }
 
-async function bareDownload(manifest, bearer, parallel) {
-	const child = forkRole(SELF, ['--role', 'bare', JSON.stringify({ urls: manifest.output.map((f) => f.url), bearer, parallel })]);
+async function bareDownload(manifest, bearer, parallel, ballastBytes = 0, records = false) {
+	const child = forkRole(SELF, ['--role', 'bare', JSON.stringify({ urls: manifest.output.map((f) => f.url), bearer, parallel, ballastBytes, records })]);
 	return await new Promise((resolve, reject) => {
 		child.once('message', resolve);
 		child.once('exit', (code) => code && reject(new Error(`bare runner exited ${code}`)));
 	});
+}
+
+function spread(xs) {
+	return `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
+}
+
+/** Medians (and spread) of a list of runs. */
+function summarize(runs, idle) {
+	return {
+		seconds: median(runs.map((r) => r.seconds)),
+		cpu: median(runs.map((r) => r.cpuSeconds)),
+		gc: median(runs.map((r) => r.gcSeconds ?? NaN)),
+		secondsSpread: spread(runs.map((r) => r.seconds)),
+		cpuSpread: spread(runs.map((r) => r.cpuSeconds)),
+		peakAbove: idle === undefined ? undefined : Math.max(...runs.map((r) => r.peak)) - idle,
+		runs: runs.length,
+	};
 }
 
 async function benchSize(target, parallel, rounds) {
@@ -252,56 +360,52 @@ async function benchSize(target, parallel, rounds) {
 		const { statusUrl, manifest } = await exportOnce(info.baseUrl, bearer);
 		const count = manifest.output.reduce((n, f) => n + f.count, 0);
 		const total = count * RECORD_BYTES;
+		const urls = manifest.output.map((f) => f.url);
 		console.log(`    manifest: ${manifest.output.length} files, ${count} records (~${mb(total)})`);
 		runner = await startRunner(info, statusUrl, parallel);
 		console.log(`    n8n runner ready: binary data mode ${runner.binaryMode}, idle RSS ${mb(runner.idle)}`);
-		console.log('  warm-up (curl)');
+		console.log('  warm-up (curl, then the node and the floor once each)');
 		await curlDownload(manifest, bearer, parallel, total);
-		const nodeRuns = [];
-		const curlRuns = [];
-		const bareRuns = [];
-		// the completeness checks (Verify Files) on and off, in parts (the default) and one item per file
-		const variants = CHECK_VARIANTS.map((v) => ({ ...v, runs: [] }));
+		await runner.run({ key: 'warm-up node', mode: 'files' }, total);
+		await runner.run({ key: 'warm-up floor', mode: 'floor', urls, bearer }, total);
+		const runs = Object.fromEntries([...VARIANTS.map((v) => [v.key, []]), ['curl', []], ['bare', []], ['bareBallast', []]]);
+		const chosen = variantKeys ? VARIANTS.filter((v) => variantKeys.includes(v.key)) : VARIANTS;
 		for (let round = 1; round <= rounds; round++) {
-			console.log(`  round ${round}: node, Output "Files"`);
-			const node = await runner.download('files', total);
-			console.log(`    ${mb(node.bytes)} in ${node.seconds.toFixed(2)} s (${mb(node.bytes / node.seconds)}/s), CPU ${node.cpuSeconds.toFixed(2)} s, ${node.items} items, peak RSS ${mb(node.peak)} = ${mb(node.peak - runner.idle)} above idle`);
-			nodeRuns.push(node);
-			for (const variant of variants) {
-				console.log(`  round ${round}: node, Output "Files", ${variant.label}`);
-				const run = await runner.download('files', total, variant.extra);
-				console.log(`    ${mb(run.bytes)} in ${run.seconds.toFixed(2)} s, CPU ${run.cpuSeconds.toFixed(2)} s, ${run.items} items, peak RSS ${mb(run.peak - runner.idle)} above idle`);
-				variant.runs.push(run);
+			// alternate the order, so neither side always runs on a warmer (or busier) machine
+			const order = round % 2 === 1 ? chosen : [...chosen].reverse();
+			for (const variant of order) {
+				console.log(`  round ${round}: ${variant.label}`);
+				const run = await runner.run({ key: variant.key, mode: variant.mode, extra: variant.extra, urls, bearer }, total);
+				console.log(`    ${mb(run.bytes)} in ${run.seconds.toFixed(2)} s (${mb(run.bytes / run.seconds)}/s), CPU ${run.cpuSeconds.toFixed(2)} s (GC ${run.gcSeconds.toFixed(2)} s), ${run.items} items, peak RSS ${mb(run.peak - runner.idle)} above idle`);
+				runs[variant.key].push(run);
 			}
+			if (argv.includes('--no-baselines')) continue;
 			console.log(`  round ${round}: curl, same files`);
 			const curl = await curlDownload(manifest, bearer, parallel, total);
 			console.log(`    ${mb(curl.bytes)} in ${curl.seconds.toFixed(2)} s (${mb(curl.bytes / curl.seconds)}/s), CPU ${curl.cpuSeconds.toFixed(2)} s`);
-			if (curl.bytes !== node.bytes) console.log(`    WARNING: byte counts differ (node ${node.bytes}, curl ${curl.bytes})`);
-			curlRuns.push(curl);
-			console.log(`  round ${round}: bare Node (axios stream -> fs.promises.writeFile, what n8n's filesystem mode does), same files`);
+			if (runs.node.length && curl.bytes !== runs.node.at(-1).bytes) console.log(`    WARNING: byte counts differ (node ${runs.node.at(-1).bytes}, curl ${curl.bytes})`);
+			runs.curl.push(curl);
+			console.log(`  round ${round}: bare Node process (axios stream -> fs.promises.writeFile, what n8n's filesystem mode does), same files`);
 			const bare = await bareDownload(manifest, bearer, parallel);
 			console.log(`    ${mb(bare.bytes)} in ${bare.seconds.toFixed(2)} s (${mb(bare.bytes / bare.seconds)}/s), CPU ${bare.cpuSeconds.toFixed(2)} s`);
-			bareRuns.push(bare);
+			runs.bare.push(bare);
+			console.log(`  round ${round}: the same bare Node process holding ${mb(runner.idleHeap)} of live objects (the n8n process's heap at idle)`);
+			const ballast = await bareDownload(manifest, bearer, parallel, runner.idleHeap);
+			console.log(`    ${mb(ballast.bytes)} in ${ballast.seconds.toFixed(2)} s, CPU ${ballast.cpuSeconds.toFixed(2)} s`);
+			runs.bareBallast.push(ballast);
 		}
-		const nodeSeconds = median(nodeRuns.map((r) => r.seconds));
-		const curlSeconds = median(curlRuns.map((r) => r.seconds));
-		const peakAbove = Math.max(...nodeRuns.map((r) => r.peak)) - runner.idle;
-		const nodeCpu = median(nodeRuns.map((r) => r.cpuSeconds));
-		const curlCpu = median(curlRuns.map((r) => r.cpuSeconds));
-		const bareSeconds = median(bareRuns.map((r) => r.seconds));
-		const bareCpu = median(bareRuns.map((r) => r.cpuSeconds));
-		const checks = variants.map((v) => ({ label: v.label, seconds: median(v.runs.map((r) => r.seconds)), cpu: median(v.runs.map((r) => r.cpuSeconds)), peakAbove: Math.max(...v.runs.map((r) => r.peak)) - runner.idle }));
-		return { checks, bareSeconds, bareCpu, target, files: manifest.output.length, bytes: nodeRuns[0].bytes, nodeSeconds, curlSeconds, ratio: nodeSeconds / curlSeconds, best: Math.min(...nodeRuns.map((r) => r.seconds)) / Math.min(...curlRuns.map((r) => r.seconds)), nodeCpu, curlCpu, peakAbove, idle: runner.idle };
+		const s = Object.fromEntries(Object.entries(runs).filter(([, list]) => list.length > 0).map(([key, list]) => [key, summarize(list, VARIANTS.some((v) => v.key === key) ? runner.idle : undefined)]));
+		return { target, files: manifest.output.length, bytes: runs[chosen[0].key][0].bytes, idle: runner.idle, idleHeap: runner.idleHeap, rounds, parallel, ...s };
 	} finally {
 		runner?.stop();
 		if (child.connected) child.disconnect();
 	}
 }
 
-async function benchRecords(parallel) {
-	// realistic record sizes (no padding): 200,000 Patient records
+async function benchRecords(parallel, wanted, recordRounds) {
+	// realistic record sizes (no padding): Patient records as the sandbox writes them
 	const patients = 1000;
-	const repeat = Number(process.env.BENCH_RECORDS_REPEAT ?? 200);
+	const repeat = Math.max(1, Math.round(wanted / patients));
 	console.log(`\n=== Records mode: ${patients * repeat} Patient records without padding`);
 	const { child, info } = await startSandboxChild({ port: 0, profile: 'smart', patients, seed: 3, bulkDelayMs: 0, bulkRepeat: repeat, maxResourcesPerFile: 20000, tokenLifetimeSeconds: 3600 });
 	let runner;
@@ -312,48 +416,81 @@ async function benchRecords(parallel) {
 		runner = await startRunner(info, statusUrl, parallel);
 		const curl = await curlDownload(manifest, bearer, parallel, count * 960);
 		console.log(`    curl: ${mb(curl.bytes)} (${count} records) in ${curl.seconds.toFixed(2)} s`);
-		const node = await runner.download('records', count * 960);
-		const rate = node.items / node.seconds;
-		console.log(`    node: ${node.items} records in ${node.seconds.toFixed(2)} s = ${Math.round(rate)} records/s (RSS above idle ${mb(node.peak - runner.idle)}: n8n keeps every output item in memory)`);
-		return { records: node.items, seconds: node.seconds, rate, curlSeconds: curl.seconds, bytes: curl.bytes };
+		console.log('    bare Node process: the same files read line by line, each line parsed and kept (what Records output does, without n8n)');
+		const bare = await bareDownload(manifest, bearer, parallel, 0, true);
+		console.log(`    ${bare.bytes} records in ${bare.seconds.toFixed(2)} s, CPU ${bare.cpuSeconds.toFixed(2)} s`);
+		const urls = manifest.output.map((f) => f.url);
+		// the node and n8n's floor alternate, the median of each is compared
+		const nodeRuns = [];
+		const floorRuns = [];
+		for (let round = 1; round <= recordRounds; round++) {
+			const pair = [
+				['node', async () => nodeRuns.push(await runner.run({ key: 'records', mode: 'records', extra: { downloadOptions: { maxRecords: count } } }, count * 960))],
+				['floor', async () => floorRuns.push(await runner.run({ key: 'floor records', mode: 'floorRecords', urls, bearer }, count * 960))],
+			];
+			for (const [name, step] of round % 2 ? pair : pair.reverse()) {
+				await step();
+				const r = (name === 'node' ? nodeRuns : floorRuns).at(-1);
+				console.log(`    round ${round}, ${name === 'node' ? 'node' : "n8n's floor (httpRequest stream, lines parsed into items, same process)"}: ${r.items} records in ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s`);
+			}
+		}
+		// memory from the first run, in a process that had not held records before (RSS does not shrink back)
+		const node = nodeRuns[0];
+		const floor = summarize(floorRuns);
+		const nodeMedian = summarize(nodeRuns);
+		const rate = node.items / nodeMedian.seconds;
+		const save = node.retained.save;
+		const per100k = { heap: (node.retained.heap / node.items) * 1e5, rss: (node.retained.rss / node.items) * 1e5, saveRss: save.error ? NaN : (save.rss / node.items) * 1e5, saveChars: save.error ? NaN : (save.chars / node.items) * 1e5 };
+		console.log(`    node: ${node.items} records, median ${nodeMedian.seconds.toFixed(2)} s = ${Math.round(rate)} records/s, CPU ${nodeMedian.cpu.toFixed(2)} s; peak RSS ${mb(node.peak - runner.idle)} above idle; node / n8n's floor ${ratio(nodeMedian.seconds, floor.seconds)}x time, ${ratio(nodeMedian.cpu, floor.cpu)}x CPU; node / bare ${ratio(nodeMedian.seconds, bare.seconds)}x time, ${ratio(nodeMedian.cpu, bare.cpuSeconds)}x CPU`);
+		console.log(`    held by the output items: heap ${mb(node.retained.heap)} (${mb(per100k.heap)} per 100,000 records), RSS above idle ${mb(node.retained.rss)} (${mb(per100k.rss)} per 100,000); the NDJSON was ${mb((curl.bytes / count) * 1e5)} per 100,000`);
+		console.log(save.error ? `    saving the execution (flatted): failed: ${save.error}` : `    saving the execution (flatted text, as n8n stores it): ${(save.chars / 1e6).toFixed(0)} M characters, RSS +${mb(save.rss)} (${mb(per100k.saveRss)} per 100,000 records)`);
+		return { records: node.items, seconds: nodeMedian.seconds, cpu: nodeMedian.cpu, rate, floorSeconds: floor.seconds, floorCpu: floor.cpu, rounds: recordRounds, curlSeconds: curl.seconds, bareSeconds: bare.seconds, bareCpu: bare.cpuSeconds, bytes: curl.bytes, peakAbove: node.peak - runner.idle, per100k, ndjsonPer100k: (curl.bytes / count) * 1e5 };
 	} finally {
 		runner?.stop();
 		if (child.connected) child.disconnect();
 	}
 }
 
+function ratio(a, b) {
+	return (a / b).toFixed(2);
+}
+
 async function main() {
-	const parallelAt = argv.indexOf('--parallel');
-	const parallel = parallelAt >= 0 ? Number(argv[parallelAt + 1]) : 3;
-	const roundsAt = argv.indexOf('--rounds');
-	const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : 3;
-	const sizes = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--parallel' && argv[i - 1] !== '--rounds').map(parseSize);
+	const value = (name, fallback) => (argv.includes(`--${name}`) ? Number(argv[argv.indexOf(`--${name}`) + 1]) : fallback);
+	const parallel = value('parallel', 3);
+	const rounds = value('rounds', 3);
+	const recordCount = value('records', 200_000);
+	const sizes = argv.filter((a, i) => !a.startsWith('--') && !['--parallel', '--rounds', '--records', '--variants'].includes(argv[i - 1])).map(parseSize);
 	const targets = sizes.length ? sizes : [100e6, 1e9];
 	const results = [];
 	if (!argv.includes('--records-only')) for (const target of targets) results.push(await benchSize(target, parallel, rounds));
-	const records = argv.includes('--no-records') ? undefined : await benchRecords(parallel);
-	if (argv.includes('--records-only')) {
-		process.exit(0);
-	}
+	const records = argv.includes('--no-records') ? undefined : await benchRecords(parallel, recordCount, rounds);
 
-	console.log('\n=== Summary');
-	console.log(`  machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes compete with the node, not with curl)`);
+	const machine = { cpus: os.cpus().length, load: os.loadavg() };
+	console.log('\n=== Summary (medians of the rounds, spread min-max)');
+	console.log(`  machine: ${machine.cpus} CPUs, load average ${machine.load.map((l) => l.toFixed(1)).join(' ')} (other processes compete with the node, not with curl)`);
 	for (const r of results) {
-		console.log(
-			`  ${mb(r.bytes).padStart(10)} in ${r.files} files: node ${r.nodeSeconds.toFixed(2)} s, curl ${r.curlSeconds.toFixed(2)} s (medians), ratio ${r.ratio.toFixed(3)} (target <= 1.1); ` +
-				`best-of ratio ${r.best.toFixed(3)}; CPU node ${r.nodeCpu.toFixed(2)} s, curl ${r.curlCpu.toFixed(2)} s; ` +
-				`bare Node baseline ${r.bareSeconds.toFixed(2)} s (CPU ${r.bareCpu.toFixed(2)} s), node/bare ratio ${(r.nodeSeconds / r.bareSeconds).toFixed(3)}; ` +
-				`node peak RSS ${mb(r.peakAbove)} above idle ${mb(r.idle)} (target < 150 MB)`,
-		);
-		for (const c of r.checks) {
-			console.log(`  ${''.padStart(10)} ${c.label}: ${c.seconds.toFixed(2)} s, node/bare ${(c.seconds / r.bareSeconds).toFixed(3)}, CPU ${c.cpu.toFixed(2)} s, peak RSS ${mb(c.peakAbove)} above idle`);
-		}
-		const [partsOff, wholeOn, wholeOff] = r.checks;
-		console.log(
-			`  ${''.padStart(10)} Verify Files cost: in parts ${(r.nodeSeconds / partsOff.seconds).toFixed(3)}x time, ${(r.nodeCpu / partsOff.cpu).toFixed(3)}x CPU; ` +
-				`one item per file ${(wholeOn.seconds / wholeOff.seconds).toFixed(3)}x time, ${(wholeOn.cpu / wholeOff.cpu).toFixed(3)}x CPU`,
-		);
+		const line = (label, x) => `    ${label.padEnd(46)} ${x.seconds.toFixed(2)} s (${x.secondsSpread}), CPU ${x.cpu.toFixed(2)} s (${x.cpuSpread})${Number.isFinite(x.gc) ? `, GC ${x.gc.toFixed(2)} s` : ''}${x.peakAbove !== undefined ? `, peak RSS ${mb(x.peakAbove)} above idle` : ''}`;
+		console.log(`  ${mb(r.bytes)} in ${r.files} files, ${r.parallel} at a time, ${r.rounds} rounds; n8n idle RSS ${mb(r.idle)}`);
+		for (const v of VARIANTS) if (r[v.key]) console.log(line(v.label.split(' (')[0].split(':')[0], r[v.key]));
+		if (r.node && r.floor) console.log(`    node / n8n's floor: ${ratio(r.node.seconds, r.floor.seconds)}x time, ${ratio(r.node.cpu, r.floor.cpu)}x CPU (target 1.2x)`);
+		if (!r.bare || !r.verifyOff || !r.parts || !r.bareInProcess) continue;
+		console.log(line('bare Node process (axios -> fs.writeFile)', r.bare));
+		console.log(line(`bare Node process + ${mb(r.idleHeap)} live heap`, r.bareBallast));
+		console.log(line('curl', r.curl));
+		console.log(`    node / bare Node process: ${ratio(r.node.seconds, r.bare.seconds)}x time, ${ratio(r.node.cpu, r.bare.cpu)}x CPU; n8n's floor / bare Node process: ${ratio(r.floor.seconds, r.bare.seconds)}x time, ${ratio(r.floor.cpu, r.bare.cpu)}x CPU`);
+		console.log(`    the bare code inside the n8n process / in its own process: ${ratio(r.bareInProcess.seconds, r.bare.seconds)}x time, ${ratio(r.bareInProcess.cpu, r.bare.cpu)}x CPU (what running inside n8n costs the same code)`);
+		console.log(`    the bare process holding n8n's idle heap / without: ${ratio(r.bareBallast.seconds, r.bare.seconds)}x time, ${ratio(r.bareBallast.cpu, r.bare.cpu)}x CPU (the garbage collector marks the live heap again for every ~20 MB of socket buffers)`);
+		console.log(`    node / curl: ${ratio(r.node.seconds, r.curl.seconds)}x time`);
+		console.log(`    Verify Files on / off: ${ratio(r.node.seconds, r.verifyOff.seconds)}x time, ${ratio(r.node.cpu, r.verifyOff.cpu)}x CPU; 2 MB parts / whole files: ${ratio(r.parts.seconds, r.node.seconds)}x time, ${ratio(r.parts.cpu, r.node.cpu)}x CPU`);
+		console.log(`    node peak RSS above idle: ${mb(r.node.peakAbove)} (target 150 MB); in parts ${mb(r.parts.peakAbove)}`);
 	}
-	if (records) console.log(`  Records mode: ${Math.round(records.rate)} records/s (${records.records} records, ${mb(records.bytes)}, in ${records.seconds.toFixed(2)} s; curl fetched the same files in ${records.curlSeconds.toFixed(2)} s)`);
+	if (records) {
+		console.log(`  Records mode: ${Math.round(records.rate)} records/s (${records.records} records, ${mb(records.bytes)}, in ${records.seconds.toFixed(2)} s, CPU ${records.cpu.toFixed(2)} s; curl fetched the same files in ${records.curlSeconds.toFixed(2)} s)`);
+		console.log(`    node / n8n's floor (same process, lines parsed into items): ${ratio(records.seconds, records.floorSeconds)}x time, ${ratio(records.cpu, records.floorCpu)}x CPU`);
+		console.log(`    node / bare Node process (read, parse and keep each line): ${ratio(records.seconds, records.bareSeconds)}x time, ${ratio(records.cpu, records.bareCpu)}x CPU`);
+		console.log(`    memory the output items hold per 100,000 records: heap ${mb(records.per100k.heap)}, RSS ${mb(records.per100k.rss)}, and saving the execution adds ${mb(records.per100k.saveRss)} (NDJSON ${mb(records.ndjsonPer100k)})`);
+	}
+	console.log(`BENCH-RESULT ${JSON.stringify({ machine, sizes: results, records })}`);
 	process.exit(0);
 }

@@ -1,14 +1,23 @@
 // Benchmark: Patient Search, Return All at 100 per page, against the sandbox with 10,000 patients.
 //
 // Runs the eClinicalWorks node in-process (real n8n-core WorkflowExecute, the node's own transport
-// through n8n's httpRequestWithAuthentication) and, in the same run against the same server, a
-// plain loop of fetch calls over the same pages (one token, follow `next` links). Prints the ratio
-// node / plain (target <= 1.2x), the token requests the node made (target 1) and peak memory.
+// through n8n's httpRequestWithAuthentication) and, in the same run against the same server:
+//   - n8n's floor: a minimal node (scripts/bench-floor.mjs) that pages through the same search with
+//     n8n's own httpRequestWithAuthentication and the same credential (its token), n8n parsing the
+//     JSON, one item per patient: what any node that pages through n8n's helpers pays;
+//   - a plain loop of fetch calls over the same pages (one token, follow `next` links).
+// Prints the ratios node / floor (target <= 1.1x) and node / plain, wall time and this process's CPU
+// time (the sandbox runs in its own process), the token requests the node made and peak memory.
 //
-//   npm run bench:search [-- --patients 10000 --rounds 3]
+//   npm run bench:search [-- --patients 10000 --rounds 7]
+//   BENCH_CPU_PROF=dir   a .cpuprofile of each node and floor run in dir
+//
+// The last line, `BENCH-RESULT {json}`, is what `npm run bench` reads.
 import { performance } from 'node:perf_hooks';
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import { signAssertion } from '../sandbox/jwt.mjs';
+import { FLOOR_SEARCH, floorNodeTypes } from './bench-floor.mjs';
 
 const args = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -129,68 +138,104 @@ async function nodeRun(output, limit) {
 	return { count: result.itemsOf('Node').length };
 }
 
-async function timed(label, fn) {
+/** n8n's floor: the same pages through n8n's httpRequestWithAuthentication, same credential. */
+async function floorRun({ firstPageOnly = false } = {}) {
+	const url = `${sandbox.baseUrl}/Patient?${new URLSearchParams(QUERY)}`;
+	const result = await runNode({ type: FLOOR_SEARCH, nodeTypes: floorNodeTypes, parameters: { url, firstPageOnly }, credentials });
+	const error = result.nodeError('Node') ?? result.error;
+	if (error) throw new Error(`floor failed: ${error.message}`);
+	return { count: result.itemsOf('Node').length };
+}
+
+let profiling = false;
+async function timed(label, fn, profileName) {
+	let session;
+	if (profiling && profileName) {
+		const inspector = await import('node:inspector/promises');
+		session = new inspector.Session();
+		session.connect();
+		await session.post('Profiler.enable');
+		await session.post('Profiler.start');
+	}
+	const c = process.cpuUsage();
 	const t = performance.now();
 	const r = await fn();
 	const ms = performance.now() - t;
-	log(`${label}: ${r.count} records in ${ms.toFixed(0)} ms`);
-	return { ...r, ms };
+	const used = process.cpuUsage(c);
+	const cpuMs = (used.user + used.system) / 1000;
+	if (session) {
+		const { profile } = await session.post('Profiler.stop');
+		const { writeFileSync } = await import('node:fs');
+		writeFileSync(`${process.env.BENCH_CPU_PROF}/search-${profileName}-${Date.now()}.cpuprofile`, JSON.stringify(profile));
+	}
+	log(`${label}: ${r.count} records in ${ms.toFixed(0)} ms, CPU ${cpuMs.toFixed(0)} ms`);
+	return { ...r, ms, cpuMs };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+	const s = [...xs].sort((a, b) => a - b);
+	return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const range = (xs) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
 
 try {
 	log('warm-up (first token, capability statement, JIT)');
 	await timed('warm-up plain', plainLoop);
+	await timed('warm-up floor', floorRun);
 	await resetStats();
 	await timed('warm-up node', () => nodeRun('raw'));
 	const firstRunTokens = await tokenRequests();
 
-	const plain = [];
-	const nodeRaw = [];
-	const nodeSimple = [];
-	// one page each: what an execution costs besides paging (n8n's workflow set-up, expression isolate, token, one request)
-	const plainOnePage = [];
-	const nodeOnePage = [];
-	const ratiosRaw = [];
-	const ratiosSimple = [];
+	const runs = { plain: [], floor: [], raw: [], simplified: [], plain1: [], floor1: [], node1: [] };
+	const ratios = { rawFloor: [], rawPlain: [], simplifiedFloor: [], floorPlain: [], rawFloorCpu: [] };
 	let nodeTokenRequests = 0;
 	for (let round = 1; round <= ROUNDS; round++) {
 		log(`round ${round}/${ROUNDS}`);
+		profiling = Boolean(process.env.BENCH_CPU_PROF);
 		// alternate the order so neither side always runs on a warmer (or busier) machine
 		const steps = [
-			['plain', async () => plain.push((await timed('  plain fetch loop   ', plainLoop)).ms)],
-			['raw', async () => nodeRaw.push((await timed('  node (Raw output)  ', () => nodeRun('raw'))).ms)],
-			['simplified', async () => nodeSimple.push((await timed('  node (Simplified)  ', () => nodeRun('simplified'))).ms)],
-			['plain1', async () => plainOnePage.push((await timed('  plain, one page    ', () => plainLoop({ firstPageOnly: true }))).ms)],
-			['node1', async () => nodeOnePage.push((await timed('  node, one page     ', () => nodeRun('raw', PAGE))).ms)],
+			['plain', '  plain fetch loop   ', plainLoop],
+			['floor', "  n8n's floor        ", floorRun],
+			['raw', '  node (Raw output)  ', () => nodeRun('raw')],
+			['simplified', '  node (Simplified)  ', () => nodeRun('simplified')],
+			['plain1', '  plain, one page    ', () => plainLoop({ firstPageOnly: true })],
+			['floor1', '  floor, one page    ', () => floorRun({ firstPageOnly: true })],
+			['node1', '  node, one page     ', () => nodeRun('raw', PAGE)],
 		];
 		if (round % 2 === 0) steps.reverse();
-		for (const [name, step] of steps) {
+		for (const [name, label, fn] of steps) {
 			await resetStats();
-			await step();
-			if (!name.startsWith('plain')) nodeTokenRequests += await tokenRequests();
+			runs[name].push(await timed(label, fn, ['floor', 'raw', 'simplified'].includes(name) ? name : undefined));
+			if (['raw', 'simplified', 'node1'].includes(name)) nodeTokenRequests += await tokenRequests();
 		}
-		ratiosRaw.push(nodeRaw.at(-1) / plain.at(-1));
-		ratiosSimple.push(nodeSimple.at(-1) / plain.at(-1));
+		const last = (name) => runs[name].at(-1);
+		ratios.rawFloor.push(last('raw').ms / last('floor').ms);
+		ratios.rawFloorCpu.push(last('raw').cpuMs / last('floor').cpuMs);
+		ratios.rawPlain.push(last('raw').ms / last('plain').ms);
+		ratios.simplifiedFloor.push(last('simplified').ms / last('floor').ms);
+		ratios.floorPlain.push(last('floor').ms / last('plain').ms);
 	}
-	const p = median(plain);
-	const r = median(nodeRaw);
-	const s = median(nodeSimple);
-	const rr = median(ratiosRaw);
-	const rs = median(ratiosSimple);
-	console.log('\n=== Patient Search, Return All, %d patients, %d per page (%d pages), %d rounds', PATIENTS, PAGE, Math.ceil(PATIENTS / PAGE), ROUNDS);
-	console.log(`plain fetch loop       median ${p.toFixed(0)} ms`);
-	console.log(`node, Raw output       median ${r.toFixed(0)} ms   median per-round ratio ${rr.toFixed(2)}x  (target <= 1.2x) ${rr <= 1.2 ? 'OK' : 'ABOVE TARGET'}`);
-	console.log(`node, Simplified       median ${s.toFixed(0)} ms   median per-round ratio ${rs.toFixed(2)}x`);
-	console.log(`per-round ratios (raw): ${ratiosRaw.map((x) => x.toFixed(2)).join(' ')}`);
-	const p1 = median(plainOnePage);
-	const n1 = median(nodeOnePage);
-	const marginal = (r - n1) / (p - p1);
-	console.log(`one page: plain ${p1.toFixed(0)} ms, node ${n1.toFixed(0)} ms (n8n's per-execution cost: workflow set-up, expression isolate)`);
-	console.log(`paging only (all pages minus one page), node / plain: ${marginal.toFixed(2)}x  (${((r - n1) / (Math.ceil(PATIENTS / PAGE) - 1)).toFixed(2)} vs ${((p - p1) / (Math.ceil(PATIENTS / PAGE) - 1)).toFixed(2)} ms per further page)`);
+	const m = Object.fromEntries(Object.entries(runs).map(([k, list]) => [k, { ms: median(list.map((x) => x.ms)), cpuMs: median(list.map((x) => x.cpuMs)) }]));
+	const rm = Object.fromEntries(Object.entries(ratios).map(([k, list]) => [k, median(list)]));
+	const pages = Math.ceil(PATIENTS / PAGE);
+	console.log('\n=== Patient Search, Return All, %d patients, %d per page (%d pages), %d rounds', PATIENTS, PAGE, pages, ROUNDS);
+	console.log(`machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+	const row = (label, k) => console.log(`${label.padEnd(22)} median ${m[k].ms.toFixed(0)} ms, CPU ${m[k].cpuMs.toFixed(0)} ms`);
+	row('plain fetch loop', 'plain');
+	row("n8n's floor", 'floor');
+	row('node, Raw output', 'raw');
+	row('node, Simplified', 'simplified');
+	console.log(`node (Raw) / n8n's floor: ${rm.rawFloor.toFixed(2)}x time (per-round ${range(ratios.rawFloor)}; target <= 1.1x ${rm.rawFloor <= 1.1 ? 'OK' : 'ABOVE TARGET'}), ${rm.rawFloorCpu.toFixed(2)}x CPU`);
+	console.log(`node (Simplified) / n8n's floor: ${rm.simplifiedFloor.toFixed(2)}x time (per-round ${range(ratios.simplifiedFloor)})`);
+	console.log(`node (Raw) / plain fetch: ${rm.rawPlain.toFixed(2)}x (per-round ${range(ratios.rawPlain)}); n8n's floor / plain fetch: ${rm.floorPlain.toFixed(2)}x`);
+	console.log(`one page: plain ${m.plain1.ms.toFixed(0)} ms, floor ${m.floor1.ms.toFixed(0)} ms, node ${m.node1.ms.toFixed(0)} ms (an execution's set-up: workflow, token, one request)`);
+	const perPage = (all, one) => (all - one) / (pages - 1);
+	console.log(
+		`paging only (all pages minus one page): node ${perPage(m.raw.ms, m.node1.ms).toFixed(2)} ms, floor ${perPage(m.floor.ms, m.floor1.ms).toFixed(2)} ms, plain ${perPage(m.plain.ms, m.plain1.ms).toFixed(2)} ms per further page; node / floor ${((m.raw.ms - m.node1.ms) / (m.floor.ms - m.floor1.ms)).toFixed(2)}x`,
+	);
 	console.log(`token requests by the node: ${firstRunTokens} for its first run, ${nodeTokenRequests} for the ${ROUNDS * 3} timed runs (target: 1 in total)`);
 	console.log(`peak memory of this process (n8n + node + plain loop; the sandbox runs in its own process): rss ${mb(peakRss)}, heap ${mb(peakHeap)}`);
+	console.log(`BENCH-RESULT ${JSON.stringify({ machine: { cpus: os.cpus().length, load: os.loadavg() }, patients: PATIENTS, pages, rounds: ROUNDS, medians: m, ratios: rm, spread: Object.fromEntries(Object.entries(ratios).map(([k, list]) => [k, [Math.min(...list), Math.max(...list)]])), tokens: { firstRun: firstRunTokens, timed: nodeTokenRequests } })}`);
 } finally {
 	clearInterval(sampler);
 	child.stdin.end();

@@ -6,6 +6,7 @@
 //    1,000 items of "FHIR Resource > Get", token lifetime chosen so the run spans about 4 lifetimes.
 // n8n's default for a credential with preAuthentication would reuse the stored token until a 401:
 // one token per lifetime plus one failed request per lifetime after the first.
+// The last line, `BENCH-RESULT {json}`, is what `npm run bench` reads.
 import { startSandbox } from '../sandbox/index.mjs';
 import { tokenCache } from '../nodes/EClinicalWorks/fhir/auth/tokenCache.ts';
 import { clearDiscoveryCache } from '../nodes/EClinicalWorks/fhir/auth/discovery.ts';
@@ -76,6 +77,8 @@ console.log(`plain client, fake clock: ${a.items} requests over ${a.minutes} min
 console.log(`  (n8n's default refresh-on-401 would mint ${Math.ceil((a.minutes * 60) / a.lifetime)} tokens and waste ${Math.ceil((a.minutes * 60) / a.lifetime) - 1} requests on 401)`);
 const b = await n8nRun();
 console.log(`in-process n8n: ${b.items} items in ${b.seconds.toFixed(1)} s = ${b.lifetimes.toFixed(1)} lifetimes of ${b.lifetime} s tokens -> ${b.tokens} token requests, ${b.unauthorized} answered 401, ${b.preAuthenticationCalls} preAuthentication call(s)`);
+const n8nDefault = Math.ceil((a.minutes * 60) / a.lifetime);
+console.log(`BENCH-RESULT ${JSON.stringify({ fakeClock: { ...a, n8nDefaultTokens: n8nDefault, n8nDefaultWasted: n8nDefault - 1 }, n8n: b })}`);
 const { shutdown } = await import('../test/helpers/n8n.mjs');
 await shutdown?.();
 process.exit(0);

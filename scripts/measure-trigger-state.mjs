@@ -7,6 +7,8 @@
 // fetch) against the sandbox: `ecw` profile for the window, `smart` with uuidVersionIds for the seed.
 //
 //   npm run measure:trigger-state [-- --visits 1000,5000]
+//
+// The last line, `BENCH-RESULT {json}`, is what `npm run bench` reads.
 import { performance } from 'node:perf_hooks';
 import { DateTime } from 'luxon';
 
@@ -104,3 +106,4 @@ for (const r of rows) {
 	console.log(`| ${r.visits} | ${kb(r.bytes)} | ${kb((r.bytes / r.visits) * 1000)} | ${kb(r.raw)} | ${(r.bytes / r.raw).toFixed(3)} |`);
 }
 console.log(`\nCap: ${SNAPSHOT_CAP} visits per practice (window strategy); seed: ${SEED_LIMIT} ids, ${kb(seedRow.bytes)} at the limit.`);
+console.log(`BENCH-RESULT ${JSON.stringify({ window: rows, cap: SNAPSHOT_CAP, seed: { ...seedRow, limit: SEED_LIMIT } })}`);

@@ -69,6 +69,17 @@ test('readBounded: stops at maxBytes with an error naming the setting, or cuts; 
 	assert.equal(await readBounded(stream(['é'.repeat(400)]), { maxBytes: 1000, overflow: 'fail' }), 'é'.repeat(400));
 });
 
+test('readBounded: a character split across chunks arrives whole; an ASCII answer parses like one read at once', async () => {
+	const bytes = Buffer.from('{"name":"Zoë Ångström","city":"Montréal"}');
+	const at = bytes.indexOf(0xc3) + 1; // in the middle of the first two-byte character
+	const split = Readable.from([bytes.subarray(0, at), bytes.subarray(at, at + 7), bytes.subarray(at + 7)]);
+	assert.deepEqual(JSON.parse(await readBounded(split, { maxBytes: 1000, overflow: 'fail' })), { name: 'Zoë Ångström', city: 'Montréal' });
+	const page = JSON.stringify({ resourceType: 'Bundle', entry: Array.from({ length: 50 }, (_, i) => ({ resource: { resourceType: 'Patient', id: `p${i}` } })) });
+	const chunks = [];
+	for (let i = 0; i < page.length; i += 333) chunks.push(page.slice(i, i + 333));
+	assert.equal(await readBounded(stream(chunks), { maxBytes: 1e6, overflow: 'fail' }), page);
+});
+
 test('readBounded: a body that is still arriving after the deadline stops with an error naming the setting', async () => {
 	let now = 0;
 	async function* slow() {

@@ -71,7 +71,7 @@ async function withPeakRss(fn) {
 const MODES = [
 	['Records', { outputMode: 'records', recordLimit: 0 }],
 	['Files (one item per file)', { outputMode: 'files', filePartMb: 0 }],
-	['Files (in parts)', { outputMode: 'files', filePartMb: 0.004 }],
+	['Files (in parts)', { outputMode: 'files', splitFiles: 'always', filePartMb: 0.004 }],
 ];
 
 async function records(result, mode) {
@@ -116,7 +116,7 @@ test('Files in parts: a short attempt of a many-part file is stored afresh, neve
 	const sb = await sandbox({ patients: 120, bulkPaddingBytes: 300 });
 	sb.inject({ kind: 'truncate', path: 'Patient-1\\.ndjson', afterLines: 70 });
 	sb.inject({ kind: 'reset', path: 'Patient-1\\.ndjson', afterBytes: 20000 });
-	const result = await exportRun(sb, { outputMode: 'files', filePartMb: 0.01 });
+	const result = await exportRun(sb, { outputMode: 'files', splitFiles: 'always', filePartMb: 0.01 });
 	assert.equal(result.error, undefined, errorText(result));
 	const items = result.itemsOf('Node');
 	assert.ok(items.length > 4, `several parts (${items.length})`);

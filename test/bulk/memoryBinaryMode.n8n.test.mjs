@@ -32,3 +32,23 @@ test('in-memory binary data: a whole file is stored and checked; a short one is 
 	assert.equal(item.json.count, 40);
 	assert.equal(sb.stats.log.filter((e) => e.path.endsWith('/Patient-1.ndjson')).length, 2);
 });
+
+test('in-memory binary data: Automatic (the default) splits a large file into parts', { timeout: 60_000 }, async () => {
+	const sb = await startSandbox({ port: 0, profile: 'smart', patients: 40, seed: 3, bulkDelayMs: 100, pollRetryAfterSeconds: 0 });
+	sandboxes.push(sb);
+	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
+	const result = await runNode({
+		parameters: { resource: 'bulkExport', operation: 'export', serverRules: 'generic', level: 'system', resourceTypes: ['Patient'], pollFloorSeconds: 0, maxWaitMinutes: 1, outputMode: 'files', filePartMb: 0.004 },
+		credentials: { eClinicalWorksApi: { environment: 'custom', baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`, practiceCode: sb.practices[0], tokenUrl: sb.tokenUrl, authMethod: 'privateKeyJwt', clientId: c.clientId, privateKey: c.privateKeyPem, keyId: c.kid, algorithm: c.alg, customScopes: c.scopes } },
+	});
+	assert.equal(result.error, undefined, result.error?.message);
+	const items = result.itemsOf('Node');
+	assert.ok(items.length > 2, `parts (${items.length})`);
+	items.forEach((item, i) => {
+		assert.equal(item.json.part, i + 1);
+		assert.equal(item.binary.data.id, undefined, 'held in memory: no id');
+	});
+	let lines = 0;
+	for (const item of items) lines += (await result.binary(item)).toString('utf8').split('\n').filter(Boolean).length;
+	assert.equal(lines, 40);
+});

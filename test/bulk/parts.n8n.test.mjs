@@ -1,6 +1,7 @@
-// Files mode in parts, in a real n8n execution (test/helpers/n8n.mjs): a file larger than "Split
-// Files Larger Than (MB)" comes out as several binary items that end at line breaks and add up to
-// the file; a reset mid-file stores no part twice; 0 keeps one item per file.
+// Files mode in parts, in a real n8n execution (test/helpers/n8n.mjs, binary data in filesystem
+// mode): with Split Large Files "Always", a file larger than "Split Files Larger Than (MB)" comes out
+// as several binary items that end at line breaks and add up to the file; a reset mid-file stores no
+// part twice; 0 keeps one item per file. "Automatic" (the default) keeps it whole here.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -28,7 +29,7 @@ async function exportFiles(sbOptions, extra, inject) {
 }
 
 test('a file larger than the part size: parts at line breaks, named, counted, adding up to the file', async () => {
-	const { sb, result, items } = await exportFiles({}, { filePartMb: 0.1 });
+	const { sb, result, items } = await exportFiles({}, { splitFiles: 'always', filePartMb: 0.1 });
 	const group = sb.admin.get('demo', 'Group', 'grp-1').quantity;
 	assert.ok(items.length >= 5, `several parts (${items.length})`);
 	const buffers = [];
@@ -55,7 +56,7 @@ test('a file larger than the part size: parts at line breaks, named, counted, ad
 });
 
 test('a connection reset in the middle of a split file: fetched again, no part stored twice', async () => {
-	const { sb, result, items } = await exportFiles({}, { filePartMb: 0.1 }, { kind: 'reset', path: 'Patient-1\\.ndjson', afterBytes: 350000, count: 1 });
+	const { sb, result, items } = await exportFiles({}, { splitFiles: 'always', filePartMb: 0.1 }, { kind: 'reset', path: 'Patient-1\\.ndjson', afterBytes: 350000, count: 1 });
 	assert.equal(sb.stats.log.filter((e) => /Patient-1\.ndjson/.test(e.path)).length, 2, 'the file was fetched again');
 	const ids = [];
 	for (const item of items) ids.push(...(await result.binary(item)).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).id));
@@ -66,12 +67,24 @@ test('a connection reset in the middle of a split file: fetched again, no part s
 
 test('0 = one item per file; a file within the size is one item named as before', async () => {
 	for (const filePartMb of [0, 8]) {
-		const { items } = await exportFiles({}, { filePartMb });
+		const { items } = await exportFiles({}, { splitFiles: 'always', filePartMb });
 		assert.equal(items.length, 1, `Split Files Larger Than ${filePartMb}`);
 		assert.equal(items[0].json.fileName, 'Patient-1.ndjson');
 		assert.equal(items[0].binary.data.fileName, 'Patient-1.ndjson');
 		assert.equal(items[0].json.part, undefined);
 	}
+});
+
+test('Automatic (the default) keeps a large file whole in filesystem mode, where n8n streams it to disk', async () => {
+	const { result, items } = await exportFiles({}, { filePartMb: 0.1 });
+	assert.equal(items.length, 1, 'one item, not parts');
+	assert.equal(items[0].json.fileName, 'Patient-1.ndjson');
+	assert.equal(items[0].json.part, undefined);
+	assert.match(items[0].binary.data.id, /^filesystem(-v2)?:/);
+	const data = await result.binary(items[0]);
+	assert.ok(data.length > 0.5 * 1024 * 1024, `the whole file (${data.length} bytes)`);
+	assert.equal(items[0].json.bytes, data.length);
+	assert.equal(data.toString('utf8').split('\n').filter(Boolean).length, items[0].json.count);
 });
 
 test('a bad size names the field', async () => {

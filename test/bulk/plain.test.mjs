@@ -32,6 +32,26 @@ test('ndjson: malformed line names file and line, not its content', async () => 
 	);
 });
 
+test('ndjson: Max Line Size counts bytes, not characters, for a line inside one chunk and for one across chunks', async () => {
+	const { LineTooLongError } = await import('../../nodes/EClinicalWorks/fhir/bulk/limits.ts');
+	// 16 characters, 24 bytes (é is two): over 20 bytes though under 20 characters
+	const wide = '{"a":"éééééééé"}';
+	const fits = '{"a":"abcdefghij"}'; // 18 bytes
+	const seen = [];
+	await assert.rejects(
+		parseNdjson(chunks(`${fits}\n${wide}\n`), { fileLabel: 'f', maxLineBytes: 20, onRecord: (r) => void seen.push(r.a) }),
+		(error) => error instanceof LineTooLongError && /Line 2 of bulk file f is longer than 20 bytes/.test(error.message),
+	);
+	assert.deepEqual(seen, ['abcdefghij']);
+	const across = Buffer.from(`${fits}\n${wide}\n`);
+	await assert.rejects(
+		parseNdjson(chunks(across.subarray(0, 25), across.subarray(25, 35), across.subarray(35)), { fileLabel: 'f', maxLineBytes: 20, onRecord: () => {} }),
+		(error) => error instanceof LineTooLongError && /Line 2 of bulk file f/.test(error.message),
+	);
+	const ok = await parseNdjson(chunks(`${fits}\n${fits}\n`), { fileLabel: 'f', maxLineBytes: 20, onRecord: () => {} });
+	assert.equal(ok.records, 2);
+});
+
 test('ndjson: skip already-emitted records and stop early', async () => {
 	const text = Array.from({ length: 10 }, (_, i) => JSON.stringify({ resourceType: 'Observation', id: String(i) })).join('\n');
 	const ids = [];

@@ -100,23 +100,28 @@ export async function readBounded(body: HttpResponse['body'] | Uint8Array | null
 	}
 	if (!isStream(body)) return '';
 	const now = options.now ?? Date.now;
-	const decoder = new TextDecoder();
-	const parts: string[] = [];
+	// the bytes as they came, decoded once at the end: one flat string (one byte per character when the
+	// text is ASCII), which JSON.parse reads as fast as n8n's own buffered answers; decoding chunk by
+	// chunk and joining the pieces cost the search benchmark a tenth of its time
+	const chunks: Uint8Array[] = [];
 	let size = 0;
 	let failure: FhirError | undefined;
 	let stopped = false;
 	let finished = false;
 	try {
 		for await (const chunk of body) {
-			const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
+			const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
 			if (size + bytes.length > options.maxBytes) {
 				stopped = true;
 				if (options.overflow === 'fail') failure = tooLargeError(request, options.maxBytes);
-				else parts.push(decoder.decode(bytes.subarray(0, options.maxBytes - size)));
+				else {
+					chunks.push(bytes.subarray(0, options.maxBytes - size));
+					size = options.maxBytes;
+				}
 				break;
 			}
 			size += bytes.length;
-			parts.push(decoder.decode(bytes, { stream: true }));
+			chunks.push(bytes);
 			if (options.deadlineAt !== undefined && now() > options.deadlineAt) {
 				stopped = true;
 				if (options.overflow === 'fail') failure = tooSlowError(request, options.deadlineMs ?? 0, size);
@@ -129,8 +134,7 @@ export async function readBounded(body: HttpResponse['body'] | Uint8Array | null
 		if (!finished) discard(body);
 	}
 	if (failure) throw failure;
-	parts.push(decoder.decode());
-	return parts.join('');
+	return Buffer.concat(chunks, size).toString('utf8');
 }
 
 /** Text of a body for diagnostics: at most `maxBytes`, the rest left unread. */

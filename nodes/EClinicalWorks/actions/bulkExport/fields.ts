@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { DEFAULT_FILE_DEADLINE_MINUTES, DEFAULT_MAX_FILES, DEFAULT_MAX_LINE_MB } from '../../fhir/bulk/limits';
+import { DEFAULT_FILE_DEADLINE_MINUTES, DEFAULT_MAX_FILES, DEFAULT_MAX_LINE_MB, DEFAULT_MAX_RECORDS } from '../../fhir/bulk/limits';
 
 /** Field descriptions of the Bulk Export operations. Each operation picks the ones it shows. */
 
@@ -220,12 +220,12 @@ export const downloadFields: INodeProperties[] = [
 				name: 'Files',
 				value: 'files',
 				description:
-					'One item per file with the NDJSON as binary data, streamed to n8n\'s binary storage (a large file in parts, see below)',
+					'One item per file with the NDJSON as binary data, streamed to n8n\'s binary storage (a large file in parts where n8n needs them, see below)',
 			},
 			{
 				name: 'Records',
 				value: 'records',
-				description: 'One item per FHIR resource, read line by line (use a Limit for large exports)',
+				description: 'One item per FHIR resource, read line by line (use a Limit for large exports; at most Max Records in Memory)',
 			},
 		],
 		default: 'files',
@@ -240,14 +240,33 @@ export const downloadFields: INodeProperties[] = [
 		displayOptions: { show: { outputMode: ['files'] } },
 	},
 	{
+		displayName: 'Split Large Files',
+		name: 'splitFiles',
+		type: 'options',
+		options: [
+			{
+				name: 'Automatic',
+				value: 'auto',
+				description:
+					"Split where n8n holds each binary item in memory while storing it (binary data in the database, n8n's default in queue mode, S3, Azure or memory); keep files whole where n8n streams them to disk (filesystem mode). Found out at run time.",
+			},
+			{ name: 'Always', value: 'always', description: 'Split every file larger than the size below' },
+			{ name: 'Never', value: 'never', description: 'One item per file, whatever its size' },
+		],
+		default: 'auto',
+		description:
+			'Whether a large file is output as several items (parts), each ending at a line break, so every part is a valid NDJSON file (fileName Patient-1.part-001.ndjson, with part and parts)',
+		displayOptions: { show: { outputMode: ['files'] } },
+	},
+	{
 		displayName: 'Split Files Larger Than (MB)',
 		name: 'filePartMb',
 		type: 'number',
 		typeOptions: { minValue: 0 },
 		default: DEFAULT_FILE_PART_MB,
 		description:
-			"A larger file is output as several items (parts), each ending at a line break, so every part is a valid NDJSON file (fileName Patient-1.part-001.ndjson, with part and parts). Keeps n8n's memory low where binary data is kept in the database (n8n's default in queue mode), which holds each item in memory and refuses items over its size limit. 0 = one item per file, whatever its size.",
-		displayOptions: { show: { outputMode: ['files'] } },
+			"The size of a part. Where binary data is kept in the database, n8n holds each item in memory while it stores it and refuses items over its size limit: small parts keep both in check. 0 = one item per file, whatever its size.",
+		displayOptions: { show: { outputMode: ['files'], splitFiles: ['auto', 'always'] } },
 	},
 	{
 		displayName: 'Limit',
@@ -326,6 +345,15 @@ export const downloadFields: INodeProperties[] = [
 				default: DEFAULT_MAX_LINE_MB,
 				description:
 					'The longest NDJSON line (one resource) the node reads. A line is held in memory while it is read; a longer one stops the download with an error.',
+			},
+			{
+				displayName: 'Max Records in Memory',
+				name: 'maxRecords',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: DEFAULT_MAX_RECORDS,
+				description:
+					'Output "Records" only: the most records the node outputs as items. n8n keeps every item in memory and again while it saves the execution (about 1 GB per 100,000 records), so a larger export stops with an error that says to use Output "Files". Sized for a 2 GB n8n process.',
 			},
 			{
 				displayName: 'Verify Files',

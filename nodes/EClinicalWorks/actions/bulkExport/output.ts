@@ -2,12 +2,14 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 
 import { planTargets, runPool } from '../../fhir/bulk/download';
 import type { DownloadTarget } from '../../fhir/bulk/download';
-import { checkFileCount, DEFAULT_LIMITS } from '../../fhir/bulk/limits';
+import { checkFileCount, DEFAULT_LIMITS, RecordsHeld } from '../../fhir/bulk/limits';
 import type { FileLimits } from '../../fhir/bulk/limits';
 import type { Manifest } from '../../fhir/bulk/manifest';
 import { keyForStatusUrl, recordCompleted } from '../../fhir/bulk/state';
 import { hasQuery, publicUrl } from '../../fhir/bulk/util';
 import { InputError } from '../../fhir/errors';
+import { splitsFiles } from './binaryStorage';
+import type { SplitFiles } from './binaryStorage';
 import { DEFAULT_FILE_PART_MB, DEFAULT_PARALLEL_DOWNLOADS } from './fields';
 import { readRecords, storeInParts, storeWhole } from './readFiles';
 import type { FileReader } from './readFiles';
@@ -25,6 +27,8 @@ export interface DownloadSettings {
 	errorFiles: 'items' | 'warning';
 	/** Files mode: files larger than this are output in parts ending at a line break; 0 = never. */
 	partBytes: number;
+	/** Files mode: split always, never, or where n8n's binary storage holds items in memory (binaryStorage.ts). */
+	split: SplitFiles;
 	/** Max Line Size, File Timeout, Max Files (Download Options). */
 	limits: FileLimits;
 	/** Verify Files: compare each file with the manifest's count and check its lines. */
@@ -42,6 +46,7 @@ export function readDownloadSettings(ctx: IExecuteFunctions, itemIndex: number):
 		parallel: Math.max(1, Math.min(16, Number(ctx.getNodeParameter('parallelDownloads', itemIndex, DEFAULT_PARALLEL_DOWNLOADS)) || DEFAULT_PARALLEL_DOWNLOADS)),
 		errorFiles: ctx.getNodeParameter('errorFiles', itemIndex, 'items') as 'items' | 'warning',
 		partBytes: mode === 'files' ? readPartBytes(ctx, itemIndex) : 0,
+		split: mode === 'files' ? (ctx.getNodeParameter('splitFiles', itemIndex, 'auto') as SplitFiles) : 'never',
 		...readDownloadOptions(ctx, itemIndex),
 	};
 }
@@ -65,6 +70,7 @@ function readDownloadOptions(ctx: IExecuteFunctions, itemIndex: number): { limit
 			maxLineBytes: Math.round(positiveOption(options, 'maxLineMb', 'Max Line Size (MB)', DEFAULT_LIMITS.maxLineBytes / mb) * mb),
 			deadlineMs: Math.round(positiveOption(options, 'fileTimeoutMinutes', 'File Timeout (Minutes)', DEFAULT_LIMITS.deadlineMs / 60_000) * 60_000),
 			maxFiles: Math.floor(positiveOption(options, 'maxFiles', 'Max Files', DEFAULT_LIMITS.maxFiles)),
+			maxRecords: Math.floor(positiveOption(options, 'maxRecords', 'Max Records in Memory', DEFAULT_LIMITS.maxRecords)),
 		},
 		verify: options.verifyFiles !== false,
 		attempts: Math.min(20, Math.floor(positiveOption(options, 'fileAttempts', 'Attempts per File', 5))),
@@ -133,26 +139,34 @@ export async function downloadManifest(
 			transactionTime: manifest.transactionTime,
 		}),
 	};
-	/** Room under the Records Limit for one more record. */
+	const held = new RecordsHeld(settings.limits.maxRecords);
+	if (settings.mode === 'records') {
+		const errorsAsItems = settings.errorFiles === 'items' ? manifest.error : [];
+		held.checkListed([...manifest.output, ...manifest.deleted].map((f) => f.count), errorsAsItems.map((f) => f.count), limit);
+	}
+	/** Room under the Records Limit for one more record (within Max Records in Memory, or it throws). */
 	const take = () => {
 		if (limit > 0 && emitted >= limit) {
 			limitHit = true;
 			return false;
 		}
+		held.hold();
 		emitted += 1;
 		return true;
 	};
-	const give = (n: number) => {
-		emitted -= n;
+	const give = (records: number, items: number) => {
+		emitted -= records;
+		held.release(items);
 	};
 
+	const inParts = settings.mode === 'files' && targets.length > 0 ? (await splitsFiles(ctx, settings.split, settings.partBytes)).split : false;
 	const worker = async (target: DownloadTarget): Promise<INodeExecutionData[]> => {
 		const isError = target.kind === 'error';
 		const warnOnly = isError && settings.errorFiles === 'warning';
 		if (settings.mode === 'files' && !warnOnly) {
-			return settings.partBytes > 0 ? await storeInParts(reader, target, isError) : await storeWhole(reader, target, isError);
+			return inParts ? await storeInParts(reader, target, isError) : await storeWhole(reader, target, isError);
 		}
-		const read = await readRecords(reader, target, { asItems: !warnOnly, take, give });
+		const read = await readRecords(reader, target, { asItems: !warnOnly, take, give, hold: () => held.hold() });
 		errorIssues += read.issues;
 		if (warnOnly) for (const code of read.codes) codeCounts.set(code, (codeCounts.get(code) ?? 0) + 1);
 		return read.items;

@@ -179,20 +179,21 @@ function issueCodes(outcome: Record<string, unknown>): string[] {
 /**
  * Records mode (and error files shown as a warning): one item per line. After a failed attempt the
  * file is read again from its start and what the failed attempt produced is dropped, so no record is
- * output twice, also when a line came twice. `take(n)` asks for room under the Limit for the next
- * record (false: stop); `give(n)` hands back what a dropped attempt took.
+ * output twice, also when a line came twice. `take()` asks for room under the Limit for the next
+ * record (false: stop) and `hold()` for an error record output as an item, both within Max Records in
+ * Memory (past it they throw); `give(records, items)` hands back what a dropped attempt took.
  */
 export async function readRecords(
 	reader: FileReader,
 	target: DownloadTarget,
-	mode: { asItems: boolean; take: () => boolean; give: (n: number) => void },
+	mode: { asItems: boolean; take: () => boolean; give: (records: number, items: number) => void; hold: () => void },
 ): Promise<ReadRecords> {
 	const { settings, itemIndex, setup } = reader;
 	const expected = target.file.count;
 	const isError = target.kind === 'error';
 	let out: ReadRecords = { items: [], records: 0, issues: 0, codes: [], stopped: false };
 	await withFileRetries(setup.client, target, setup.runtime, downloadOptions(reader), async (body, _attempt, opened) => {
-		mode.give(out.records);
+		mode.give(out.records, out.items.length);
 		out = { items: [], records: 0, issues: 0, codes: [], stopped: false };
 		const current = out;
 		let seen = 0;
@@ -208,7 +209,10 @@ export async function readRecords(
 						const codes = issueCodes(record);
 						current.issues += Math.max(1, codes.length);
 						current.codes.push(...codes);
-						if (mode.asItems) current.items.push({ json: { errorFile: true, fileName: target.fileName, ...record } as IDataObject, pairedItem: { item: itemIndex } });
+						if (mode.asItems) {
+							mode.hold();
+							current.items.push({ json: { errorFile: true, fileName: target.fileName, ...record } as IDataObject, pairedItem: { item: itemIndex } });
+						}
 						return true;
 					}
 					if (!mode.take()) {

@@ -48,10 +48,22 @@ export class NdjsonError extends FhirError {
 	}
 }
 
+/** Only spaces, tabs and a carriage return: a blank line, not a record. */
+const BLANK = /^[ \t\r]*$/;
+
+function byteLength(text: string): number {
+	return Buffer.byteLength(text, 'utf8');
+}
+
 /**
  * Reads NDJSON from a stream line by line, without holding more than one line in memory (and never
  * more than `maxLineBytes` of it). Handles lines split across chunks (also inside a multi-byte
  * character), CRLF, blank lines and a last line without a newline (reported: `terminated` false).
+ *
+ * Each chunk's whole lines are decoded to text at once and cut at the line breaks there (one decode
+ * per chunk, not per line: a line is a slice of that text); only the line a chunk boundary cuts
+ * through is put together from bytes. JSON.parse reads a line as it is (it skips the whitespace and
+ * carriage return around it).
  */
 export async function parseNdjson(stream: BodyStream, options: NdjsonOptions): Promise<NdjsonResult> {
 	const skip = options.skip ?? 0;
@@ -64,20 +76,18 @@ export async function parseNdjson(stream: BodyStream, options: NdjsonOptions): P
 	let stopped = false;
 	let terminated = true;
 
-	const handleLine = (line: Buffer, cutOff = false): boolean => {
+	const tooLong = (text: string): boolean =>
+		text.length > maxLineBytes || (text.length * 3 > maxLineBytes && byteLength(text) > maxLineBytes);
+
+	const handleLine = (line: string, cutOff = false): boolean => {
 		lines += 1;
-		let end = line.length;
-		if (end > 0 && line[end - 1] === CR) end -= 1;
-		let start = 0;
-		while (start < end && (line[start] === 0x20 || line[start] === 0x09)) start += 1;
-		while (end > start && (line[end - 1] === 0x20 || line[end - 1] === 0x09)) end -= 1;
-		if (start === end) return true;
+		if (line.length === 0 || (line.charCodeAt(0) !== 0x7b && BLANK.test(line))) return true;
 		records += 1;
 		if (records <= skip) return true;
 		let record: unknown = undefined;
 		let valid = true;
 		try {
-			record = JSON.parse(line.toString('utf8', start, end));
+			record = JSON.parse(line);
 		} catch {
 			valid = false;
 		}
@@ -88,35 +98,54 @@ export async function parseNdjson(stream: BodyStream, options: NdjsonOptions): P
 		return options.onRecord(record as Record<string, unknown>, lines) !== false;
 	};
 
+	/** The whole lines in `text` (which ends at a line break), one after the other; false: stop. */
+	const handleLines = (text: string): boolean => {
+		let from = 0;
+		while (from < text.length) {
+			let at = text.indexOf('\n', from);
+			if (at === -1) at = text.length;
+			const line = text.slice(from, at);
+			if (tooLong(line)) throw new LineTooLongError(options.fileLabel, lines + 1, maxLineBytes);
+			if (!handleLine(line)) return false;
+			from = at + 1;
+		}
+		return true;
+	};
+
 	try {
 		for await (const raw of stream) {
 			const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
 			bytes += chunk.length;
 			options.onBytes?.(chunk.length);
+			const first = chunk.indexOf(NEWLINE);
+			if (first === -1) {
+				pending.push(chunk);
+				pendingLength += chunk.length;
+				if (pendingLength > maxLineBytes) throw new LineTooLongError(options.fileLabel, lines + 1, maxLineBytes);
+				continue;
+			}
 			let from = 0;
-			let at = chunk.indexOf(NEWLINE, from);
-			while (at !== -1) {
-				let line: Buffer;
-				if (pendingLength + at - from > maxLineBytes) throw new LineTooLongError(options.fileLabel, lines + 1, maxLineBytes);
-				if (pendingLength > 0) {
-					pending.push(chunk.subarray(from, at));
-					line = Buffer.concat(pending, pendingLength + at - from);
-					pending = [];
-					pendingLength = 0;
-				} else {
-					line = chunk.subarray(from, at);
-				}
+			if (pendingLength > 0) {
+				// the line cut by the chunk boundary, put together from its bytes
+				if (pendingLength + first > maxLineBytes) throw new LineTooLongError(options.fileLabel, lines + 1, maxLineBytes);
+				pending.push(chunk.subarray(0, first));
+				const line = Buffer.concat(pending, pendingLength + first).toString('utf8');
+				pending = [];
+				pendingLength = 0;
+				from = first + 1;
 				if (!handleLine(line)) {
 					stopped = true;
 					break;
 				}
-				from = at + 1;
-				at = chunk.indexOf(NEWLINE, from);
 			}
-			if (stopped) break;
-			if (from < chunk.length) {
-				pending.push(chunk.subarray(from));
-				pendingLength += chunk.length - from;
+			const last = chunk.lastIndexOf(NEWLINE);
+			if (last >= from && !handleLines(chunk.toString('utf8', from, last + 1))) {
+				stopped = true;
+				break;
+			}
+			if (last + 1 < chunk.length) {
+				pending.push(chunk.subarray(last + 1));
+				pendingLength += chunk.length - last - 1;
 				if (pendingLength > maxLineBytes) throw new LineTooLongError(options.fileLabel, lines + 1, maxLineBytes);
 			}
 		}
@@ -125,7 +154,7 @@ export async function parseNdjson(stream: BodyStream, options: NdjsonOptions): P
 			pending = [];
 			// blank bytes after the last line break are not a line
 			terminated = last.every((byte) => byte === 0x20 || byte === 0x09 || byte === CR);
-			if (!handleLine(last, !terminated)) stopped = true;
+			if (!handleLine(last.toString('utf8'), !terminated)) stopped = true;
 		}
 	} finally {
 		if (stopped) {
