@@ -48,7 +48,8 @@ async function episodeOf(ctx, r, { profile, lane, episode }) {
 				pollFloorSeconds: 0,
 				maxWaitMinutes: 2,
 				outputMode: mode,
-				...(mode === 'files' ? { filePartMb: r.pick([0, 0.004, 0.02, 2]) } : { recordLimit: 0 }),
+				// a part size asks for parts (Always): Automatic keeps files whole in filesystem mode, and parts must meet the faults too
+				...(mode === 'files' ? partsOf(r.pick([0, 0.004, 0.02, 2])) : { recordLimit: 0 }),
 				parallelDownloads: r.int(1, 5),
 			};
 			armer.arm(pickFaults(r, ctx.plan, 'export', profile, { variant: work, includeKnown: ctx.includeKnown }), r);
@@ -109,4 +110,9 @@ async function deliveredRecords(result, mode) {
 		}
 	}
 	return { keys, corrupt };
+}
+
+/** Files mode: a part size of 0 keeps one item per file; any other splits every file (Split Large Files: Always). */
+function partsOf(mb) {
+	return mb > 0 ? { splitFiles: 'always', filePartMb: mb } : { splitFiles: 'never', filePartMb: 0 };
 }
