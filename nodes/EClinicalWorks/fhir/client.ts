@@ -2,7 +2,7 @@ import { knownSmartConfiguration } from './auth/discovery';
 import { cachedCapabilities, declaredResource } from './capabilities';
 import { resourceCapability } from './capabilitySummary';
 import { isEcwStatement } from './ecw';
-import { FhirError, InputError } from './errors';
+import { FhirError, InputError, withPractice } from './errors';
 import type { HttpMethod, HttpResponse, HttpTransport } from './http';
 import { headerValue } from './http';
 import { httpError, networkReason } from './httpErrors';
@@ -120,22 +120,7 @@ export class FhirClient {
 
 	/** Adds "(practice X)" to an error's message when this client serves one practice of many. */
 	private labelled<E>(error: E): E {
-		if (!this.practiceCode) return error;
-		const suffix = ` (practice ${this.practiceCode})`;
-		if (error instanceof FhirError && !error.message.endsWith(suffix)) {
-			return new FhirError(`${error.message}${suffix}`, {
-				kind: error.kind,
-				status: error.status,
-				outcome: error.outcome,
-				hint: error.hint,
-				request: error.request,
-			}) as unknown as E;
-		}
-		if (error instanceof InputError && !error.message.endsWith(suffix)) {
-			const labelled = new InputError(error.field, `${error.message.slice(error.field.length + 2)}${suffix}`, error.fix);
-			return labelled as unknown as E;
-		}
-		return error;
+		return withPractice(error, this.practiceCode);
 	}
 
 	private now(): number {

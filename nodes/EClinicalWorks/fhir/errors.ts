@@ -65,3 +65,22 @@ export function quoteValue(value: unknown, max = 40): string {
 	} else text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value));
 	return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }
+
+/** The error with "(practice X)" at the end of its message, once: one failing practice of many is easy to spot. */
+export function withPractice<E>(error: E, practiceCode: string | undefined): E {
+	if (!practiceCode) return error;
+	const suffix = ` (practice ${practiceCode})`;
+	if (error instanceof FhirError && !error.message.endsWith(suffix)) {
+		return new FhirError(`${error.message}${suffix}`, {
+			kind: error.kind,
+			status: error.status,
+			outcome: error.outcome,
+			hint: error.hint,
+			request: error.request,
+		}) as unknown as E;
+	}
+	if (error instanceof InputError && !error.message.endsWith(suffix)) {
+		return new InputError(error.field, `${error.message.slice(error.field.length + 2)}${suffix}`, error.fix) as unknown as E;
+	}
+	return error;
+}
