@@ -20,12 +20,12 @@
 
 // Roles (internal): --role sandbox | --role node <json>.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { exportOnce, firstMessage, forkRole, median, PAD, RECORD_BYTES, secretToken, sleep } from './bulk-bench.mjs';
+import { bareLoop, bareRecordsLoop, dirBytes, exportOnce, firstMessage, forkRole, PAD, RECORD_BYTES, secretToken, sleep, summarize } from './bulk-bench.mjs';
 import { FLOOR_DOWNLOAD, FLOOR_RECORDS, floorNodeTypes } from './bench-floor.mjs';
 import { ROOT } from './lib.mjs';
 
@@ -188,74 +188,13 @@ if (role === 'sandbox') {
 }
 
 // ------------------------------------------------------------------------------------------------
-/** axios (n8n's copy) streams into fs.promises.writeFile, `parallel` at a time: the bytes written. */
-async function bareLoop(urls, bearer, parallel) {
-	const { createRequire } = await import('node:module');
-	const requireFrom = createRequire(path.join(ROOT, 'node_modules/@n8n/backend-network/package.json'));
-	const axios = requireFrom('axios');
-	const fs = await import('node:fs');
-	const dir = mkdtempSync(path.join(tmpdir(), 'bench-bare-'));
-	let next = 0;
-	let bytes = 0;
-	try {
-		await Promise.all(
-			Array.from({ length: parallel }, async () => {
-				while (next < urls.length) {
-					const i = next++;
-					const res = await axios.request({ url: urls[i], responseType: 'stream', headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+ndjson' }, maxRedirects: 0 });
-					const file = path.join(dir, `${i}.ndjson`);
-					await fs.promises.writeFile(file, res.data);
-					bytes += statSync(file).size;
-				}
-			}),
-		);
-	} finally {
-		rmSync(dir, { recursive: true, force: true });
-	}
-	return bytes;
-}
 
-/** Records' baseline: the same files read line by line, each line parsed and kept as an item would be. */
-async function bareRecordsLoop(urls, bearer, parallel) {
-	const { createRequire } = await import('node:module');
-	const axios = createRequire(path.join(ROOT, 'node_modules/@n8n/backend-network/package.json'))('axios');
-	const items = [];
-	let next = 0;
-	await Promise.all(
-		Array.from({ length: parallel }, async () => {
-			while (next < urls.length) {
-				const i = next++;
-				const res = await axios.request({ url: urls[i], responseType: 'stream', headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+ndjson' }, maxRedirects: 0 });
-				let rest = '';
-				for await (const chunk of res.data) {
-					const lines = (rest + chunk.toString('utf8')).split('\n');
-					rest = lines.pop();
-					for (const line of lines) if (line.trim() !== '') items.push({ json: JSON.parse(line) });
-				}
-				if (rest.trim() !== '') items.push({ json: JSON.parse(rest) });
-			}
-		}),
-	);
-	return items.length;
-}
 
 async function startSandboxChild(options) {
 	const child = forkRole(SELF, ['--role', 'sandbox', JSON.stringify(options)]);
 	return { child, info: await firstMessage(child, 'sandbox') };
 }
 
-function dirBytes(dir) {
-	let n = 0;
-	try {
-		for (const e of readdirSync(dir, { withFileTypes: true })) {
-			const p = path.join(dir, e.name);
-			n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
-		}
-	} catch {
-		// racing with writes
-	}
-	return n;
-}
 
 async function curlDownload(manifest, bearer, parallel, total) {
 	const dir = mkdtempSync(path.join(tmpdir(), 'bench-curl-'));
@@ -331,22 +270,7 @@ async function bareDownload(manifest, bearer, parallel, ballastBytes = 0, record
 	});
 }
 
-function spread(xs) {
-	return `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
-}
 
-/** Medians (and spread) of a list of runs. */
-function summarize(runs, idle) {
-	return {
-		seconds: median(runs.map((r) => r.seconds)),
-		cpu: median(runs.map((r) => r.cpuSeconds)),
-		gc: median(runs.map((r) => r.gcSeconds ?? NaN)),
-		secondsSpread: spread(runs.map((r) => r.seconds)),
-		cpuSpread: spread(runs.map((r) => r.cpuSeconds)),
-		peakAbove: idle === undefined ? undefined : Math.max(...runs.map((r) => r.peak)) - idle,
-		runs: runs.length,
-	};
-}
 
 async function benchSize(target, parallel, rounds) {
 	const records = Math.max(PER_FILE, Math.round(target / RECORD_BYTES));

@@ -1,6 +1,10 @@
 // What the Bulk Export benchmarks (bench-bulk.mjs, bench-parallel.mjs) share: the sandbox's record
-// size, child processes in roles, a client-credentials token and one export run to completion.
+// size, child processes in roles, a client-credentials token, one export run to completion, the
+// bare-process baselines (files to disk, records in memory) and the summary of a variant's runs.
 import { fork } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 import { ROOT } from './lib.mjs';
 
@@ -49,4 +53,85 @@ export async function exportOnce(baseUrl, bearer) {
 		await r.arrayBuffer();
 		await sleep(50);
 	}
+}
+
+/** axios (n8n's copy) streams into fs.promises.writeFile, `parallel` at a time: the bytes written. */
+export async function bareLoop(urls, bearer, parallel) {
+	const { createRequire } = await import('node:module');
+	const requireFrom = createRequire(path.join(ROOT, 'node_modules/@n8n/backend-network/package.json'));
+	const axios = requireFrom('axios');
+	const fs = await import('node:fs');
+	const dir = mkdtempSync(path.join(tmpdir(), 'bench-bare-'));
+	let next = 0;
+	let bytes = 0;
+	try {
+		await Promise.all(
+			Array.from({ length: parallel }, async () => {
+				while (next < urls.length) {
+					const i = next++;
+					const res = await axios.request({ url: urls[i], responseType: 'stream', headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+ndjson' }, maxRedirects: 0 });
+					const file = path.join(dir, `${i}.ndjson`);
+					await fs.promises.writeFile(file, res.data);
+					bytes += statSync(file).size;
+				}
+			}),
+		);
+	} finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
+	return bytes;
+}
+
+/** Records' baseline: the same files read line by line, each line parsed and kept as an item would be. */
+export async function bareRecordsLoop(urls, bearer, parallel) {
+	const { createRequire } = await import('node:module');
+	const axios = createRequire(path.join(ROOT, 'node_modules/@n8n/backend-network/package.json'))('axios');
+	const items = [];
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: parallel }, async () => {
+			while (next < urls.length) {
+				const i = next++;
+				const res = await axios.request({ url: urls[i], responseType: 'stream', headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+ndjson' }, maxRedirects: 0 });
+				let rest = '';
+				for await (const chunk of res.data) {
+					const lines = (rest + chunk.toString('utf8')).split('\n');
+					rest = lines.pop();
+					for (const line of lines) if (line.trim() !== '') items.push({ json: JSON.parse(line) });
+				}
+				if (rest.trim() !== '') items.push({ json: JSON.parse(rest) });
+			}
+		}),
+	);
+	return items.length;
+}
+
+export function dirBytes(dir) {
+	let n = 0;
+	try {
+		for (const e of readdirSync(dir, { withFileTypes: true })) {
+			const p = path.join(dir, e.name);
+			n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+		}
+	} catch {
+		// racing with writes
+	}
+	return n;
+}
+
+function spread(xs) {
+	return `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
+}
+
+/** Medians (and spread) of a list of runs. */
+export function summarize(runs, idle) {
+	return {
+		seconds: median(runs.map((r) => r.seconds)),
+		cpu: median(runs.map((r) => r.cpuSeconds)),
+		gc: median(runs.map((r) => r.gcSeconds ?? NaN)),
+		secondsSpread: spread(runs.map((r) => r.seconds)),
+		cpuSpread: spread(runs.map((r) => r.cpuSeconds)),
+		peakAbove: idle === undefined ? undefined : Math.max(...runs.map((r) => r.peak)) - idle,
+		runs: runs.length,
+	};
 }
