@@ -5,7 +5,6 @@ import type { DownloadTarget } from '../../fhir/bulk/download';
 import type { Manifest } from '../../fhir/bulk/manifest';
 import { parseNdjson } from '../../fhir/bulk/ndjson';
 import { partFileName, splitAtLines } from '../../fhir/bulk/parts';
-import { keyForStatusUrl, recordCompleted } from '../../fhir/bulk/state';
 import type { BodyStream } from '../../fhir/bulk/types';
 import { isAborted } from '../../fhir/bulk/types';
 import { cancelledError, hasQuery, publicUrl } from '../../fhir/bulk/util';
@@ -13,6 +12,7 @@ import { InputError } from '../../fhir/errors';
 import { DEFAULT_FILE_PART_MB, DEFAULT_PARALLEL_DOWNLOADS } from './fields';
 import { addHint } from './setup';
 import type { BulkSetup } from './setup';
+import { recordExportCompleted } from './state';
 
 /** A finished export's files read into n8n items: Files (binary, in parts) or Records, and the summary. */
 
@@ -224,11 +224,7 @@ export async function downloadManifest(
 	}
 
 	const complete = !limitHit;
-	if (complete && statusUrl !== undefined) {
-		const staticData = ctx.getWorkflowStaticData('node');
-		const key = keyForStatusUrl(staticData, statusUrl);
-		if (key) recordCompleted(staticData, key, manifest.transactionTime, new Date(), statusUrl);
-	}
+	if (complete && statusUrl !== undefined) await recordExportCompleted(ctx, itemIndex, setup, statusUrl, manifest.transactionTime);
 	return { items, complete, files: targets.length, records: emitted, errorIssues };
 }
 
