@@ -126,3 +126,21 @@ test('Keep Export State In "Data Table" without its credential: the node names t
 	assert.match(errorText(result), /Workflow Static Data/);
 	assert.equal(sb.stats.log.filter((e) => /\$export/.test(e.path)).length, 0);
 });
+
+test('Start in one node, Download in another node of the workflow: the download counts as the last successful export for the next Start', async () => {
+	const kicks = [];
+	const sb = await sandbox({ onRequest: (e) => /\$export$/.test(e.path) && kicks.push(new URLSearchParams(e.query)) });
+	const node = (name, parameters, staticData) =>
+		runNode({ name, parameters: { resource: 'bulkExport', serverRules: 'ecw', level: 'group', groupId: { __rl: true, mode: 'id', value: 'grp-1' }, resourceTypes: ['Patient'], sinceMode: 'lastSuccess', ...parameters }, credentials: credentials(sb), staticData });
+	const started = await node('Start export', { operation: 'start' });
+	assert.equal(started.error, undefined, errorText(started));
+	const { statusUrl } = started.outputOf('Start export')[0];
+	await new Promise((r) => setTimeout(r, 500));
+	const downloaded = await node('Download export', { operation: 'download', source: 'statusUrl', statusUrl }, started.staticDataAfterRun);
+	assert.equal(downloaded.error, undefined, errorText(downloaded));
+	const transactionTime = downloaded.outputOf('Download export')[0].transactionTime;
+	const next = await node('Start export', { operation: 'start' }, downloaded.staticDataAfterRun);
+	assert.equal(next.error, undefined, errorText(next));
+	assert.equal(next.outputOf('Start export')[0].since, transactionTime, 'the next Start sends the downloaded export\'s transactionTime');
+	assert.equal(kicks.at(-1).get('_since'), transactionTime);
+});

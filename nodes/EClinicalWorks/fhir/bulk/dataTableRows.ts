@@ -146,9 +146,9 @@ export class DataTableRows implements StateRows {
 				return tables[0].id;
 			}
 			const created = await this.call({ method: 'POST', path: '/data-tables', body: { name, columns: COLUMNS } }, 'create the Data Table');
-			if (created.status === 409) continue; // another execution created it first
-			if (created.status >= 400) throw this.failed(created, `create the Data Table "${short(name)}"`);
-			return (created.body as { id: string }).id;
+			if (created.status < 400) return (created.body as { id: string }).id;
+			// another execution may have created it first (n8n answers 409, or 500 when both inserts raced): look again
+			if (attempt === 2) throw this.failed(created, `create the Data Table "${short(name)}"`);
 		}
 		throw new InputError('Data Table', `the Data Table "${short(name)}" could not be found or created`, 'Create it in n8n (Overview > Data Tables) and choose it "By ID".');
 	}
