@@ -198,15 +198,16 @@ test('a Wait loop keeps its export: its own next turn resumes at once, another r
 	const turn = await claimExport(rows, KEY, holder(clock, '701'), intent());
 	await turn.held.started(STATUS, BASE);
 	await turn.held.park(120_000);
-	let other;
-	claimExport(rows, KEY, holder(clock, '702'), intent()).then((c) => (other = c));
+	const other = await claimExport(rows, KEY, holder(clock, '702'), intent());
+	assert.equal(other.kind, 'elsewhere', 'another run is told at once: the loop comes back after its next check');
+	assert.equal(other.by, '701');
 	await clock.advance(60_000);
 	const again = await claimExport(rows, KEY, holder(clock, '701'), intent());
 	assert.equal(again.kind, 'resume', 'the same execution (after its Wait) goes on');
 	await again.held.park(120_000);
-	await clock.advance(30_000);
-	assert.equal(other?.kind, 'elsewhere', 'the other run saw the loop renew its claim');
-	assert.ok(PARKED_MS >= 120_000);
+	// a loop that never comes back (its execution stopped): taken over once the next check plus PARKED_MS passed
+	await clock.advance(120_000 + PARKED_MS + 1000);
+	assert.equal((await claimExport(rows, KEY, holder(clock, '703'), intent())).kind, 'resume');
 });
 
 test('Resume From Status URL adopts the export; Cancel or a failure frees the key', async () => {

@@ -80,6 +80,8 @@ export async function claimExport(
 		const row = await rows.read(key);
 		const now = holder.now();
 		if (liveElsewhere(row, holder)) {
+			// parked (Start, a Wait loop): its holder said it will come back after its next check
+			if (!watched && time(row.leaseUntil) - now > LEASE_MS + WATCH_EVERY_MS) return { kind: 'elsewhere', row, done: false, by: row.owner };
 			if (!watched) {
 				watched = row;
 				holder.log?.(
