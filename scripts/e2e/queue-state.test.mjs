@@ -309,7 +309,7 @@ function registerStateCases(mode) {
 		await killHolder(dep, hit.remotePort);
 		await crashedRun(dep, dep.workflows.intent.id, run.id);
 		const row = await rowOf(dep, practice);
-		assert.deepEqual([row.phase, row.statusUrl, row.owner], ['starting', '', run.id], 'the intent was recorded before the kick-off');
+		assert.deepEqual([row.phase, row.statusUrl, row.owner], ['starting', '', String(run.id)], 'the intent was recorded before the kick-off');
 		await dep.cluster.webhook(`${dep.p}s-intent`);
 		const next = (await dep.ex.waitFinished(dep.workflows.intent.id, 2)).at(-1);
 		const data = await dep.ex.runData(next.id);
