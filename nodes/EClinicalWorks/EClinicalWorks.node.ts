@@ -32,6 +32,12 @@ export class EClinicalWorks implements INodeType {
 				required: true,
 				displayOptions: { show: { authentication: ['userLogin'] }, hide: { operation: ['generateKeyPair'] } },
 			},
+			{
+				// Bulk Export's state in an n8n Data Table (actions/bulkExport/stateFields.ts)
+				name: 'eClinicalWorksN8nApi',
+				required: false,
+				displayOptions: { show: { resource: ['bulkExport'], stateStore: ['auto', 'dataTable'] } },
+			},
 		],
 		properties: [
 			authenticationField,

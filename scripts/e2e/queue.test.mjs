@@ -7,7 +7,7 @@
 //   npm run test:e2e -- --suite queue          (also run by .ci/e2e)
 //
 // What it proves (issue 15): the example workflows through the queue; the trigger fires on main,
-// each change reaches a worker once, across a restart of main; 2 workers and 40 concurrent
+// each change reaches a worker once, across a restart of main (its position in PostgreSQL kept); 2 workers and 40 concurrent
 // executions against one practice stay inside eCW's 250 requests a minute (the sandbox counts like
 // eCW, token calls included) with "Processes Sharing This Limit"; a worker killed in the middle of
 // an export loses nothing and the server gets no second export job. Patient data and tokens are
@@ -227,21 +227,6 @@ describe(`n8n ${ctx.n8nVersion} in queue mode (main + 2 workers, PostgreSQL, Red
 		info(`examples ran on: ${[...workers].join(', ')}`);
 	});
 
-	test('n8n 2.40.7 starts each execution on a worker with empty workflow static data: "Since Last Successful Export" exports everything again (docs/queue-mode.md)', async () => {
-		const stored = Object.values((await ex.staticData(WF.nightly))?.['node:Bulk export since last run']?.bulkExport?.exports ?? {})[0];
-		assert.ok(stored?.lastTransactionTime, 'the first run saved its transactionTime in PostgreSQL');
-		await new Promise((r) => setTimeout(r, 1100));
-		sandbox.admin.updatePatient('demo', 'pt-2', { telecom: [{ system: 'phone', value: '555-0100', use: 'home' }] });
-		assert.equal((await cluster.webhook('q-nightly')).status, 200);
-		const [, second] = await ex.waitFinished(WF.nightly, 2);
-		const files = itemsOf(await ex.runData(second.id), 'Bulk export since last run');
-		const patients = files.filter((f) => f.type === 'Patient').reduce((n, f) => n + f.count, 0);
-		const group = sandbox.admin.get('demo', 'Group', 'grp-1').quantity;
-		info(`second nightly run (${second.status}, ${cluster.workerOf(second.id)}): ${patients} patients exported; 1 changed since the first run, ${group} in the group`);
-		// In regular mode (scripts/e2e/workflows.test.mjs) the second run exports only the changed patient.
-		assert.equal(patients, group, 'the worker did not read the saved transactionTime: the whole group again (nothing lost, not incremental)');
-	});
-
 	test('the trigger polls on main; each change reaches a worker once, also across a restart of main', async () => {
 		const triggerItems = async () => {
 			const out = [];
@@ -268,10 +253,14 @@ describe(`n8n ${ctx.n8nVersion} in queue mode (main + 2 workers, PostgreSQL, Red
 		await waitForItem((i) => i.id === visit.id && i.event === 'created', 'the new visit');
 		info(`new visit ${visit.id}: emitted ${((Date.now() - t1) / 1000).toFixed(0)} s after it was booked (polls every minute)`);
 
+		const position = async () => (await ex.staticData(WF.trigger))?.['node:Visit booked or changed'];
+		const before = await position();
+		assert.ok(before && Object.keys(before).length > 0, 'main saved the trigger\'s position in PostgreSQL');
 		await cluster.stop('main');
 		sandbox.admin.updateEncounter('trig', visit.id, { status: 'cancelled' });
 		info('main stopped; the visit was cancelled while main was down; starting main again');
 		await cluster.start('main');
+		assert.deepEqual(await position(), before, 'the restart lost nothing of the trigger\'s position');
 		const t2 = Date.now();
 		let items = await waitForItem((i) => i.id === visit.id && i.event === 'cancelled', 'the cancellation');
 		info(`cancellation: emitted ${((Date.now() - t2) / 1000).toFixed(0)} s after main came back`);
@@ -357,7 +346,7 @@ describe(`n8n ${ctx.n8nVersion} in queue mode (main + 2 workers, PostgreSQL, Red
 		assert.equal((await cluster.webhook('q-crash')).status, 200);
 		const waiting = await waitFor('the execution waiting between turns', async () => (await ex.list(WF.crash)).find((e) => e.status === 'waiting'), 60000);
 		const stored = await ex.staticData(WF.crash);
-		const inFlight = Object.values(stored?.['node:Export (start or resume)']?.bulkExport?.exports ?? {}).map((e) => e.inFlight).find(Boolean);
+		const inFlight = Object.values(stored?.global?.eClinicalWorksBulkExport?.rows ?? {}).find((r) => r.phase === 'running');
 		info(`execution ${waiting.id} waits in the database after the kick-off (${((Date.now() - t0) / 1000).toFixed(0)} s); static data holds the status URL: ${inFlight ? 'yes' : 'no'}`);
 		assert.ok(inFlight?.statusUrl, 'the status URL is in PostgreSQL while the execution waits');
 		assert.equal(kickoffs(), 1);

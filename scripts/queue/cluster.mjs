@@ -276,8 +276,11 @@ export class QueueCluster {
 		return JSON.parse(text).data;
 	}
 
-	/** Publishes (activates) a workflow the way the editor's toggle does: main registers its webhooks and triggers. */
-	async activate(workflowId, { timeoutMs = 60000 } = {}) {
+	/**
+	 * Publishes (activates) a workflow the way the editor's toggle does: main registers its webhooks and
+	 * triggers. `triggers: false` for a sub-workflow (only an Execute Workflow Trigger): published, nothing to register.
+	 */
+	async activate(workflowId, { timeoutMs = 60000, triggers = true } = {}) {
 		const wf = await this.rest('GET', `/workflows/${workflowId}`);
 		await this.rest('POST', `/workflows/${workflowId}/activate`, { versionId: wf.versionId });
 		// n8n 2.40 publishes through an outbox: webhooks and triggers go live a moment later
@@ -286,10 +289,15 @@ export class QueueCluster {
 			const status = await this.rest('GET', `/workflows/${workflowId}/publication-status`);
 			const failed = status.triggers?.find((t) => t.status !== 'activated' && t.errorMessage);
 			if (failed) throw new Error(`workflow ${workflowId}: trigger ${failed.nodeId} failed to activate: ${failed.errorMessage}`);
-			if (!status.pendingVersionId && status.triggers?.length && status.triggers.every((t) => t.status === 'activated')) return status;
+			if (!status.pendingVersionId && (!triggers || (status.triggers?.length && status.triggers.every((t) => t.status === 'activated')))) return status;
 			if (Date.now() - started > timeoutMs) throw new Error(`workflow ${workflowId} not live within ${timeoutMs / 1000}s: ${JSON.stringify(status)}`);
 			await new Promise((r) => setTimeout(r, 300));
 		}
+	}
+
+	/** Unpublishes a workflow (the editor's toggle): its triggers stop. */
+	async deactivate(workflowId) {
+		await this.rest('POST', `/workflows/${workflowId}/deactivate`, {});
 	}
 
 	/** Calls a production webhook on main; resolves { status, body }. */

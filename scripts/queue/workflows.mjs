@@ -3,7 +3,7 @@
 import { CREDENTIAL_TYPE, NODE_TYPE, TRIGGER_TYPE } from '../fixtures.mjs';
 
 let nodeSeq = 0;
-const nodeId = () => `q${String(++nodeSeq).padStart(7, '0')}-0000-4000-8000-000000000000`;
+export const nodeId = () => `q${String(++nodeSeq).padStart(7, '0')}-0000-4000-8000-000000000000`;
 
 /**
  * An eClinicalWorks Production credential pointed at a sandbox practice, filled in the way the

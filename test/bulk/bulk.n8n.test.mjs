@@ -78,9 +78,10 @@ test('eCW: Export in one node (Files), incremental since the last successful exp
 	}
 	assert.ok(total > 30);
 	const staticData = first.staticDataAfterRun;
-	const entry = Object.values(staticData['node:Node'].bulkExport.exports)[0];
+	const entry = Object.values(staticData.global.eClinicalWorksBulkExport.rows)[0];
 	assert.equal(entry.lastTransactionTime, items[0].json.transactionTime);
-	assert.equal(entry.inFlight, undefined);
+	assert.equal(entry.phase, '', 'no export in flight');
+	assert.equal(entry.statusUrl, '');
 
 	// next run: "since last successful export" sends the previous transactionTime as _since
 	const started = await run(sb, 'start', { sinceMode: 'lastSuccess' }, { staticData });
@@ -247,10 +248,14 @@ test('Files: reset mid-file retried; token expiring and revoked during downloads
 	assert.equal(sb.stats.log.filter((e) => /Encounter-1\.ndjson/.test(e.path)).length, 2, 'the reset file was fetched again');
 	assert.ok(sb.stats.log.some((e) => /Patient-2\.ndjson/.test(e.path) && e.status === 401), 'a revoked token was answered 401 and re-minted');
 
+	const before = Object.values(result.staticDataAfterRun.global.eClinicalWorksBulkExport.rows)[0];
 	const limited = await run(sb, 'export', { outputMode: 'records', recordLimit: 7 });
 	assert.equal(limited.outputOf('Node').length, 7);
-	const entry = Object.values(limited.staticDataAfterRun['node:Node'].bulkExport.exports)[0];
-	assert.equal(entry.lastTransactionTime, undefined, 'a partial download is not a successful export');
+	const entry = Object.values(limited.staticDataAfterRun.global.eClinicalWorksBulkExport.rows)[0];
+	assert.equal(entry.lastCompletedAt, before.lastCompletedAt, 'a partial download is not a successful export');
+	assert.equal(entry.lastTransactionTime, before.lastTransactionTime);
+	assert.equal(entry.phase, 'running', 'the export stays to be resumed');
+	assert.equal(entry.owner, '', 'and the run that ended holds it no more');
 });
 
 test('files on another origin get no token; 429 and transient errors while polling', async () => {

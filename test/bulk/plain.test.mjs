@@ -6,7 +6,7 @@ import { parseNdjson, NdjsonError } from '../../nodes/EClinicalWorks/fhir/bulk/n
 import { parseManifest } from '../../nodes/EClinicalWorks/fhir/bulk/manifest.ts';
 import { parseRetryAfter, untilNextMinute } from '../../nodes/EClinicalWorks/fhir/bulk/util.ts';
 import { buildKickoff, validateKickoff } from '../../nodes/EClinicalWorks/fhir/bulk/kickoff.ts';
-import { exportKey, readState, recordStarted, recordCompleted, clearInFlight, keyForStatusUrl } from '../../nodes/EClinicalWorks/fhir/bulk/state.ts';
+import { exportKey } from '../../nodes/EClinicalWorks/fhir/bulk/state.ts';
 import { planTargets, runPool, tokenRule } from '../../nodes/EClinicalWorks/fhir/bulk/download.ts';
 import { InputError, FhirError } from '../../nodes/EClinicalWorks/fhir/errors.ts';
 
@@ -138,25 +138,15 @@ test('kickoff: eCW mode rejects everything but _type, _since, _outputFormat at G
 	assert.throws(() => validateKickoff({ ecw: true, level: 'group', groupId: '7', method: 'POST' }), InputError);
 });
 
-test('state: keys, in-flight and last transactionTime', () => {
+test('state keys: same export = same credential, base URL, level, group and set of types (in-flight and transactionTime: state.test.mjs)', () => {
 	const k1 = exportKey({ baseUrl: 'https://f.example/r4/', level: 'group', groupId: 'g', types: ['Observation', 'Patient'] });
 	const k2 = exportKey({ baseUrl: 'https://f.example/r4', level: 'group', groupId: 'g', types: ['Patient', 'Observation', 'Patient'] });
 	assert.equal(k1, k2);
 	assert.notEqual(k1, exportKey({ baseUrl: 'https://f.example/r4', level: 'group', groupId: 'h', types: ['Patient', 'Observation'] }));
 	assert.notEqual(k1, exportKey({ baseUrl: 'https://f.example/r4', level: 'system', types: ['Patient', 'Observation'] }));
-	const data = {};
-	recordStarted(data, k1, 'https://f.example/poll?job=1', new Date('2025-01-06T10:00:00Z'));
-	assert.equal(readState(data, k1).inFlight.statusUrl, 'https://f.example/poll?job=1');
-	assert.equal(keyForStatusUrl(data, 'https://f.example/poll?job=1'), k1);
-	recordCompleted(data, k1, '2025-01-06T09:59:00Z', new Date('2025-01-06T10:05:00Z'), 'https://f.example/poll?job=1');
-	assert.equal(readState(data, k1).lastTransactionTime, '2025-01-06T09:59:00Z');
-	assert.equal(readState(data, k1).inFlight, undefined);
-	recordCompleted(data, k1, '2025-01-01T00:00:00Z', new Date());
-	assert.equal(readState(data, k1).lastTransactionTime, '2025-01-06T09:59:00Z', 'never moves backwards');
-	recordStarted(data, k1, 'https://f.example/poll?job=2', new Date());
-	clearInFlight(data, k1, 'https://f.example/poll?job=2');
-	assert.equal(readState(data, k1).inFlight, undefined);
-	assert.ok(JSON.parse(JSON.stringify(data)).bulkExport);
+	const c1 = exportKey({ baseUrl: 'https://f.example/r4', level: 'group', groupId: 'g', types: ['Patient', 'Observation'], credentialId: 'cred1' });
+	assert.equal(c1, `cred1|${k1}`, 'the credential comes first: two apps exporting the same Group keep two states');
+	assert.notEqual(c1, exportKey({ baseUrl: 'https://f.example/r4', level: 'group', groupId: 'g', types: ['Patient', 'Observation'], credentialId: 'cred2' }));
 });
 
 test('download: token only to the FHIR origin and only when required; names; pool', async () => {

@@ -2,12 +2,14 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { cancelExport } from '../../fhir/bulk/cancel';
-import { clearInFlight, keyForStatusUrl } from '../../fhir/bulk/state';
+import { recordGone } from '../../fhir/bulk/claim';
 import { statusUrlField } from './fields';
 import { bulkSetup } from './setup';
+import { openExportState, stateWarning } from './state';
+import { stateStoreFields } from './stateFields';
 import { readStatusUrl } from './statusUrl';
 
-const properties: INodeProperties[] = [statusUrlField];
+const properties: INodeProperties[] = [statusUrlField, ...stateStoreFields];
 
 const displayOptions = { show: { resource: ['bulkExport'], operation: ['cancel'] } };
 
@@ -17,8 +19,11 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const statusUrl = readStatusUrl(this, itemIndex);
 	const setup = await bulkSetup(this, itemIndex);
 	const result = await cancelExport(setup.client, statusUrl);
-	const staticData = this.getWorkflowStaticData('node');
-	clearInFlight(staticData, keyForStatusUrl(staticData, statusUrl), statusUrl);
+	try {
+		await recordGone((await openExportState(this, itemIndex, setup)).rows, statusUrl);
+	} catch (error) {
+		stateWarning(this, 'clear the cancelled export from the export state', error);
+	}
 	return [
 		{
 			json: {

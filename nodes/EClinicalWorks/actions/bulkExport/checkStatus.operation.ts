@@ -2,14 +2,16 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { checkStatus } from '../../fhir/bulk/status';
-import { clearInFlight, keyForStatusUrl } from '../../fhir/bulk/state';
+import { recordGone, renewForCheck } from '../../fhir/bulk/claim';
 import { serverRulesField, statusUrlField } from './fields';
 import { LONG_WAIT_MS, formatWait } from '../../fhir/retry';
 import { manifestJson } from './output';
 import { addHint, bulkSetup } from './setup';
+import { openExportState, stateWarning } from './state';
+import { stateStoreFields } from './stateFields';
 import { readStatusUrl } from './statusUrl';
 
-const properties: INodeProperties[] = [statusUrlField, serverRulesField];
+const properties: INodeProperties[] = [statusUrlField, ...stateStoreFields, serverRulesField];
 
 const displayOptions = { show: { resource: ['bulkExport'], operation: ['checkStatus'] } };
 
@@ -19,9 +21,13 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const statusUrl = readStatusUrl(this, itemIndex);
 	const setup = await bulkSetup(this, itemIndex);
 	const result = await checkStatus(setup.client, statusUrl, { ecw: setup.ecw });
-	if (result.state === 'failed') {
-		const staticData = this.getWorkflowStaticData('node');
-		clearInFlight(staticData, keyForStatusUrl(staticData, statusUrl), statusUrl);
+	try {
+		// a failed export frees its state key; a running one stays held by the loop that checks it
+		const state = await openExportState(this, itemIndex, setup);
+		if (result.state === 'failed') await recordGone(state.rows, statusUrl);
+		else if (result.state === 'in-progress') await renewForCheck(state.rows, statusUrl, state.holder, result.retryAfterMs ?? 0);
+	} catch (error) {
+		stateWarning(this, 'update the export state', error);
 	}
 	if (result.state === 'in-progress' && result.retryAfterMs !== undefined && result.retryAfterMs >= LONG_WAIT_MS) {
 		addHint(this, `The server asks to check again in ${formatWait(result.retryAfterMs)} (its Retry-After${result.throttled ? ' after a 429' : ''}).`, 'info');

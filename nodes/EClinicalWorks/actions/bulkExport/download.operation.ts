@@ -8,6 +8,7 @@ import { FhirError, InputError } from '../../fhir/errors';
 import { downloadFields, serverRulesField } from './fields';
 import { downloadManifest, readDownloadSettings, summaryItem } from './output';
 import { bulkSetup, reportLongWaits } from './setup';
+import { stateStoreFields } from './stateFields';
 import { readStatusUrl } from './statusUrl';
 
 const properties: INodeProperties[] = [
@@ -41,6 +42,7 @@ const properties: INodeProperties[] = [
 		displayOptions: { show: { source: ['manifest'] } },
 	},
 	...downloadFields,
+	...stateStoreFields,
 	serverRulesField,
 ];
 

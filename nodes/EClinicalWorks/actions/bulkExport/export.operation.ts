@@ -2,11 +2,10 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { tryCancelElsewhere } from '../../fhir/bulk/cancel';
-import { kickoff } from '../../fhir/bulk/kickoff';
+import type { HeldExport } from '../../fhir/bulk/claim';
 import { isElsewhere, isOriginRefusal, statusElsewhereError } from '../../fhir/bulk/origin';
 import { pollUntilDone } from '../../fhir/bulk/status';
 import type { PollResult } from '../../fhir/bulk/status';
-import { clearInFlight, readState, recordStarted } from '../../fhir/bulk/state';
 import { requestLabel, settle } from '../../fhir/bulk/util';
 import { FhirError } from '../../fhir/errors';
 import { LONG_WAIT_MS, formatWait } from '../../fhir/retry';
@@ -20,9 +19,12 @@ import {
 	serverRulesField,
 	sinceFields,
 } from './fields';
+import { adoptNamedExport, beginExport, kickoffHeld } from './begin';
 import { downloadManifest, readDownloadSettings, summaryItem } from './output';
-import { applySince, ecwTypeNotes, readExportRequest, scopeCoverageNotes } from './request';
+import { ecwTypeNotes, intentFor, readExportRequest, scopeCoverageNotes } from './request';
 import { addHint, bulkSetup, cancelOnAbort, logLongWait, reportLongWaits } from './setup';
+import { openExportState } from './state';
+import { restartInterruptedField, stateStoreFields } from './stateFields';
 
 const properties: INodeProperties[] = [
 	levelField,
@@ -39,8 +41,10 @@ const properties: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. {{ $json.statusUrl }}',
 		description:
-			'Continue an export that is already running (the status URL a timed-out run returned) instead of starting a new one. Empty: resume the unfinished export this workflow started with the same settings, if any, else start one.',
+			'Continue an export that is already running (the status URL a timed-out run returned) instead of starting a new one. Empty: resume the unfinished export kept in the export state for the same settings, if any, else start one.',
 	},
+	...stateStoreFields,
+	restartInterruptedField,
 	serverRulesField,
 ];
 
@@ -57,36 +61,35 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const floorMs = Math.max(0, Number(this.getNodeParameter('pollFloorSeconds', itemIndex, 30))) * 1000;
 	const maxTotalWaitMs = Math.max(0, Number(this.getNodeParameter('maxWaitMinutes', itemIndex, 60))) * 60000;
 	const explicitResume = (this.getNodeParameter('resumeStatusUrl', itemIndex, '') as string).trim();
-	const staticData = this.getWorkflowStaticData('node');
+	const state = await openExportState(this, itemIndex, setup);
 
 	let statusUrl: string | undefined;
+	let held: HeldExport | undefined;
+	let parked = false;
 	const stopWatching = cancelOnAbort(this, setup, () => statusUrl);
 	try {
-
-		const start = async (): Promise<{ url: string; initialWaitMs: number }> => {
-			applySince(this, request);
-			const started = await kickoff(setup.client, request.options);
-			recordStarted(staticData, request.key, started.statusUrl, new Date(), request.options.since);
-			return { url: started.statusUrl, initialWaitMs: started.retryAfterMs ?? floorMs };
-		};
-
 		let autoResumed = false;
 		let startedHere = false;
 		let initialWaitMs = 0;
 		if (explicitResume !== '') {
 			statusUrl = explicitResume;
+			held = await adoptNamedExport(setup, request, state, explicitResume);
 		} else {
-			const inFlight = readState(staticData, request.key).inFlight;
-			if (inFlight) {
-				statusUrl = inFlight.statusUrl;
+			const begun = await beginExport(this, itemIndex, setup, request, state);
+			if (begun.kind === 'elsewhere') return [begun.item];
+			held = begun.held;
+			if (begun.kind === 'resumed') {
+				statusUrl = held.row.statusUrl;
 				autoResumed = true;
 			} else {
-				const started = await start();
-				statusUrl = started.url;
+				statusUrl = begun.kick.statusUrl;
 				startedHere = true;
-				initialWaitMs = started.initialWaitMs;
+				initialWaitMs = begun.kick.retryAfterMs ?? floorMs;
 			}
 		}
+		const holding = held;
+		// while this run polls and downloads, it renews its claim: another run sees it alive
+		holding.startHeartbeat();
 
 		const poll = async (url: string, wait: number): Promise<PollResult> => {
 			const polled = await settle(
@@ -101,7 +104,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			const error = polled.error;
 			if (isOriginRefusal(error) && isElsewhere(setup.client, url)) {
 				// the status URL is out of reach without sending the token elsewhere: forget it, stop what we started
-				clearInFlight(staticData, request.key, url);
+				await holding.ended();
 				const outcome = startedHere ? await tryCancelElsewhere(setup.client, url) : 'not-tried';
 				throw statusElsewhereError(setup.client, url, error.status, outcome);
 			}
@@ -110,16 +113,16 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 		let result = await poll(statusUrl, initialWaitMs);
 		if (result.state === 'failed' && result.gone && autoResumed) {
-			// the export this workflow left running is gone (expired or cancelled): start a fresh one
-			clearInFlight(staticData, request.key, statusUrl);
-			const started = await start();
-			statusUrl = started.url;
+			// the export this key left running is gone (expired or cancelled): start a fresh one
+			await holding.restart(intentFor(request)(holding.row));
+			const kick = await kickoffHeld(setup, request, holding);
+			statusUrl = kick.statusUrl;
 			startedHere = true;
-			result = await poll(statusUrl, started.initialWaitMs);
+			result = await poll(statusUrl, kick.retryAfterMs ?? floorMs);
 		}
 
 		if (result.state === 'failed') {
-			clearInFlight(staticData, request.key, statusUrl);
+			await holding.ended();
 			throw new FhirError(result.reason ?? 'The bulk export failed', {
 				kind: 'http',
 				status: result.httpStatus || undefined,
@@ -132,8 +135,14 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		}
 
 		if (result.timedOut || result.state !== 'complete' || !result.manifest) {
-			if (explicitResume !== '') recordStarted(staticData, request.key, statusUrl, new Date(), request.options.since);
 			const next = result.nextWaitMs;
+			// Max Total Wait 0 is the Wait-node loop (docs/queue-mode.md): this execution comes back to it, so
+			// it keeps the export until the next check is due; otherwise the next run takes it over at once
+			await holding.stopHeartbeat();
+			if (maxTotalWaitMs === 0) {
+				await holding.park(next ?? 0);
+				parked = true;
+			}
 			if (next !== undefined && next >= LONG_WAIT_MS) {
 				const said = `Stopped waiting: the next status check is due in ${formatWait(next)} (${result.nextWaitReason ?? 'the server\'s Retry-After'}), later than Max Wait allows. Run this node again later to resume the export.`;
 				logLongWait(this, said);
@@ -151,8 +160,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 						nextCheckInSeconds: next === undefined ? undefined : Math.ceil(next / 1000),
 						polls: result.polls,
 						...(typesLeftOut ? { typesLeftOut } : {}),
-						message:
-							'The export is still running. Run this node again to resume it (it remembers the status URL), or use Check Status / Download with this status URL. Do not start another export: eClinicalWorks rejects a duplicate while one runs.',
+						message: `The export is still running. Run this node again to resume it (the status URL is kept in ${state.rows.label}), or use Check Status / Download with this status URL. Do not start another export: eClinicalWorks rejects a duplicate while one runs.`,
 					},
 					pairedItem: { item: itemIndex },
 				},
@@ -160,8 +168,6 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		}
 
 		const manifest = result.manifest;
-		// make sure a completed download is recorded even when the status URL came from elsewhere
-		recordStarted(staticData, request.key, statusUrl, new Date(), request.options.since);
 		const outcome = await downloadManifest(this, itemIndex, setup, manifest, settings, statusUrl);
 		reportLongWaits(this, setup);
 		if (outcome.items.length === 0) return [summaryItem(itemIndex, manifest, outcome, statusUrl, typesLeftOut)];
@@ -169,5 +175,9 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	} finally {
 		// done waiting and downloading: stopping the workflow later must not delete the export
 		stopWatching();
+		await held?.stopHeartbeat();
+		// this run ends: unless a Wait loop comes back to it, the export (if still running) is free to
+		// be resumed by the next run at once; only a killed process leaves its claim to lapse
+		if (held && !parked) await held.release().catch(() => undefined);
 	}
 }

@@ -5,7 +5,6 @@ import type { DownloadTarget } from '../../fhir/bulk/download';
 import { checkFileCount, DEFAULT_LIMITS, RecordsHeld } from '../../fhir/bulk/limits';
 import type { FileLimits } from '../../fhir/bulk/limits';
 import type { Manifest } from '../../fhir/bulk/manifest';
-import { keyForStatusUrl, recordCompleted } from '../../fhir/bulk/state';
 import { hasQuery, publicUrl } from '../../fhir/bulk/util';
 import { InputError } from '../../fhir/errors';
 import { splitsFiles } from './binaryStorage';
@@ -15,6 +14,7 @@ import { readRecords, storeInParts, storeWhole } from './readFiles';
 import type { FileReader } from './readFiles';
 import { addHint } from './setup';
 import type { BulkSetup } from './setup';
+import { recordExportCompleted } from './state';
 
 /** A finished export's files read into n8n items: Files (binary, in parts) or Records, and the summary. */
 
@@ -190,11 +190,7 @@ export async function downloadManifest(
 	}
 
 	const complete = !limitHit;
-	if (complete && statusUrl !== undefined) {
-		const staticData = ctx.getWorkflowStaticData('node');
-		const key = keyForStatusUrl(staticData, statusUrl);
-		if (key) recordCompleted(staticData, key, manifest.transactionTime, new Date(), statusUrl);
-	}
+	if (complete && statusUrl !== undefined) await recordExportCompleted(ctx, itemIndex, setup, statusUrl, manifest.transactionTime);
 	return { items, complete, files: targets.length, records: emitted, errorIssues };
 }
 

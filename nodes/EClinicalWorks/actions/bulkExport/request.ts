@@ -2,12 +2,16 @@ import { DateTime } from 'luxon';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { coverageHint, exportCoverage } from '../../fhir/bulk/coverage';
+import type { Intent } from '../../fhir/bulk/claim';
+import { buildKickoff } from '../../fhir/bulk/kickoff';
 import type { BulkLevel, KickoffOptions } from '../../fhir/bulk/kickoff';
-import { exportKey, readState } from '../../fhir/bulk/state';
+import { exportKey } from '../../fhir/bulk/state';
+import type { ExportStateRow } from '../../fhir/bulk/state';
 import { InputError } from '../../fhir/errors';
 import { logInfo } from '../../transport/report';
 import { addHint } from './setup';
 import type { BulkSetup } from './setup';
+import { fhirCredentialId } from './state';
 
 /** The export's fields read into kick-off options, and what the node says about them before kick-off. */
 
@@ -55,7 +59,7 @@ export function readExportRequest(ctx: IExecuteFunctions, itemIndex: number, set
 		method: (params.method as 'GET' | 'POST' | undefined) ?? 'GET',
 		ecw: setup.ecw,
 	};
-	const key = exportKey({ baseUrl: setup.client.baseUrl, level, groupId, types });
+	const key = exportKey({ baseUrl: setup.client.baseUrl, level, groupId, types, credentialId: fhirCredentialId(ctx) });
 	return { options, key, sinceMode };
 }
 
@@ -84,11 +88,26 @@ export function ecwTypeNotes(ctx: IExecuteFunctions, setup: BulkSetup, request: 
 	for (const note of notes) addHint(ctx, `${note}.`, 'info');
 }
 
-/** Applies "since last successful export" from workflow static data. */
-export function applySince(ctx: IExecuteFunctions, request: ExportRequest): void {
-	if (request.sinceMode !== 'lastSuccess') return;
-	const state = readState(ctx.getWorkflowStaticData('node'), request.key);
-	request.options.since = state.lastTransactionTime;
+/**
+ * The intent recorded before the kick-off, built from the state row as found: "Since Last Successful
+ * Export" takes the row's last transactionTime as `_since` (none the first time: everything).
+ */
+export function intentFor(request: ExportRequest): (row: ExportStateRow) => Intent {
+	return (row) => {
+		if (request.sinceMode === 'lastSuccess') request.options.since = row.lastTransactionTime || undefined;
+		return { since: request.options.since, request: describeKickoff(request.options) };
+	};
+}
+
+/** Method, path and the `_type`/`_since` of a kick-off, for people reading the state (no host: the key has it). */
+export function describeKickoff(options: KickoffOptions): string {
+	try {
+		const built = buildKickoff(options);
+		const query = (built.query ?? []).filter(([name]) => name === '_type' || name === '_since').map(([name, value]) => `${name}=${value}`);
+		return `${built.method} ${built.path}${query.length > 0 ? `?${query.join('&')}` : ''}`;
+	} catch {
+		return `${options.method ?? 'GET'} $export`;
+	}
 }
 
 /**

@@ -1,12 +1,13 @@
 import { updateDisplayOptions } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { kickoff } from '../../fhir/bulk/kickoff';
 import { isElsewhere } from '../../fhir/bulk/origin';
-import { recordStarted } from '../../fhir/bulk/state';
+import { beginExport } from './begin';
 import { advancedParametersField, groupField, levelField, resourceTypesField, serverRulesField, sinceFields } from './fields';
-import { applySince, ecwTypeNotes, readExportRequest, scopeCoverageNotes } from './request';
+import { ecwTypeNotes, readExportRequest, scopeCoverageNotes } from './request';
 import { addHint, bulkSetup } from './setup';
+import { openExportState } from './state';
+import { restartInterruptedField, stateStoreFields } from './stateFields';
 
 const properties: INodeProperties[] = [
 	levelField,
@@ -14,6 +15,8 @@ const properties: INodeProperties[] = [
 	resourceTypesField,
 	...sinceFields,
 	advancedParametersField,
+	...stateStoreFields,
+	restartInterruptedField,
 	serverRulesField,
 ];
 
@@ -26,14 +29,17 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const request = readExportRequest(this, itemIndex, setup);
 	ecwTypeNotes(this, setup, request);
 	const typesLeftOut = await scopeCoverageNotes(this, setup, request);
-	applySince(this, request);
-	const started = await kickoff(setup.client, request.options);
-	const now = new Date();
-	recordStarted(this.getWorkflowStaticData('node'), request.key, started.statusUrl, now, request.options.since);
-	if (isElsewhere(setup.client, started.statusUrl)) {
+	const state = await openExportState(this, itemIndex, setup);
+	const begun = await beginExport(this, itemIndex, setup, request, state);
+	if (begun.kind === 'elsewhere') return [begun.item];
+	const held = begun.held;
+	// the loop that follows (Wait, Check Status) keeps it: Check Status renews the claim
+	await held.park(begun.kind === 'started' ? (begun.kick.retryAfterMs ?? 0) : 0);
+	const statusUrl = begun.kind === 'started' ? begun.kick.statusUrl : held.row.statusUrl;
+	if (isElsewhere(setup.client, statusUrl)) {
 		addHint(
 			this,
-			`The server put the status URL on another host (${new URL(started.statusUrl).host}): Check Status and Download send no access token there, so they work only if that host needs none.`,
+			`The server put the status URL on another host (${new URL(statusUrl).host}): Check Status and Download send no access token there, so they work only if that host needs none.`,
 			'warning',
 		);
 	}
@@ -41,11 +47,12 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		{
 			json: {
 				state: 'in-progress',
-				statusUrl: started.statusUrl,
-				startedAt: now.toISOString(),
+				statusUrl,
+				startedAt: held.row.startedAt || new Date(setup.runtime.now()).toISOString(),
 				since: request.options.since ?? null,
-				retryAfterSeconds: started.retryAfterMs === undefined ? undefined : Math.round(started.retryAfterMs / 1000),
-				kickOff: started.requestPath,
+				retryAfterSeconds: begun.kind === 'started' && begun.kick.retryAfterMs !== undefined ? Math.round(begun.kick.retryAfterMs / 1000) : undefined,
+				kickOff: begun.kind === 'started' ? begun.kick.requestPath : undefined,
+				...(begun.kind === 'resumed' ? { resumed: true, message: 'An export with these settings was already running: this is its status URL. Nothing new was started.' } : {}),
 				...(typesLeftOut ? { typesLeftOut } : {}),
 			},
 			pairedItem: { item: itemIndex },
