@@ -33,10 +33,18 @@ export class EClinicalWorks implements INodeType {
 				displayOptions: { show: { authentication: ['userLogin'] }, hide: { operation: ['generateKeyPair'] } },
 			},
 			{
-				// Bulk Export's state in an n8n Data Table (actions/bulkExport/stateFields.ts)
+				// Bulk Export's state in an n8n Data Table (actions/bulkExport/stateFields.ts). Only `hide`:
+				// n8n's editor takes every field a credential's `show` names for an authentication field and
+				// hides the fields those depend on (here Resource and Operation) from the panel.
 				name: 'eClinicalWorksN8nApi',
 				required: false,
-				displayOptions: { show: { resource: ['bulkExport'], stateStore: ['auto', 'dataTable'] } },
+				displayOptions: {
+					hide: {
+						resource: resources.map((r) => r.value).filter((r) => r !== 'bulkExport'),
+						operation: ['download'],
+						stateStore: ['staticData'],
+					},
+				},
 			},
 		],
 		properties: [

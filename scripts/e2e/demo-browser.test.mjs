@@ -149,7 +149,8 @@ describe('npm start (the demo)', () => {
 		for (const id of ['ecwDispatchSheet', 'ecwPatientIntake', 'ecwNightlyExport', 'ecwManyPractices', 'ecwReadinessReport']) assert.ok(wf.data.some((w) => w.id === id), `workflow ${id}`);
 		const cr = await (await fetch(`${ready.url}/rest/credentials`, { headers: { cookie } })).json();
 		const types = cr.data.map((c) => c.type);
-		assert.ok(types.filter((t) => t === 'eClinicalWorksApi').length >= 4, 'the demo credentials');
+		// eCW's profile is key-only (RS384): the sandbox key and the practice-code template
+		for (const id of ['ecwSandboxRS384', 'ecwSandboxManyPractices']) assert.ok(cr.data.some((c) => c.id === id && c.type === 'eClinicalWorksApi'), `the demo credential ${id}`);
 		assert.ok(cr.data.some((c) => c.id === 'ecwSandboxRS384'), 'the credential the examples use');
 		assert.ok(cr.data.some((c) => c.id === 'demoMailServer' && c.type === 'smtp'), 'the SMTP credential of the demo mail server (the intake example uses it)');
 		// what the editor loads: the package's node and credential types, with the package prefix

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NodeHelpers } from 'n8n-workflow';
 import { EClinicalWorks } from '../../nodes/EClinicalWorks/EClinicalWorks.node.ts';
 import { EClinicalWorksTrigger } from '../../nodes/EClinicalWorks/EClinicalWorksTrigger.node.ts';
 
@@ -34,4 +35,31 @@ test('the trigger description, which n8n shows for the merged eClinicalWorks ent
 	assert.match(trigger.description, /start workflows when appointments or patients change/);
 	assert.match(codex('EClinicalWorks').resources.primaryDocumentation[0].url, /operations\.md$/);
 	assert.match(codex('EClinicalWorksTrigger').resources.primaryDocumentation[0].url, /trigger\.md$/);
+});
+
+// n8n's editor (nodeTypesUtils getNodeAuthFields / isAuthRelatedParameter) treats every field a
+// credential's displayOptions.show names as an authentication field, and hides from the panel every
+// field those name in their own show: a credential shown on `stateStore` hid Resource and Operation.
+for (const Node of [EClinicalWorks, EClinicalWorksTrigger]) {
+	test(`${Node.name}: no field is hidden from the panel as "authentication related" except Authentication`, () => {
+		const { credentials, properties } = new Node().description;
+		const authFields = properties.filter((p) => credentials.some((c) => c.displayOptions?.show && p.name in c.displayOptions.show));
+		const hidden = new Set(properties.filter((p) => authFields.some((a) => a.displayOptions?.show && p.name in a.displayOptions.show)).map((p) => p.name));
+		assert.deepEqual([...new Set(authFields.map((f) => f.name))], ['authentication']);
+		assert.deepEqual([...hidden], [], 'fields the editor would not show');
+	});
+}
+
+test('the Export State credential shows on the Bulk Export operations that keep state, unless the state is in static data', () => {
+	const description = new EClinicalWorks().description;
+	const credential = description.credentials.find((c) => c.name === 'eClinicalWorksN8nApi');
+	const shown = (parameters) => NodeHelpers.displayParameter(parameters, credential, null, description, parameters);
+	for (const operation of ['export', 'start', 'checkStatus', 'cancel']) {
+		for (const stateStore of ['auto', 'dataTable']) assert.ok(shown({ resource: 'bulkExport', operation, stateStore }), `${operation}, ${stateStore}`);
+		assert.ok(!shown({ resource: 'bulkExport', operation, stateStore: 'staticData' }), `${operation}, static data`);
+	}
+	assert.ok(!shown({ resource: 'bulkExport', operation: 'download' }));
+	for (const [resource, operation] of [['patient', 'search'], ['appointment', 'getMany'], ['server', 'checkReadiness'], ['utility', 'generateKeyPair'], ['fhirResource', 'search']]) {
+		assert.ok(!shown({ resource, operation }), `${resource} ${operation}`);
+	}
 });
