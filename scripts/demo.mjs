@@ -12,7 +12,7 @@
 // Environment: DEMO_USER_FOLDER (default .cache/demo-user), DEMO_TGZ (use this packed tarball,
 // skip build and pack), DEMO_READY_JSON=1 (print one `DEMO_READY {...}` line for scripts).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CACHE, assertNode24, elapsed, freePort, info, step } from './lib.mjs';
@@ -67,11 +67,11 @@ function demoN8nEnv(userFolder, extra) {
 	return env;
 }
 
-async function waitForHttp(url, { timeoutMs = 180000, child } = {}) {
+async function waitForHttp(url, { timeoutMs = 180000, child, logTail } = {}) {
 	const started = Date.now();
 	let last = 0;
 	while (Date.now() - started < timeoutMs) {
-		if (child && child.exitCode !== null) throw new Error(`n8n exited with code ${child.exitCode} before it was ready`);
+		if (child && child.exitCode !== null) throw new Error(`n8n exited with code ${child.exitCode} before it was ready${logTail ? `; the end of its log:\n${logTail()}` : ''}`);
 		try {
 			const res = await fetch(url);
 			if (res.ok) return;
@@ -225,8 +225,9 @@ export async function startDemo(opts = {}) {
 
 	const url = `http://localhost:${port}`;
 	try {
-		await waitForHttp(`${url}/healthz/readiness`, { child });
-		await waitForHttp(`${url}/rest/settings`, { child });
+		const logTail = () => readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
+		await waitForHttp(`${url}/healthz/readiness`, { child, logTail });
+		await waitForHttp(`${url}/rest/settings`, { child, logTail });
 		await setupOwner(url);
 	} catch (e) {
 		await stop();

@@ -69,7 +69,11 @@ before(async () => {
 	const t = Date.now();
 	demo = startDemoProcess();
 	demoExit = demo.exited;
-	ready = await demo.ready;
+	// node --test reports a failed before() hook only as cancelled tests: print why here
+	ready = await demo.ready.catch((e) => {
+		info(e.message);
+		throw e;
+	});
 	info(`demo ready in ${((Date.now() - t) / 1000).toFixed(1)}s at ${ready.url}`);
 });
 
