@@ -28,79 +28,66 @@ const base = (name, displayName, properties, credentials) => ({
 	properties,
 });
 
+const downloadFields = [
+	{ displayName: 'URLs', name: 'urls', type: 'json', default: '[]' },
+	{ displayName: 'Bearer', name: 'bearer', type: 'string', default: '' },
+	{ displayName: 'Parallel', name: 'parallel', type: 'number', default: 3 },
+];
+
+/** GET every URL as a stream, `parallel` at a time, the way a plain node would; `read(body, i)` per file, results in URL order. */
+async function downloadEach(ctx, read) {
+	const urls = JSON.parse(ctx.getNodeParameter('urls', 0));
+	const bearer = ctx.getNodeParameter('bearer', 0);
+	const parallel = ctx.getNodeParameter('parallel', 0);
+	const results = new Array(urls.length);
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: parallel }, async () => {
+			while (next < urls.length) {
+				const i = next++;
+				const response = await ctx.helpers.httpRequest({
+					method: 'GET',
+					url: urls[i],
+					headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+ndjson' },
+					encoding: 'stream',
+					returnFullResponse: true,
+					json: false,
+					disableFollowRedirect: true,
+				});
+				results[i] = await read(response.body, i);
+			}
+		}),
+	);
+	return results;
+}
+
 export class FloorDownload {
-	description = base('floorDownload', 'Floor: download', [
-		{ displayName: 'URLs', name: 'urls', type: 'json', default: '[]' },
-		{ displayName: 'Bearer', name: 'bearer', type: 'string', default: '' },
-		{ displayName: 'Parallel', name: 'parallel', type: 'number', default: 3 },
-	]);
+	description = base('floorDownload', 'Floor: download', downloadFields);
 
 	async execute() {
-		const urls = JSON.parse(this.getNodeParameter('urls', 0));
-		const bearer = this.getNodeParameter('bearer', 0);
-		const parallel = this.getNodeParameter('parallel', 0);
-		const items = new Array(urls.length);
-		let next = 0;
-		await Promise.all(
-			Array.from({ length: parallel }, async () => {
-				while (next < urls.length) {
-					const i = next++;
-					const response = await this.helpers.httpRequest({
-						method: 'GET',
-						url: urls[i],
-						headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+ndjson' },
-						encoding: 'stream',
-						returnFullResponse: true,
-						json: false,
-						disableFollowRedirect: true,
-					});
-					const binary = await this.helpers.prepareBinaryData(response.body, `file-${i + 1}.ndjson`, 'application/fhir+ndjson');
-					items[i] = { json: { bytes: binary.bytes }, binary: { data: binary }, pairedItem: { item: 0 } };
-				}
-			}),
-		);
+		const items = await downloadEach(this, async (body, i) => {
+			const binary = await this.helpers.prepareBinaryData(body, `file-${i + 1}.ndjson`, 'application/fhir+ndjson');
+			return { json: { bytes: binary.bytes }, binary: { data: binary }, pairedItem: { item: 0 } };
+		});
 		return [items];
 	}
 }
 
 export class FloorRecords {
-	description = base('floorRecords', 'Floor: records', [
-		{ displayName: 'URLs', name: 'urls', type: 'json', default: '[]' },
-		{ displayName: 'Bearer', name: 'bearer', type: 'string', default: '' },
-		{ displayName: 'Parallel', name: 'parallel', type: 'number', default: 3 },
-	]);
+	description = base('floorRecords', 'Floor: records', downloadFields);
 
 	async execute() {
-		const urls = JSON.parse(this.getNodeParameter('urls', 0));
-		const bearer = this.getNodeParameter('bearer', 0);
-		const parallel = this.getNodeParameter('parallel', 0);
-		const perFile = new Array(urls.length);
-		let next = 0;
-		await Promise.all(
-			Array.from({ length: parallel }, async () => {
-				while (next < urls.length) {
-					const i = next++;
-					const response = await this.helpers.httpRequest({
-						method: 'GET',
-						url: urls[i],
-						headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+ndjson' },
-						encoding: 'stream',
-						returnFullResponse: true,
-						json: false,
-						disableFollowRedirect: true,
-					});
-					const items = [];
-					let rest = '';
-					for await (const chunk of response.body) {
-						const lines = (rest + chunk.toString('utf8')).split('\n');
-						rest = lines.pop();
-						for (const line of lines) if (line.trim() !== '') items.push({ json: JSON.parse(line), pairedItem: { item: 0 } });
-					}
-					if (rest.trim() !== '') items.push({ json: JSON.parse(rest), pairedItem: { item: 0 } });
-					perFile[i] = items;
-				}
-			}),
-		);
+		const perFile = await downloadEach(this, async (body) => {
+			const items = [];
+			let rest = '';
+			for await (const chunk of body) {
+				const lines = (rest + chunk.toString('utf8')).split('\n');
+				rest = lines.pop();
+				for (const line of lines) if (line.trim() !== '') items.push({ json: JSON.parse(line), pairedItem: { item: 0 } });
+			}
+			if (rest.trim() !== '') items.push({ json: JSON.parse(rest), pairedItem: { item: 0 } });
+			return items;
+		});
 		return [perFile.flat()];
 	}
 }

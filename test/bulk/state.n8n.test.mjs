@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 
 import { runNode, shutdown } from '../helpers/n8n.mjs';
 import { startSandbox } from '../../sandbox/index.mjs';
+import { credentials } from './_credentials.mjs';
 
 const sandboxes = [];
 after(async () => {
@@ -18,24 +19,6 @@ async function sandbox(options = {}) {
 	const sb = await startSandbox({ port: 0, profile: 'ecw', patients: 30, seed: 7, bulkDelayMs: 300, fastBulk: true, pollRetryAfterSeconds: 0, ...options });
 	sandboxes.push(sb);
 	return sb;
-}
-
-function credentials(sb) {
-	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
-	return {
-		eClinicalWorksApi: {
-			environment: 'custom',
-			baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`,
-			practiceCode: sb.practices[0],
-			tokenUrl: sb.tokenUrl,
-			authMethod: 'privateKeyJwt',
-			clientId: c.clientId,
-			privateKey: c.privateKeyPem,
-			keyId: c.kid,
-			algorithm: c.alg,
-			scopes: c.scopes,
-		},
-	};
 }
 
 const run = (sb, extra = {}, staticData) =>
