@@ -5,21 +5,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { runNode, shutdown } from '../helpers/n8n.mjs';
-import { startSandbox } from '../../sandbox/index.mjs';
+import { sandboxStarter } from '../helpers/sandboxes.mjs';
 import { credentials } from './_credentials.mjs';
 
-const sandboxes = [];
-after(async () => {
-	for (const sb of sandboxes) await sb.stop();
-	await shutdown();
-});
-
-async function sandbox(options) {
-	const sb = await startSandbox({ port: 0, patients: 30, seed: 7, bulkDelayMs: 300, fastBulk: true, pollRetryAfterSeconds: 0, ...options });
-	sandboxes.push(sb);
-	return sb;
-}
-
+const sandbox = sandboxStarter({ patients: 30, seed: 7, bulkDelayMs: 300, fastBulk: true, pollRetryAfterSeconds: 0 });
+after(shutdown);
 
 const GROUP = { __rl: true, mode: 'id', value: 'grp-1' };
 

@@ -7,21 +7,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { runNode, shutdown } from '../helpers/n8n.mjs';
-import { startSandbox } from '../../sandbox/index.mjs';
+import { sandboxStarter } from '../helpers/sandboxes.mjs';
 import { credentials } from './_credentials.mjs';
 
-const sandboxes = [];
-after(async () => {
-	for (const sb of sandboxes) await sb.stop();
-	await shutdown();
-});
-
-async function sandbox(options) {
-	const sb = await startSandbox({ port: 0, profile: 'smart', patients: 40, seed: 11, bulkDelayMs: 100, pollRetryAfterSeconds: 0, ...options });
-	sandboxes.push(sb);
-	return sb;
-}
-
+const sandbox = sandboxStarter({ profile: 'smart', patients: 40, seed: 11, bulkDelayMs: 100, pollRetryAfterSeconds: 0 });
+after(shutdown);
 
 /** One Export run (system level, Patient only: one file of 40 records unless said otherwise). */
 async function exportRun(sb, extra = {}) {

@@ -8,20 +8,11 @@ import { createRequire } from 'node:module';
 
 import './_logLevelInfo.mjs';
 import { runNode, shutdown } from '../helpers/n8n.mjs';
-import { startSandbox } from '../../sandbox/index.mjs';
+import { sandboxStarter } from '../helpers/sandboxes.mjs';
 import { credentialFor } from '../transport/_support.mjs';
 
-const sandboxes = [];
-after(async () => {
-	for (const sb of sandboxes) await sb.stop();
-	await shutdown();
-});
-
-async function sandbox(options) {
-	const sb = await startSandbox({ port: 0, patients: 10, seed: 5, bulkDelayMs: 100, fastBulk: true, pollRetryAfterSeconds: 0, ...options });
-	sandboxes.push(sb);
-	return sb;
-}
+const sandbox = sandboxStarter({ patients: 10, seed: 5, bulkDelayMs: 100, fastBulk: true, pollRetryAfterSeconds: 0 });
+after(shutdown);
 
 /** `scopes` undefined: the credential's default scopes. */
 function credentials(sb, scopes) {

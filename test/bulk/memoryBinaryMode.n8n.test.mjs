@@ -7,23 +7,19 @@ process.env.N8N_DEFAULT_BINARY_DATA_MODE = 'default';
 const { test, after } = await import('node:test');
 const assert = (await import('node:assert/strict')).default;
 const { runNode, shutdown, engine } = await import('../helpers/n8n.mjs');
-const { startSandbox } = await import('../../sandbox/index.mjs');
+const { sandboxStarter } = await import('../helpers/sandboxes.mjs');
+const { credentials } = await import('./_credentials.mjs');
 
-const sandboxes = [];
-after(async () => {
-	for (const sb of sandboxes) await sb.stop();
-	await shutdown();
-});
+const sandbox = sandboxStarter();
+after(shutdown);
 
 test('in-memory binary data: a whole file is stored and checked; a short one is fetched again', { timeout: 60_000 }, async () => {
 	assert.equal(engine.binaryDataMode, 'default');
-	const sb = await startSandbox({ port: 0, profile: 'smart', patients: 40, seed: 3, bulkDelayMs: 100, pollRetryAfterSeconds: 0 });
-	sandboxes.push(sb);
+	const sb = await sandbox({ profile: 'smart', patients: 40, seed: 3, bulkDelayMs: 100, pollRetryAfterSeconds: 0 });
 	sb.inject({ kind: 'truncate', path: 'Patient-1\\.ndjson', afterLines: 25 });
-	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
 	const result = await runNode({
 		parameters: { resource: 'bulkExport', operation: 'export', serverRules: 'generic', level: 'system', resourceTypes: ['Patient'], pollFloorSeconds: 0, maxWaitMinutes: 1, outputMode: 'files', filePartMb: 0 },
-		credentials: { eClinicalWorksApi: { environment: 'custom', baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`, practiceCode: sb.practices[0], tokenUrl: sb.tokenUrl, authMethod: 'privateKeyJwt', clientId: c.clientId, privateKey: c.privateKeyPem, keyId: c.kid, algorithm: c.alg, customScopes: c.scopes } },
+		credentials: credentials(sb),
 	});
 	assert.equal(result.error, undefined, result.error?.message);
 	const [item] = result.itemsOf('Node');
@@ -34,12 +30,10 @@ test('in-memory binary data: a whole file is stored and checked; a short one is 
 });
 
 test('in-memory binary data: Automatic (the default) splits a large file into parts', { timeout: 60_000 }, async () => {
-	const sb = await startSandbox({ port: 0, profile: 'smart', patients: 40, seed: 3, bulkDelayMs: 100, pollRetryAfterSeconds: 0 });
-	sandboxes.push(sb);
-	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
+	const sb = await sandbox({ profile: 'smart', patients: 40, seed: 3, bulkDelayMs: 100, pollRetryAfterSeconds: 0 });
 	const result = await runNode({
 		parameters: { resource: 'bulkExport', operation: 'export', serverRules: 'generic', level: 'system', resourceTypes: ['Patient'], pollFloorSeconds: 0, maxWaitMinutes: 1, outputMode: 'files', filePartMb: 0.004 },
-		credentials: { eClinicalWorksApi: { environment: 'custom', baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`, practiceCode: sb.practices[0], tokenUrl: sb.tokenUrl, authMethod: 'privateKeyJwt', clientId: c.clientId, privateKey: c.privateKeyPem, keyId: c.kid, algorithm: c.alg, customScopes: c.scopes } },
+		credentials: credentials(sb),
 	});
 	assert.equal(result.error, undefined, result.error?.message);
 	const items = result.itemsOf('Node');

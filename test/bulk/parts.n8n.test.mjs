@@ -6,18 +6,14 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { runNode, shutdown } from '../helpers/n8n.mjs';
-import { startSandbox } from '../../sandbox/index.mjs';
+import { sandboxStarter } from '../helpers/sandboxes.mjs';
 
-const sandboxes = [];
-after(async () => {
-	for (const sb of sandboxes) await sb.stop();
-	await shutdown();
-});
+const sandbox = sandboxStarter();
+after(shutdown);
 
 async function exportFiles(sbOptions, extra, inject) {
 	// one Patient file of about 600 kB (300 padded records), in the eCW profile's Group export
-	const sb = await startSandbox({ port: 0, profile: 'ecw', patients: 300, seed: 4, fastBulk: true, bulkDelayMs: 200, pollRetryAfterSeconds: 0, maxResourcesPerFile: 100000, bulkPaddingBytes: 1000, ...sbOptions });
-	sandboxes.push(sb);
+	const sb = await sandbox({ profile: 'ecw', patients: 300, seed: 4, fastBulk: true, bulkDelayMs: 200, pollRetryAfterSeconds: 0, maxResourcesPerFile: 100000, bulkPaddingBytes: 1000, ...sbOptions });
 	if (inject) sb.inject(inject);
 	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
 	const result = await runNode({
@@ -88,8 +84,7 @@ test('Automatic (the default) keeps a large file whole in filesystem mode, where
 });
 
 test('a bad size names the field', async () => {
-	const sb = await startSandbox({ port: 0, profile: 'ecw', patients: 5, fastBulk: true });
-	sandboxes.push(sb);
+	const sb = await sandbox({ profile: 'ecw', patients: 5, fastBulk: true });
 	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
 	const result = await runNode({
 		parameters: { resource: 'bulkExport', operation: 'export', serverRules: 'ecw', level: 'group', groupId: { __rl: true, mode: 'id', value: 'grp-1' }, filePartMb: -1 },

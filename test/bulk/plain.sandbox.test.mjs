@@ -1,10 +1,10 @@
 // The plain bulk modules over a real-HTTP FhirClient (fetch) against the sandbox: poll floor,
 // Retry-After and its cap, epoch Retry-After and long waits reported, cancellation while polling and
 // while downloading, the origin rule.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startSandbox } from '../../sandbox/index.mjs';
+import { sandboxStarter } from '../helpers/sandboxes.mjs';
 import { clientFor, credentialFor } from '../transport/_support.mjs';
 import { kickoff } from '../../nodes/EClinicalWorks/fhir/bulk/kickoff.ts';
 import { pollUntilDone, checkStatus } from '../../nodes/EClinicalWorks/fhir/bulk/status.ts';
@@ -12,14 +12,10 @@ import { cancelExport } from '../../nodes/EClinicalWorks/fhir/bulk/cancel.ts';
 import { planTargets, withFileRetries } from '../../nodes/EClinicalWorks/fhir/bulk/download.ts';
 import { parseNdjson } from '../../nodes/EClinicalWorks/fhir/bulk/ndjson.ts';
 
-const sandboxes = [];
-after(async () => {
-	for (const sb of sandboxes) await sb.stop();
-});
+const sandbox = sandboxStarter();
 
 async function setup(options) {
-	const sb = await startSandbox({ port: 0, patients: 20, seed: 2, ...options });
-	sandboxes.push(sb);
+	const sb = await sandbox({ patients: 20, seed: 2, ...options });
 	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
 	const { client } = clientFor(credentialFor(sb, c), { context: { bulk: true } });
 	return { sb, client };
@@ -106,8 +102,7 @@ test('cancellation stops polling at once and stops a download mid-file', async (
 });
 
 test('origin rule: no Authorization header when requiresAccessToken is false, refusal for a token to another origin', async () => {
-	const sb = await startSandbox({ port: 0, patients: 10, seed: 2, profile: 'smart', bulkDelayMs: 0 });
-	sandboxes.push(sb);
+	const sb = await sandbox({ patients: 10, seed: 2, profile: 'smart', bulkDelayMs: 0 });
 	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
 	const log = [];
 	const { client } = clientFor(credentialFor(sb, c), { context: { bulk: true }, log });

@@ -6,26 +6,17 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { runNode, shutdown } from '../helpers/n8n.mjs';
-import { startSandbox } from '../../sandbox/index.mjs';
+import { sandboxStarter } from '../helpers/sandboxes.mjs';
+import { credentials } from './_credentials.mjs';
 import { DEFAULT_MAX_RECORDS, RecordsHeld } from '../../nodes/EClinicalWorks/fhir/bulk/limits.ts';
 
-const sandboxes = [];
-after(async () => {
-	for (const sb of sandboxes) await sb.stop();
-	await shutdown();
-});
-
-async function sandbox(options) {
-	const sb = await startSandbox({ port: 0, profile: 'smart', patients: 40, seed: 11, bulkDelayMs: 100, pollRetryAfterSeconds: 0, ...options });
-	sandboxes.push(sb);
-	return sb;
-}
+const sandbox = sandboxStarter({ profile: 'smart', patients: 40, seed: 11, bulkDelayMs: 100, pollRetryAfterSeconds: 0 });
+after(shutdown);
 
 async function exportRun(sb, extra = {}) {
-	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
 	return await runNode({
 		parameters: { resource: 'bulkExport', operation: 'export', serverRules: 'generic', level: 'system', resourceTypes: ['Patient'], pollFloorSeconds: 0, maxWaitMinutes: 1, outputMode: 'records', ...extra },
-		credentials: { eClinicalWorksApi: { environment: 'custom', baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`, practiceCode: sb.practices[0], tokenUrl: sb.tokenUrl, authMethod: 'privateKeyJwt', clientId: c.clientId, privateKey: c.privateKeyPem, keyId: c.kid, algorithm: c.alg, customScopes: c.scopes } },
+		credentials: credentials(sb),
 	});
 }
 

@@ -7,20 +7,11 @@ import { createRequire } from 'node:module';
 
 import './_logLevelInfo.mjs';
 import { runNode, shutdown } from '../helpers/n8n.mjs';
-import { startSandbox } from '../../sandbox/index.mjs';
+import { sandboxStarter } from '../helpers/sandboxes.mjs';
 import { credentialFor } from '../transport/_support.mjs';
 
-const sandboxes = [];
-after(async () => {
-	for (const sb of sandboxes) await sb.stop();
-	await shutdown();
-});
-
-async function sandbox(options) {
-	const sb = await startSandbox({ port: 0, profile: 'smart', patients: 20, seed: 7, bulkDelayMs: 300, pollRetryAfterSeconds: 0, ...options });
-	sandboxes.push(sb);
-	return sb;
-}
+const sandbox = sandboxStarter({ profile: 'smart', patients: 20, seed: 7, bulkDelayMs: 300, pollRetryAfterSeconds: 0 });
+after(shutdown);
 
 function credentials(sb, scopes) {
 	const c = sb.client('sandbox-rs384');

@@ -6,20 +6,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { runNode, shutdown } from '../helpers/n8n.mjs';
-import { startSandbox } from '../../sandbox/index.mjs';
+import { sandboxStarter } from '../helpers/sandboxes.mjs';
 import { credentials } from './_credentials.mjs';
 
-const sandboxes = [];
-after(async () => {
-	for (const sb of sandboxes) await sb.stop();
-	await shutdown();
-});
-
-async function sandbox(options = {}) {
-	const sb = await startSandbox({ port: 0, profile: 'ecw', patients: 30, seed: 7, bulkDelayMs: 300, fastBulk: true, pollRetryAfterSeconds: 0, ...options });
-	sandboxes.push(sb);
-	return sb;
-}
+const sandbox = sandboxStarter({ profile: 'ecw', patients: 30, seed: 7, bulkDelayMs: 300, fastBulk: true, pollRetryAfterSeconds: 0 });
+after(shutdown);
 
 const run = (sb, extra = {}, staticData) =>
 	runNode({
@@ -85,12 +76,12 @@ test('a kick-off whose status URL was never recorded (its run was killed): the n
 	const interrupted = await runNode({
 		parameters: { resource: 'bulkExport', operation: 'export', serverRules: 'ecw', level: 'group', groupId: { __rl: true, mode: 'id', value: 'grp-1' }, resourceTypes: ['Patient'], sinceMode: 'lastSuccess', stateStore: 'staticData', pollFloorSeconds: 0 },
 		credentials: credentials(await sandbox({ port: 0 })),
-		staticData: rebase(staticData, key, sandboxes.at(-1)),
+		staticData: rebase(staticData, key, sandbox.started.at(-1)),
 	});
 	assert.match(errorText(interrupted), /execution 4711 \(at 2026-01-05T02:00:01.000Z\) sent the kick-off of this export and stopped before it recorded the server's answer/);
 	assert.match(errorText(interrupted), /Start Again After an Interrupted Kick-Off/);
 	assert.match(errorText(interrupted), /Nothing was started/);
-	assert.equal(kickoffs(sandboxes.at(-1)), 0, 'no kick-off');
+	assert.equal(kickoffs(sandbox.started.at(-1)), 0, 'no kick-off');
 	assert.equal(kickoffs(sb), before);
 });
 

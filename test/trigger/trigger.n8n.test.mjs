@@ -5,20 +5,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { runPoll, shutdown } from '../helpers/n8n.mjs';
-import { startSandbox } from '../../sandbox/index.mjs';
+import { sandboxStarter } from '../helpers/sandboxes.mjs';
 
 const TYPE = 'n8n-nodes-eclinicalworks.eClinicalWorksTrigger';
-const sandboxes = [];
-after(async () => {
-	for (const sb of sandboxes) await sb.stop();
-	await shutdown();
-});
-
-async function sandbox(options) {
-	const sb = await startSandbox({ port: 0, patients: 20, seed: 5, admin: true, ...options });
-	sandboxes.push(sb);
-	return sb;
-}
+const sandbox = sandboxStarter({ patients: 20, seed: 5, admin: true });
+after(shutdown);
 
 function credentials(sb, practiceCode = sb.practices[0]) {
 	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
