@@ -37,6 +37,7 @@ export class EClinicalWorks implements INodeType {
 				// n8n's editor takes every field a credential's `show` names for an authentication field and
 				// hides the fields those depend on (here Resource and Operation) from the panel.
 				name: 'eClinicalWorksN8nApi',
+				displayName: 'Export State Credential (n8n API Key, Optional)',
 				required: false,
 				displayOptions: {
 					hide: {

@@ -229,6 +229,20 @@ describe('npm start (the demo)', () => {
 			assert.ok(operations.some((o) => /get many|get appointments/i.test(o)), 'Get Many offered');
 			await page.waitForTimeout(500);
 			await page.screenshot({ path: path.join(SHOTS, 'eclinicalworks-node-get-appointments.png') });
+
+			// the nightly export node: its own fields and the optional Export State credential beside them
+			// (a credential shown by a rule on a field once made the editor hide Resource and Operation)
+			await page.goto(`${ready.url}/workflow/ecwNightlyExport`);
+			const exportNode = page.locator('[data-test-id="canvas-node"]').filter({ hasText: 'Bulk export since last run' }).first();
+			await exportNode.waitFor();
+			await page.keyboard.press('Escape').catch(() => {});
+			await exportNode.dblclick();
+			await page.getByTestId('ndv').waitFor();
+			await page.waitForTimeout(1500);
+			const exportText = await page.getByTestId('ndv').innerText();
+			for (const label of ['Resource', 'Operation', 'Keep Export State In', 'Export State Credential']) assert.ok(exportText.includes(label), `export node: "${label}" rendered`);
+			assert.ok(!/Error fetching options/i.test(exportText), 'export node: every list loads (Resource Types, Group)');
+			await page.screenshot({ path: path.join(SHOTS, 'eclinicalworks-node-bulk-export.png') });
 			info(`screenshots in ${path.relative(ROOT, SHOTS)}/`);
 		} catch (e) {
 			await saveFailureScreenshot(page);

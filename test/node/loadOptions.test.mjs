@@ -48,3 +48,10 @@ test('Resource Type lists come from the CapabilityStatement: Search lists search
 	for (const type of ['Patient', 'Binary', 'Claim', 'OperationDefinition']) assert.ok(read.includes(type), type);
 	assert.ok(!read.includes('Group'), 'eCW only searches Group');
 });
+
+test('Bulk Export Resource Types: every type the server declares (eCW)', async () => {
+	const types = (await loadOptions(ecw, 'getExportableResourceTypes', { resource: 'bulkExport', operation: 'export' })).map((o) => o.value);
+	assert.deepEqual(types, [...types].sort());
+	for (const type of ['Patient', 'Encounter', 'Coverage', 'Practitioner', 'Group', 'Binary']) assert.ok(types.includes(type), type);
+	assert.ok(!types.includes('Appointment'), 'eCW declares no Appointment');
+});

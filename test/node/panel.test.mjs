@@ -63,3 +63,15 @@ test('the Export State credential shows on the Bulk Export operations that keep 
 		assert.ok(!shown({ resource, operation }), `${resource} ${operation}`);
 	}
 });
+
+// A field naming a loadOptions or listSearch method the node lacks shows "Error fetching options"
+// in the editor only (the Bulk Export Resource Types list did, after a rename).
+for (const Node of [EClinicalWorks, EClinicalWorksTrigger]) {
+	test(`${Node.name}: every dynamic list a field names is a method of the node`, () => {
+		const node = new Node();
+		const kinds = { loadOptionsMethod: 'loadOptions', searchListMethod: 'listSearch' };
+		const named = [...JSON.stringify(node.description).matchAll(/"(loadOptionsMethod|searchListMethod)":"(\w+)"/g)].map(([, key, method]) => [kinds[key], method]);
+		assert.ok(Node !== EClinicalWorks || named.length >= 4, 'the node has dynamic lists');
+		for (const [kind, method] of named) assert.equal(typeof node.methods?.[kind]?.[method], 'function', `a field names ${kind} method "${method}", which the node lacks`);
+	});
+}

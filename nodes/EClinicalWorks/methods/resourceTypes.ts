@@ -1,6 +1,6 @@
 import type { ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
 
-import { offeringInteraction, resourceCapability } from '../fhir/capabilitySummary';
+import { offeringInteraction, resourceCapability, resourceTypes } from '../fhir/capabilitySummary';
 import type { CapabilityStatement } from '../fhir/capabilitySummary';
 import { getFhirClient } from '../transport';
 
@@ -26,4 +26,11 @@ export async function getSearchableResourceTypes(this: ILoadOptionsFunctions): P
 /** Types the server lets the app read by id (interaction read). */
 export async function getReadableResourceTypes(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
 	return await typesOffering(this, 'read');
+}
+
+/** Every type the server declares, for Bulk Export's _type (the server leaves out what the token may not read). */
+export async function getExportableResourceTypes(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	const client = await getFhirClient.call(this, 0);
+	const caps = (await client.capabilities()) as CapabilityStatement;
+	return resourceTypes(caps).map((type) => ({ name: type, value: type }));
 }

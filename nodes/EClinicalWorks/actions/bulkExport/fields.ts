@@ -73,7 +73,7 @@ export const resourceTypesField: INodeProperties = {
 	displayName: 'Resource Type Names or IDs',
 	name: 'resourceTypes',
 	type: 'multiOptions',
-	typeOptions: { loadOptionsMethod: 'getResourceTypes' },
+	typeOptions: { loadOptionsMethod: 'getExportableResourceTypes' },
 	default: [],
 	description:
 		'Resource types to export (_type). Empty = every type the app may read. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
