@@ -1,4 +1,4 @@
-// The Resource Type list (loadOptions getResourceTypes) run through n8n-core's LoadOptionsContext,
+// The Resource Type list (loadOptions getSearchableResourceTypes, getReadableResourceTypes, getExportableResourceTypes) run through n8n-core's LoadOptionsContext,
 // the context n8n uses when the editor opens the dropdown, against the sandbox.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
