@@ -75,3 +75,39 @@ for (const Node of [EClinicalWorks, EClinicalWorksTrigger]) {
 		for (const [kind, method] of named) assert.equal(typeof node.methods?.[kind]?.[method], 'function', `a field names ${kind} method "${method}", which the node lacks`);
 	});
 }
+
+// Mistakes only the editor shows: a display rule on a field or value that does not exist hides a field
+// for good; an options default that is not offered renders as an empty, invalid choice.
+for (const Node of [EClinicalWorks, EClinicalWorksTrigger]) {
+	test(`${Node.name}: display rules name fields and values that exist; option defaults are offered`, () => {
+		const { properties, credentials } = new Node().description;
+		const offered = (name) => {
+			const props = properties.filter((p) => p.name === name);
+			if (props.length === 0) return undefined;
+			const values = props.flatMap((p) => (p.type === 'boolean' ? [true, false] : p.type === 'options' || p.type === 'multiOptions' ? (p.options ?? []).map((o) => o.value) : []));
+			return values.length > 0 ? new Set(values) : null;
+		};
+		const problems = [];
+		const rules = [...properties.map((p) => [p.name, p.displayOptions]), ...(credentials ?? []).map((c) => [`credential ${c.name}`, c.displayOptions])];
+		for (const [where, rule] of rules) {
+			for (const [key, values] of [...Object.entries(rule?.show ?? {}), ...Object.entries(rule?.hide ?? {})]) {
+				if (key.startsWith('@')) continue;
+				const allowed = offered(key);
+				if (allowed === undefined) problems.push(`${where}: no field "${key}"`);
+				else if (allowed) for (const v of values) if (typeof v !== 'object' && !allowed.has(v)) problems.push(`${where}: "${key}" never is ${JSON.stringify(v)}`);
+			}
+		}
+		const walk = (props, path) => {
+			for (const p of props ?? []) {
+				const here = `${path}${p.name}`;
+				const listed = (v) => (p.options ?? []).some((o) => o.value === v);
+				if (p.type === 'options' && !p.typeOptions?.loadOptionsMethod && !listed(p.default)) problems.push(`${here}: default ${JSON.stringify(p.default)} not offered`);
+				if (p.type === 'multiOptions' && !p.typeOptions?.loadOptionsMethod) for (const v of p.default ?? []) if (!listed(v)) problems.push(`${here}: default ${JSON.stringify(v)} not offered`);
+				if (p.type === 'collection') walk(p.options, `${here}.`);
+				if (p.type === 'fixedCollection') for (const o of p.options ?? []) walk(o.values, `${here}.${o.name}.`);
+			}
+		};
+		walk(properties, '');
+		assert.deepEqual(problems, []);
+	});
+}
