@@ -244,6 +244,10 @@ const binaryDataService = Container.get(BinaryDataService);
 /** Releases process-wide resources (expression isolates). Safe to call more than once. */
 export async function shutdown() {
 	try {
+		// The last execution's release starts building a replacement isolate. The pool's dispose awaits
+		// it, but disposes it without waiting: a process that exits then aborts inside isolated-vm
+		// ("IsolateEnvironment::GetCurrent(): Assertion environment != nullptr"). Let it finish first.
+		await Expression.vmEvaluator?.waitForReplenishment?.();
 		await Expression.disposeExpressionEngine?.();
 	} catch {
 		// ignore
