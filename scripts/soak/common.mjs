@@ -45,6 +45,16 @@ export function runFailure(ctx, result) {
 	return error ? classifyFailure(error, ctx.classes) : null;
 }
 
+/** One node run with the faults `armer` has armed: tallied and traced; returns the result and its failure (or null). */
+export async function armedRun(ctx, { lane, where, work, armer }, runArgs) {
+	const result = await ctx.harness.runNode(runArgs);
+	const landed = armer.armed.map((a) => a.name);
+	const failure = runFailure(ctx, result);
+	ctx.tally.run(work, { failure, faults: armer.served(), where });
+	ctx.trace(lane, `${where.slice(lane.length + 1)}${landed.length ? ` faults [${landed.join(', ')}]` : ''}: ${failure ? `failed: ${failure.message}` : `${(result.itemsOf('Node') ?? []).length} items`}`);
+	return { result, failure };
+}
+
 /** Runs `fn` for one unit of work; a crash of the soak itself is recorded, never swallowed. */
 export async function guarded(ctx, where, fn) {
 	try {

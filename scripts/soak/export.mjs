@@ -3,7 +3,7 @@
 // the sandbox without faults at the start of each episode: every record a run reports as delivered
 // must be there once, and every record the server holds must be delivered.
 import { get, kickoff, ndjsonLines, pollToManifest } from '../../test/sandbox/helpers.mjs';
-import { guarded, laneSandbox, runFailure, truthToken } from './common.mjs';
+import { armedRun, guarded, laneSandbox, truthToken } from './common.mjs';
 import { pickFaults } from './plan.mjs';
 import { compareRecords, multiset } from './truth.mjs';
 
@@ -53,12 +53,7 @@ async function episodeOf(ctx, r, { profile, lane, episode }) {
 				parallelDownloads: r.int(1, 5),
 			};
 			armer.arm(pickFaults(r, ctx.plan, 'export', profile, { variant: work, includeKnown: ctx.includeKnown }), r);
-			const result = await ctx.harness.runNode({ parameters, credentials });
-			const landed = armer.armed.map((a) => a.name);
-			const served = armer.served();
-			const failure = runFailure(ctx, result);
-			ctx.tally.run(work, { failure, faults: served, where });
-			ctx.trace(lane, `${where.slice(lane.length + 1)}${landed.length ? ` faults [${landed.join(', ')}]` : ''}: ${failure ? `failed: ${failure.message}` : `${(result.itemsOf('Node') ?? []).length} items`}`);
+			const { result, failure } = await armedRun(ctx, { lane, where, work, armer }, { parameters, credentials });
 			if (failure) continue;
 			const delivered = await deliveredRecords(result, mode);
 			ctx.tally.check(work, { checked: expected.size, ...compareRecords(expected, delivered.keys), where });

@@ -2,7 +2,7 @@
 // small (maxPageSize). The ground truth for a run is the server's own answer to the exact query the
 // node sent first, read by the soak page by page without faults: every match once, nothing else.
 import { searchAll } from '../../test/sandbox/helpers.mjs';
-import { guarded, laneSandbox, runFailure, truthToken } from './common.mjs';
+import { armedRun, guarded, laneSandbox, truthToken } from './common.mjs';
 import { pickFaults } from './plan.mjs';
 import { compareRecords, multiset } from './truth.mjs';
 
@@ -38,12 +38,7 @@ async function episodeOf(ctx, r, { profile, lane, episode }) {
 			firstPage = null;
 			const where = `${lane} episode ${episode} search ${run} (seed ${ctx.seed}; ${described}; ${JSON.stringify(parameters.criteria ?? parameters.dateRange)}, ${output})`;
 			armer.arm(pickFaults(r, ctx.plan, 'search', profile), r);
-			const result = await ctx.harness.runNode({ parameters, credentials, timezone: sb.timeZone });
-			const landed = armer.armed.map((a) => a.name);
-			const served = armer.served();
-			const failure = runFailure(ctx, result);
-			ctx.tally.run(work, { failure, faults: served, where });
-			ctx.trace(lane, `${where.slice(lane.length + 1)}${landed.length ? ` faults [${landed.join(', ')}]` : ''}: ${failure ? `failed: ${failure.message}` : `${(result.itemsOf('Node') ?? []).length} items`}`);
+			const { result, failure } = await armedRun(ctx, { lane, where, work, armer }, { parameters, credentials, timezone: sb.timeZone });
 			if (failure) continue;
 			if (!firstPage) {
 				ctx.tally.note(`${where}: succeeded without searching ${searched}; not checked`);
