@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 
 import { runNode, shutdown } from '../helpers/n8n.mjs';
 import { sandboxStarter } from '../helpers/sandboxes.mjs';
-import { credentials } from './_credentials.mjs';
+import { credentials } from '../helpers/sandboxCredentials.mjs';
 
 const sandbox = sandboxStarter({ patients: 30, seed: 7, bulkDelayMs: 300, fastBulk: true, pollRetryAfterSeconds: 0 });
 after(shutdown);
@@ -31,7 +31,7 @@ function params(sb, operation, extra = {}) {
 async function run(sb, operation, extra = {}, options = {}) {
 	const result = await runNode({
 		parameters: params(sb, operation, extra),
-		credentials: credentials(sb, options.clientId),
+		credentials: credentials(sb, { clientId: options.clientId }),
 		staticData: options.staticData,
 		continueOnFail: options.continueOnFail,
 	});

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 
 import { runNode, shutdown } from '../helpers/n8n.mjs';
 import { sandboxStarter } from '../helpers/sandboxes.mjs';
-import { credentials } from './_credentials.mjs';
+import { credentials } from '../helpers/sandboxCredentials.mjs';
 
 const sandbox = sandboxStarter({ profile: 'smart', patients: 40, seed: 11, bulkDelayMs: 100, pollRetryAfterSeconds: 0 });
 after(shutdown);

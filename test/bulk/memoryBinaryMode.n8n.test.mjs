@@ -8,7 +8,7 @@ const { test, after } = await import('node:test');
 const assert = (await import('node:assert/strict')).default;
 const { runNode, shutdown, engine } = await import('../helpers/n8n.mjs');
 const { sandboxStarter } = await import('../helpers/sandboxes.mjs');
-const { credentials } = await import('./_credentials.mjs');
+const { credentials } = await import('../helpers/sandboxCredentials.mjs');
 
 const sandbox = sandboxStarter();
 after(shutdown);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 
 import { runNode, shutdown } from '../helpers/n8n.mjs';
 import { sandboxStarter } from '../helpers/sandboxes.mjs';
-import { credentials } from './_credentials.mjs';
+import { credentials } from '../helpers/sandboxCredentials.mjs';
 
 const sandbox = sandboxStarter({ profile: 'ecw', patients: 30, seed: 7, bulkDelayMs: 300, fastBulk: true, pollRetryAfterSeconds: 0 });
 after(shutdown);

@@ -6,28 +6,11 @@ import assert from 'node:assert/strict';
 
 import { runPoll, shutdown } from '../helpers/n8n.mjs';
 import { sandboxStarter } from '../helpers/sandboxes.mjs';
+import { credentials } from '../helpers/sandboxCredentials.mjs';
 
 const TYPE = 'n8n-nodes-eclinicalworks.eClinicalWorksTrigger';
 const sandbox = sandboxStarter({ patients: 20, seed: 5, admin: true });
 after(shutdown);
-
-function credentials(sb, practiceCode = sb.practices[0]) {
-	const c = sb.clients.find((x) => x.clientId === 'sandbox-rs384');
-	return {
-		eClinicalWorksApi: {
-			environment: 'custom',
-			baseUrl: `${sb.origin}/fhir/r4/{practiceCode}`,
-			practiceCode,
-			tokenUrl: sb.tokenUrl,
-			authMethod: 'privateKeyJwt',
-			clientId: c.clientId,
-			privateKey: c.privateKeyPem,
-			keyId: c.kid,
-			algorithm: c.alg,
-			customScopes: c.scopes,
-		},
-	};
-}
 
 /**
  * Polls like an active workflow: the static data of the previous poll is handed to the next one.
@@ -37,7 +20,7 @@ function credentials(sb, practiceCode = sb.practices[0]) {
 function trigger(sb, parameters, { practiceCode } = {}) {
 	let staticData = {};
 	let saved;
-	const creds = credentials(sb, practiceCode);
+	const creds = credentials(sb, { practiceCode });
 	return {
 		async poll(extra = {}, { restart = false } = {}) {
 			const result = await runPoll({ type: TYPE, parameters: { ...parameters, ...extra }, credentials: creds, staticData: restart ? saved : staticData });
@@ -164,7 +147,7 @@ test('several practices: one state per base URL, practice code on items, a pract
 	const r = await t.poll({ practiceCodes: 'alpha,beta,gamma,closed' });
 	assert.equal(r.error, undefined, 'the rejected practice does not hold back the others');
 	assert.deepEqual(r.json.map((j) => [j.practiceCode, j.resource.id, j.event]), [['alpha', a.id, 'created'], ['beta', b.id, 'created']]);
-	const failed = await runPoll({ type: TYPE, parameters: { event: 'appointmentChanged', practiceCodes: 'closed' }, credentials: credentials(sb, 'alpha'), throwOnError: false });
+	const failed = await runPoll({ type: TYPE, parameters: { event: 'appointmentChanged', practiceCodes: 'closed' }, credentials: credentials(sb, { practiceCode: 'alpha' }), throwOnError: false });
 	assert.match(String(failed.error?.message), /Practice closed/, 'nothing to emit and a practice failed: the error names it');
 });
 
